@@ -1,0 +1,134 @@
+"""The comparator: says precisely how what came back differs from the golden.
+
+Every check returns a list of `Difference`; an empty list means equal. JSON is compared by path,
+weights bit for bit (naming the weight, its dtype, the first differing element and byte offset,
+and both values), predictions with a written-down tolerance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+# Bytes per element of each weight dtype TF.js writes (tfjs-core/src/io/types.ts DTYPE_VALUE_SIZE_MAP).
+DTYPE_SIZE = {"float32": 4, "int32": 4, "bool": 1, "float16": 2, "uint8": 1, "uint16": 2, "complex64": 8}
+NUMPY_DTYPE = {"float32": "<f4", "int32": "<i4", "bool": "|u1", "float16": "<f2", "uint8": "|u1", "uint16": "<u2"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Difference:
+    what: str  # which artifact: "topology", "weights", "save-result", "predictions", "storage", ...
+    path: str  # where inside it: a JSON path, a weight name, ...
+    message: str  # expected vs actual, in words a reader can act on
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.path}: {self.message}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def diff_json(expected: Any, actual: Any, what: str, path: str = "$") -> list[Difference]:
+    """Structural difference, by JSON path. Key order is not significant; list order is."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out = []
+        for key in expected.keys() | actual.keys():
+            sub = f"{path}.{key}"
+            if key not in actual:
+                out.append(Difference(what, sub, f"missing (expected {_show(expected[key])})"))
+            elif key not in expected:
+                out.append(Difference(what, sub, f"unexpected key (value {_show(actual[key])})"))
+            else:
+                out.extend(diff_json(expected[key], actual[key], what, sub))
+        return sorted(out, key=lambda d: d.path)
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return [Difference(what, path, f"expected {len(expected)} items, got {len(actual)}: {_show(actual)}")]
+        return [d for i, (e, a) in enumerate(zip(expected, actual)) for d in diff_json(e, a, what, f"{path}[{i}]")]
+    if _same_scalar(expected, actual):
+        return []
+    return [Difference(what, path, f"expected {_show(expected)}, got {_show(actual)}")]
+
+
+def _same_scalar(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+    return type(a) is type(b) and a == b
+
+
+def weight_layout(specs: Iterable[dict]) -> list[tuple[dict, int, int]]:
+    """(spec, byte offset, byte length) of each weight in the concatenated weight data."""
+    out, offset = [], 0
+    for spec in specs:
+        size = DTYPE_SIZE[spec["dtype"]] * math.prod(spec["shape"])
+        out.append((spec, offset, size))
+        offset += size
+    return out
+
+
+def diff_weights(specs: list[dict], expected: bytes, actual: bytes, what: str = "weights") -> list[Difference]:
+    """Bit-for-bit comparison, weight by weight, naming the first differing element of each."""
+    out = []
+    if len(expected) != len(actual):
+        out.append(Difference(what, "$", f"expected {len(expected)} bytes of weight data, got {len(actual)}"))
+    exp, act = np.frombuffer(expected, np.uint8), np.frombuffer(actual, np.uint8)
+    for spec, offset, size in weight_layout(specs):
+        e, a = exp[offset : offset + size], act[offset : offset + size]
+        if len(a) < size:
+            out.append(Difference(what, spec["name"], f"truncated: {len(a)} of {size} bytes present at byte {offset}"))
+            continue
+        bad = np.flatnonzero(e != a)
+        if not len(bad):
+            continue
+        item = DTYPE_SIZE[spec["dtype"]]
+        first = int(bad[0])
+        element = first // item
+        lo = element * item
+        n_bad = len(np.unique(bad // item))
+        out.append(
+            Difference(
+                what,
+                spec["name"],
+                f"{spec['dtype']} {list(spec['shape'])}: first difference at element {element}, byte {first} of the "
+                f"weight (byte {offset + first} of the weight data): expected {_element(e[lo:lo + item], spec)}, "
+                f"got {_element(a[lo:lo + item], spec)}; {n_bad} of {size // item} elements differ",
+            )
+        )
+    return out
+
+
+def _element(raw: np.ndarray, spec: dict) -> str:
+    hexed = "0x" + raw.tobytes()[::-1].hex()  # little-endian bytes shown as one number
+    dtype = NUMPY_DTYPE.get(spec["dtype"])
+    if dtype is None:
+        return hexed
+    value = np.frombuffer(raw.tobytes(), dtype)[0]
+    return f"{hexed} ({value!r})" if spec["dtype"] != "float32" else f"{hexed} ({float(value)!r})"
+
+
+def diff_arrays(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: float, what: str, path: str) -> list[Difference]:
+    """Closeness within |a - e| <= atol + rtol * |e| (numpy.allclose), reporting the worst element."""
+    if expected.shape != actual.shape:
+        return [Difference(what, path, f"expected shape {list(expected.shape)}, got {list(actual.shape)}")]
+    e, a = expected.astype(np.float64), actual.astype(np.float64)
+    ok = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+    if ok.all():
+        return []
+    excess = np.where(ok, 0.0, np.abs(a - e) - (atol + rtol * np.abs(e)))
+    excess = np.where(np.isnan(excess), np.inf, excess)
+    worst = np.unravel_index(int(np.argmax(excess)), e.shape)
+    return [
+        Difference(
+            what,
+            f"{path}{list(map(int, worst))}",
+            f"expected {e[worst]!r}, got {a[worst]!r} (|diff| {abs(a[worst] - e[worst]):.3g} > atol {atol:g} + "
+            f"rtol {rtol:g} * |expected|); {int((~ok).sum())} of {ok.size} values outside tolerance",
+        )
+    ]

@@ -1,0 +1,8 @@
+"""Engines: one declarative module each, one driver per protocol, discovery that says what it found."""
+
+from harness.engines import chromium, firefox, webkit
+from harness.engines.base import Build, Driver, EngineError, EngineInfo, EngineSpec, Page, StepTimeout
+
+ENGINES: dict[str, EngineSpec] = {e.name: e for e in (chromium.ENGINE, firefox.ENGINE, webkit.ENGINE)}
+
+__all__ = ["ENGINES", "Build", "Driver", "EngineError", "EngineInfo", "EngineSpec", "Page", "StepTimeout"]

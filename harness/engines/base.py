@@ -1,0 +1,104 @@
+"""The one engine interface the scenarios use, whatever drives the browser.
+
+An *engine* (chromium, firefox, webkit) is declared as data in its own module: an
+``EngineSpec`` listing the builds it can run as (Playwright's own build, the
+system's) and which driver runs each build. A *driver* owns one running browser
+for a pytest session (start/stop) and opens *pages*: the harness page with fresh,
+isolated storage, on which named JavaScript steps run with JSON arguments.
+
+    driver = make_driver(found)          # harness.engines.discovery
+    info = await driver.start()          # EngineInfo: name, exact version, driver, build
+    page = await driver.open(url)        # fresh storage, harness page loaded and ready
+    reply = await page.run_step("roundtrip", {...}, timeout=60)
+    await page.close(); await driver.stop()
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any, Mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class Build:
+    """One way to run an engine: which binary, which driver, which launch options."""
+
+    kind: str  # "playwright" (Playwright's own build) or "system" (the OS package)
+    driver: str  # "playwright" or "webdriver"
+    browser_type: str  # Playwright's browser type ("chromium", "firefox", "webkit")
+    executable: str | None = None  # None: Playwright's own build
+    channel: str | None = None  # Playwright channel, e.g. "moz-firefox" (Firefox over BiDi)
+    args: tuple[str, ...] = ()
+    prefs: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # Firefox prefs
+    needs_display: bool = False  # runs under an Xvfb the harness starts
+    apt_packages: tuple[str, ...] = ()  # Debian packages that provide it
+    notes: str = ""  # quirks and their upstream links
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineSpec:
+    name: str
+    builds: Mapping[str, Build]  # by kind, in default preference order
+    run_info_extras: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineInfo:
+    """What a report says about the engine a row ran on."""
+
+    engine: str
+    version: str
+    driver: str
+    build: str
+    executable: str | None = None
+
+    def as_row(self) -> dict:
+        return {"engine": self.engine, "version": self.version, "driver": self.driver, "build": self.build}
+
+
+class EngineError(Exception):
+    """The engine or its driver failed (crash, launch failure); not a TF.js finding."""
+
+
+class StepTimeout(EngineError):
+    """A page step did not answer within its deadline."""
+
+
+class Page(abc.ABC):
+    """The harness page open in one fresh, isolated storage context."""
+
+    @abc.abstractmethod
+    async def run_step(self, name: str, args: Mapping[str, Any], timeout: float) -> dict:
+        """Run ``harness.run(name, args)`` in the page and return its JSON reply.
+
+        The reply is ``{"status": "ok"|"error", "error": {"name", "message"}, "result": ...}``.
+        Raises StepTimeout after ``timeout`` seconds, EngineError if the browser is gone.
+        """
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+
+class Driver(abc.ABC):
+    """One running browser of one engine build, for a whole pytest session."""
+
+    def __init__(self, spec: EngineSpec, build: Build, *, headed: bool = False):
+        self.spec = spec
+        self.build = build
+        self.headed = headed
+        self.info: EngineInfo | None = None
+
+    @abc.abstractmethod
+    async def start(self) -> EngineInfo: ...
+
+    @abc.abstractmethod
+    async def open(self, url: str, *, timeout: float) -> Page:
+        """Open ``url`` with fresh storage and wait until ``window.harness.ready`` resolves."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None: ...
+
+
+# The expression every driver evaluates in the page (see harness/js/page.js).
+READY_JS = "window.harness && window.harness.ready"

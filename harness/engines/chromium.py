@@ -1,0 +1,22 @@
+"""Chromium: Playwright over CDP, with Playwright's build or Debian's `chromium`."""
+
+from harness.engines.base import Build, EngineSpec
+
+# Without these, Chromium keeps dialling Google hosts that this kind of machine refuses.
+_QUIET = ("--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync")
+
+ENGINE = EngineSpec(
+    name="chromium",
+    builds={
+        "playwright": Build(kind="playwright", driver="playwright", browser_type="chromium", args=_QUIET),
+        "system": Build(
+            kind="system",
+            driver="playwright",
+            browser_type="chromium",
+            executable="/usr/bin/chromium",
+            # --no-sandbox: CI runs as root, and Chromium refuses to sandbox as root.
+            args=("--no-sandbox", *_QUIET),
+            apt_packages=("chromium",),
+        ),
+    },
+)

@@ -1,0 +1,255 @@
+"""The W3C WebDriver driver, via Selenium: WebKitGTK's MiniBrowser through ``WebKitWebDriver``.
+
+One WebDriver session (one browser window) per pytest session. WebDriver has no
+browser contexts, so ``open()`` isolates pages by clearing the origin's storage
+after navigating and checking that it really is empty.
+
+Selenium is synchronous and WebKitWebDriver can hang without an error (no display),
+so every call runs on this driver's own worker thread under an asyncio deadline.
+One thread keeps Selenium calls in order, and a call stuck past its deadline only
+wedges this driver, not the event loop's default executor. Build quirks live in
+``harness.engines.webkit`` (``Build.notes``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import shutil
+import signal
+import tempfile
+import time
+from typing import Any, Callable, Mapping
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.webkitgtk.service import Service
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from harness.engines.base import READY_JS, Driver, EngineError, EngineInfo, Page, StepTimeout
+from harness.engines.xvfb import Xvfb
+
+# Extra seconds the outer (asyncio) deadline allows beyond the in-browser script timeout,
+# so a step that times out in the page is reported by WebDriver, not by a wedged call.
+_GRACE = 5.0
+
+# Waits for the harness page, then empties the origin's storage and lists what is left.
+_READY_AND_CLEAR_JS = f"""
+const done = arguments[arguments.length - 1];
+(async () => {{
+  while (!({READY_JS})) await new Promise(r => setTimeout(r, 20));
+  try {{ await ({READY_JS}); }} catch (e) {{ return {{notReady: String((e && e.message) || e)}}; }}
+  localStorage.clear();
+  sessionStorage.clear();
+  const deleteDb = name => new Promise((resolve, reject) => {{
+    const req = indexedDB.deleteDatabase(name);
+    req.onsuccess = req.onblocked = () => resolve();
+    req.onerror = () => reject(req.error);
+  }});
+  await Promise.all((await indexedDB.databases()).map(db => deleteDb(db.name)));
+  if (self.caches) for (const key of await caches.keys()) await caches.delete(key);
+  const left = [];
+  if (localStorage.length) left.push(`localStorage keys ${{JSON.stringify(Object.keys(localStorage))}}`);
+  if (sessionStorage.length) left.push(`sessionStorage keys ${{JSON.stringify(Object.keys(sessionStorage))}}`);
+  const dbs = (await indexedDB.databases()).map(db => db.name);
+  if (dbs.length) left.push(`IndexedDB databases ${{JSON.stringify(dbs)}}`);
+  return {{left}};
+}})().then(done, e => done({{failed: `${{(e && e.name) || "Error"}}: ${{(e && e.message) || e}}`}}));
+"""
+
+_RUN_STEP_JS = """
+const [name, args, done] = arguments;
+Promise.resolve()
+  .then(() => window.harness.run(name, args))
+  .then(done, e => done({status: "error", error: {name: (e && e.name) || "Error", message: String((e && e.message) || e)}}));
+"""
+
+
+class WebDriverPage(Page):
+    """The harness page in the session's only window; valid until the next ``open()``."""
+
+    def __init__(self, driver: "WebDriverDriver", url: str):
+        self._driver = driver
+        self.url = url
+
+    async def run_step(self, name: str, args: Mapping[str, Any], timeout: float) -> dict:
+        self._driver._check_current(self)
+        reply = await self._driver._execute_async(_RUN_STEP_JS, name, dict(args), timeout=timeout, what=f"step {name!r}")
+        if not isinstance(reply, dict):
+            raise EngineError(f"{self._driver.spec.name}: step {name!r} answered {type(reply).__name__}, not an object")
+        return reply
+
+    async def close(self) -> None:
+        if self._driver._page is not self:
+            return
+        self._driver._page = None
+        try:
+            await self._driver._call("navigate to about:blank", 10.0, self._driver._wd.get, "about:blank")
+        except EngineError:
+            pass  # the browser is already gone; the driver reports that
+
+
+class WebDriverDriver(Driver):
+    """One WebKitWebDriver + MiniBrowser (under a private Xvfb) for a whole pytest session."""
+
+    def __init__(self, spec, build, *, headed: bool = False, launch_timeout: float = 30.0):
+        super().__init__(spec, build, headed=headed)
+        self.launch_timeout = launch_timeout
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"{spec.name}-webdriver")
+        self._home: str | None = None
+        self._xvfb: Xvfb | None = None
+        self._service: Service | None = None
+        self._wd: webdriver.WebKitGTK | None = None
+        self._page: WebDriverPage | None = None
+        self._script_timeout: float | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> EngineInfo:
+        """Start Xvfb (unless headed on a real display), WebKitWebDriver and one session."""
+        self._home = tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-")
+        env = {**os.environ, "HOME": self._home, "XDG_CONFIG_HOME": os.path.join(self._home, "config")}
+        try:
+            if self.build.needs_display and not (self.headed and os.environ.get("DISPLAY")):
+                self._xvfb = await asyncio.to_thread(Xvfb().start)
+                env.pop("WAYLAND_DISPLAY", None)  # GTK would prefer Wayland to our Xvfb
+                env.update(DISPLAY=self._xvfb.display, GDK_BACKEND="x11")
+            self._service = Service(
+                executable_path=self.build.executable or shutil.which("WebKitWebDriver"),
+                env=env,
+                log_output=os.path.join(self._home, "webdriver.log"),
+                popen_kw={"start_new_session": True},  # its own process group: stop() can kill the browser too
+            )
+            self._wd = await self._call("start a session", self.launch_timeout, self._new_session)
+        except BaseException as e:
+            log = self._log_tail()
+            await self.stop()
+            if isinstance(e, EngineError):
+                raise EngineError(f"{e}\n{log}") from e
+            raise
+        self.info = EngineInfo(
+            engine=self.spec.name,
+            version=self._wd.capabilities.get("browserVersion", "unknown"),
+            driver="webdriver",
+            build=self.build.kind,
+            executable=self._service.path,
+        )
+        return self.info
+
+    def _new_session(self) -> webdriver.WebKitGTK:
+        options = webdriver.WebKitGTKOptions()
+        options.set_capability("webkitgtk:browserOptions", {"args": ["--automation", *self.build.args]})
+        options.set_capability("acceptInsecureCerts", True)
+        return webdriver.WebKitGTK(options=options, service=self._service)
+
+    async def stop(self) -> None:
+        """Quit the session; kill whatever of the driver's process group is left; clean up."""
+        wd, self._wd, self._page = self._wd, None, None
+        if wd is not None:
+            try:
+                await self._call("quit the session", 10.0, wd.quit)
+            except EngineError:
+                pass  # killed below
+        if self._service is not None and self._service.process is not None:
+            await asyncio.to_thread(_kill_process_group, self._service.process.pid)
+            self._service.process.poll()  # reap it
+            self._service = None
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._xvfb is not None:
+            await asyncio.to_thread(self._xvfb.stop)
+            self._xvfb = None
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
+
+    @property
+    def alive(self) -> bool:
+        return self._wd is not None and self._service.process.poll() is None
+
+    # -- pages -----------------------------------------------------------------
+
+    async def open(self, url: str, *, timeout: float) -> WebDriverPage:
+        """Navigate to ``url``, wait for ``harness.ready``, then empty and check the origin's storage."""
+        if not self.alive:
+            raise EngineError(f"{self.spec.name}: the browser is no longer running")
+        self._page = None
+        await self._call(f"load {url}", timeout + _GRACE, self._load, url, timeout)
+        state = await self._execute_async(_READY_AND_CLEAR_JS, timeout=timeout, what=f"waiting for harness.ready at {url}")
+        if "left" not in state:
+            raise EngineError(f"{self.spec.name}: the harness page at {url} did not become ready: {state}")
+        if state["left"]:
+            raise EngineError(f"{self.spec.name}: storage at {url} is not empty after clearing: {'; '.join(state['left'])}")
+        self._page = WebDriverPage(self, url)
+        return self._page
+
+    def _load(self, url: str, timeout: float) -> None:
+        self._wd.set_page_load_timeout(timeout)
+        self._wd.get(url)
+
+    def _check_current(self, page: WebDriverPage) -> None:
+        if page is not self._page:
+            raise EngineError(f"{self.spec.name}: page {page.url} was closed or replaced by a later open()")
+
+    # -- calls -----------------------------------------------------------------
+
+    async def _execute_async(self, script: str, *args: Any, timeout: float, what: str) -> Any:
+        """``execute_async_script`` with the in-page script timeout and an outer deadline a bit later."""
+
+        def run() -> Any:
+            if self._script_timeout != timeout:  # one round trip fewer per step when unchanged
+                self._wd.set_script_timeout(timeout)
+                self._script_timeout = timeout
+            return self._wd.execute_async_script(script, *args)
+
+        return await self._call(what, timeout + _GRACE, run, deadline=timeout)
+
+    async def _call(self, what: str, timeout: float, fn: Callable[..., Any], *args: Any, deadline: float | None = None) -> Any:
+        """Run a Selenium call on the worker thread; map hangs and driver failures to harness errors."""
+        deadline = timeout if deadline is None else deadline
+        future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except (asyncio.TimeoutError, TimeoutException):
+            raise StepTimeout(f"{self.spec.name}: {what} gave no answer within {deadline:g} s") from None
+        except (WebDriverException, Urllib3Error, OSError) as e:
+            message = getattr(e, "msg", None) or str(e)
+            raise EngineError(f"{self.spec.name}: {what} failed in WebKitWebDriver: {message}") from e
+
+    def _log_tail(self, chars: int = 2000) -> str:
+        """The end of WebKitWebDriver's (and MiniBrowser's) stderr, for launch failures."""
+        try:
+            with open(os.path.join(self._home or "", "webdriver.log"), errors="replace") as f:
+                return f.read()[-chars:]
+        except OSError:
+            return ""
+
+
+def _kill_process_group(pgid: int, grace: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL, every live process in ``pgid`` (driver, MiniBrowser, WebKit*Process)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if not _live_members(pgid):
+            return
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        end = time.monotonic() + grace
+        while _live_members(pgid) and time.monotonic() < end:
+            time.sleep(0.05)
+
+
+def _live_members(pgid: int) -> list[int]:
+    """Pids in process group ``pgid`` that are not zombies (Linux /proc)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
+            pids.append(int(entry))
+    return pids

@@ -1,0 +1,49 @@
+// The browser host of the harness: `window.harness.ready` and `window.harness.run(name, args)`.
+// Every step replies {status: "ok", result} or {status: "error", error: {name, message, phase}}.
+// Artifacts go back to the harness server as binary POST bodies to /results/<token>/<name>.
+(function () {
+  'use strict';
+  const params = new URLSearchParams(location.search);
+
+  function browserEnv(token) {
+    return {
+      async post(name, bytes) {
+        const res = await fetch(`/results/${token}/${encodeURIComponent(name)}`, {method: 'POST', body: bytes});
+        if (!res.ok) throw new Error(`posting ${name} to the harness failed: HTTP ${res.status} ${await res.text()}`);
+      },
+      async fetchBytes(url) {
+        const res = await fetch(url);
+        if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+        return res.arrayBuffer();
+      },
+      inspectStorage: (what, post) => harnessStorage.inspect(what, post),
+    };
+  }
+
+  const steps = {
+    ...harnessSteps.steps,
+    // Nothing but the version and backend: used to check the page itself.
+    info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend()}),
+  };
+
+  async function run(name, args) {
+    const step = steps[name];
+    if (!Object.prototype.hasOwnProperty.call(steps, name)) {
+      return {status: 'error', error: {name: 'HarnessError', message: `no page step named ${name}`}};
+    }
+    try {
+      return {status: 'ok', result: await step(tf, browserEnv(args.token), args)};
+    } catch (e) {
+      return {status: 'error', error: {name: (e && e.name) || 'Error', message: String((e && e.message) || e),
+                                       phase: e && e.phase, stack: e && e.stack}};
+    }
+  }
+
+  const ready = (async () => {
+    const backend = params.get('backend') || 'cpu';
+    if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} is not available here`);
+    await tf.ready();
+    return {tfjs: tf.version.tfjs, backend: tf.getBackend()};
+  })();
+  window.harness = {ready, run};
+})();

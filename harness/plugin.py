@@ -1,0 +1,214 @@
+"""The pytest plugin: options, the engine parametrisation, fixtures, and the conformance report.
+
+Fixture ladder (session-scoped first):
+    tfjs_build -> harness_server                 one server, one TF.js build
+    _engine_pool -> engine (per engine_name)     one browser per engine per session
+    harness_page                                 the harness page with fresh, isolated storage, per test
+Every test that uses `engine_name` runs once per selected engine; its id ends with the engine.
+Tests parametrised with `scheme` and `model` are conformance rows: they go to conformance.json.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from harness import report, tfjs
+from harness.config import DEFAULT_CONFIG, load_matrix
+from harness.engines import ENGINES
+from harness.engines.base import Driver, EngineError, Page
+from harness.engines.pool import EnginePool
+from harness.server import HarnessServer
+
+BACKENDS = ("cpu", "webgl", "wasm")
+PAGE_TIMEOUT_S = 60.0
+
+
+@dataclasses.dataclass
+class _State:
+    matrix: dict
+    engines: list[str]
+    results_dir: Path
+    rows: dict = dataclasses.field(default_factory=dict)  # nodeid -> row
+    pool: EnginePool | None = None
+    tfjs: list[dict] = dataclasses.field(default_factory=list)
+
+
+_STATE = pytest.StashKey[_State]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tfjs-io-conformance", "TF.js io conformance")
+    group.addoption(
+        "--engine", action="append", default=[], choices=list(ENGINES), metavar="NAME",
+        help=f"engine to run (repeatable; default: every engine in the matrix): {', '.join(ENGINES)}",
+    )
+    group.addoption("--headed", action="store_true", help="show browser windows (needs a display)")
+    group.addoption(
+        "--tfjs-backend", default="cpu", choices=BACKENDS,
+        help="TF.js backend in the page (default cpu: bit-exact weights, deterministic predictions)",
+    )
+    group.addoption("--engine-config", default=str(DEFAULT_CONFIG), help="the engine matrix file (playwright.config)")
+    group.addoption("--results-dir", default="test-results", help="where conformance.json goes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    matrix = load_matrix(Path(config.getoption("engine_config")))
+    chosen = config.getoption("engine") or list(matrix)
+    unknown = [e for e in chosen if e not in matrix]
+    if unknown:
+        raise pytest.UsageError(f"--engine {unknown}: not in the matrix {config.getoption('engine_config')}")
+    config.stash[_STATE] = _State(matrix, list(dict.fromkeys(chosen)), Path(config.getoption("results_dir")))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine_name" in metafunc.fixturenames:
+        metafunc.parametrize("engine_name", metafunc.config.stash[_STATE].engines, scope="session")
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tfjs_backend(pytestconfig: pytest.Config) -> str:
+    return pytestconfig.getoption("tfjs_backend")
+
+
+@pytest.fixture(scope="session")
+def tfjs_build(pytestconfig: pytest.Config) -> tfjs.TfjsBuild:
+    build = tfjs.installed()
+    pytestconfig.stash[_STATE].tfjs = [build.as_row()]
+    return build
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def harness_server(tfjs_build: tfjs.TfjsBuild):
+    server = await HarnessServer([tfjs_build]).start()
+    yield server
+    await server.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def _engine_pool(pytestconfig: pytest.Config):
+    state = pytestconfig.stash[_STATE]
+    state.pool = await EnginePool(state.matrix, headed=pytestconfig.getoption("headed")).discover()
+    yield state.pool
+    await state.pool.stop_all()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def engine(engine_name: str, _engine_pool: EnginePool) -> Driver:
+    """The running browser of this test's engine; a missing engine skips the test with the reason."""
+    missing = _engine_pool.missing(engine_name)
+    if missing:
+        install = f" Install: apt-get install -y {' '.join(missing.apt_packages)}" if missing.apt_packages else ""
+        pytest.skip(f"{engine_name} not found ({missing.reason}).{install}")
+    return await _engine_pool.get(engine_name)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def harness_page(engine: Driver, _engine_pool: EnginePool, harness_server: HarnessServer,
+                       tfjs_build: tfjs.TfjsBuild, tfjs_backend: str) -> Page:
+    """The harness page on this test's engine, with fresh storage, closed after the test."""
+    url = harness_server.page_url(tfjs_build.version, tfjs_backend)
+    try:
+        page = await engine.open(url, timeout=PAGE_TIMEOUT_S)
+    except EngineError:
+        if not getattr(engine, "alive", True):
+            await _engine_pool.restart(engine.spec.name)
+        raise
+    yield page
+    await page.close()
+    if not getattr(engine, "alive", True):  # the browser died during the test: relaunch for the next one
+        await _engine_pool.restart(engine.spec.name)
+
+
+# -- conformance rows ---------------------------------------------------------------------------
+
+
+def _row_params(item: pytest.Item) -> dict | None:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if not {"engine_name", "scheme", "model"} <= params.keys():
+        return None
+    return params
+
+
+def _outcome(rep: pytest.TestReport, call: pytest.CallInfo) -> str:
+    if hasattr(rep, "wasxfail"):
+        return "xfailed" if rep.skipped else "failed"  # an xfail that passed is a stale expectation
+    if rep.skipped:
+        return "skipped"
+    if rep.passed:
+        return "passed"
+    if rep.when != "call":
+        return "error"
+    # An assertion (a difference, or TF.js throwing) is a finding; anything else is the harness or engine.
+    return "failed" if call.excinfo is not None and call.excinfo.errisinstance(AssertionError) else "error"
+
+
+def _detail(rep: pytest.TestReport, call: pytest.CallInfo) -> str:
+    if rep.passed:
+        return ""
+    if rep.skipped and isinstance(rep.longrepr, tuple):
+        return rep.longrepr[2].removeprefix("Skipped: ")
+    if call.excinfo is not None:
+        return f"{call.excinfo.typename}: {call.excinfo.value}"[:4000]
+    return str(rep.longrepr)[:4000]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    rep = yield
+    params = _row_params(item)
+    if params is None:
+        return rep
+    state = item.config.stash[_STATE]
+    row = state.rows.get(item.nodeid)
+    if rep.when == "setup" or row is None:
+        row = state.rows[item.nodeid] = {
+            "engine": params["engine_name"],
+            "tfjs": state.tfjs[0]["version"] if state.tfjs else None,
+            "backend": item.config.getoption("tfjs_backend"),
+            "scheme": str(params["scheme"]),
+            "model": str(params["model"]),
+            "outcome": "passed",
+            "duration_s": 0.0,
+            "detail": "",
+            "test": item.nodeid,
+        }
+    if rep.when == "call":
+        row["duration_s"] = round(rep.duration, 3)
+    # The first non-passing phase decides the row; a teardown failure after a pass is an error.
+    if row["outcome"] == "passed" and not (rep.passed and not hasattr(rep, "wasxfail")):
+        row["outcome"] = _outcome(rep, call)
+        row["detail"] = _detail(rep, call)
+    elif hasattr(rep, "wasxfail") and rep.when == "call" and rep.skipped:
+        row["outcome"], row["detail"] = "xfailed", rep.wasxfail
+    return rep
+
+
+def _document(config: pytest.Config) -> dict:
+    state = config.stash[_STATE]
+    engines = state.pool.infos() if state.pool else [{"engine": e, "version": None, "driver": None, "build": None} for e in state.engines]
+    return report.document(engines, state.tfjs, list(state.rows.values()))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is None or not state.rows or hasattr(session.config, "workerinput"):
+        return
+    report.write(state.results_dir / "conformance.json", _document(session.config))
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or not state.rows:
+        return
+    terminalreporter.section("conformance matrix (engine x scheme)")
+    terminalreporter.write_line(report.matrix(_document(config)))
+    terminalreporter.write_line(f"written: {state.results_dir / 'conformance.json'}  ({time.strftime('%H:%M:%S')})")

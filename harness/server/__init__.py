@@ -1,0 +1,15 @@
+"""The harness server: one per pytest session, on 127.0.0.1 and a free port.
+
+It serves the harness page, the page-side JS, the TF.js bundle and `fixtures/`, and receives
+what a page step posts back (binary bodies, never base64 through the driver):
+
+    GET  /page?tfjs=VERSION     the harness page, loading that TF.js build
+    GET  /js/NAME               page-side JavaScript (harness/js/)
+    GET  /tfjs/VERSION/FILE     the TF.js UMD bundle
+    GET  /fixtures/PATH         golden artifacts
+    POST /results/TOKEN/NAME    one artifact of one step; TOKEN must have been opened by `expect()`
+"""
+
+from harness.server.app import HarnessServer
+
+__all__ = ["HarnessServer"]

@@ -1,0 +1,193 @@
+"""Tests for harness.golden: fixtures up to date, format read back independently,
+multi-shard splitting, the numpy reference, and JS number formatting."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import struct
+
+import numpy as np
+import pytest
+
+from harness import golden
+from harness.golden import models, reference, writer
+
+
+def test_fixtures_are_up_to_date():
+    """Same function as `python -m harness.golden --check`: regenerate into a tmp dir, byte-compare."""
+    assert golden.check() == []
+
+
+def test_regeneration_is_deterministic(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    files_a, files_b = golden.generate(a), golden.generate(b)
+    assert [p.relative_to(a) for p in files_a] == [p.relative_to(b) for p in files_b]
+    assert all(pa.read_bytes() == pb.read_bytes() for pa, pb in zip(files_a, files_b))
+
+
+# --- an independent reader: json + struct only, no numpy, no harness.golden code ---
+
+_FORMATS = {"float32": ("<f", 4), "int32": ("<i", 4)}
+_SHARD = re.compile(r"group(\d+)-shard(\d+)of(\d+)\.bin")
+
+
+def _read_artifacts(model_dir):
+    """Return (model_json, [(name, shape, dtype, offset)], all shard bytes) using json/struct only."""
+    with open(model_dir / "model.json", encoding="utf-8") as f:
+        model_json = json.load(f)
+    entries, data = [], b""
+    for g, group in enumerate(model_json["weightsManifest"], start=1):
+        n = len(group["paths"])
+        group_data = b""
+        for i, path in enumerate(group["paths"], start=1):
+            assert _SHARD.fullmatch(path).groups() == (str(g), str(i), str(n)), path
+            with open(model_dir / path, "rb") as f:
+                group_data += f.read()
+        offset = len(data)
+        for w in group["weights"]:
+            entries.append((w["name"], w["shape"], w["dtype"], offset))
+            offset += math.prod(w["shape"]) * _FORMATS[w["dtype"]][1]
+        assert offset - len(data) == len(group_data), "manifest sizes != shard bytes"
+        data += group_data
+    return model_json, entries, data
+
+
+@pytest.mark.parametrize("name", golden.MODELS)
+def test_independent_reader(name):
+    model_json, entries, data = _read_artifacts(golden.FIXTURES / name)
+    assert list(model_json) == ["format", "generatedBy", "convertedBy", "modelTopology", "weightsManifest"]
+    assert model_json["format"] == "layers-model"
+    expected = models.build(name).weights
+    assert [e[0] for e in entries] == [n for n, _ in expected]
+    for (wname, shape, dtype, offset), (_, arr) in zip(entries, expected):
+        assert shape == list(arr.shape) and dtype == str(arr.dtype)
+        fmt, size = _FORMATS[dtype]
+        count = math.prod(shape)
+        for k in sorted({0, 1, count // 2, count - 1}):  # a few values per weight
+            (value,) = struct.unpack_from(fmt, data, offset + k * size)
+            assert value == arr.reshape(-1)[k].item(), (wname, k)
+
+
+def test_load_matches_model_definition():
+    g = golden.load("mlp")
+    model = models.build("mlp")
+    assert g.weight_specs == [writer.tensor_spec(n, a) for n, a in model.weights]
+    assert g.weight_data == b"".join(a.astype("<f4").tobytes() for _, a in model.weights)
+    assert g.model_json["modelTopology"] == model.topology
+    np.testing.assert_array_equal(g.inputs[0], model.inputs[0][1])
+    assert g.inputs[0].shape == (5, 8) and g.outputs[0].shape == (5, 4)
+    np.testing.assert_allclose(g.outputs[0].sum(axis=1), 1.0, rtol=1e-6)  # softmax rows
+    assert set(g.tolerance) == {"rtol", "atol", "why"}
+
+
+# --- multi-shard split ---
+
+
+def test_multi_shard_split(tmp_path):
+    group1 = [("a", np.arange(300, dtype=np.float32) / 7), ("b", np.arange(-200, 200, dtype=np.int32))]  # 1200 + 1600
+    group2 = [("c", np.ones((2, 3), np.float32))]
+    manifest, files = writer.write_weights(tmp_path, [group1, group2], shard_size=1000)
+
+    assert manifest[0]["paths"] == ["group1-shard1of3.bin", "group1-shard2of3.bin", "group1-shard3of3.bin"]
+    assert manifest[1]["paths"] == ["group2-shard1of1.bin"]
+    assert manifest[0]["weights"] == [
+        {"name": "a", "shape": [300], "dtype": "float32"},
+        {"name": "b", "shape": [400], "dtype": "int32"},
+    ]
+    assert [p.name for p in files] == manifest[0]["paths"] + manifest[1]["paths"]
+    sizes = [(tmp_path / p).stat().st_size for p in manifest[0]["paths"]]
+    assert sizes == [1000, 1000, 800]  # a weight spans shards 1-2, another 2-3
+    joined = b"".join((tmp_path / p).read_bytes() for p in manifest[0]["paths"])
+    assert joined == group1[0][1].astype("<f4").tobytes() + group1[1][1].astype("<i4").tobytes()
+    assert writer.DEFAULT_SHARD_SIZE == 4194304
+
+
+def test_load_concatenates_shards_in_manifest_order(tmp_path):
+    model = models.build("mlp")
+    writer.write_model(tmp_path / "mlp", model.topology, [model.weights[:2], model.weights[2:]], shard_size=100)
+    writer.write_examples(tmp_path / "mlp", model.inputs, [], {"rtol": 0, "atol": 0, "why": "test"})
+    g = golden.load("mlp", root=tmp_path)
+    assert [s["name"] for s in g.weight_specs] == [n for n, _ in model.weights]
+    assert g.weight_data == golden.load("mlp").weight_data
+    assert g.model_json["weightsManifest"][1]["paths"][0] == "group2-shard1of3.bin"  # 16*4*4 + 4*4 = 272 bytes
+
+
+def test_write_weights_rejects_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="duplicate"):
+        writer.write_weights(tmp_path, [[("w", np.zeros(1, np.float32))], [("w", np.zeros(1, np.float32))]])
+    with pytest.raises(ValueError, match="unsupported dtype"):
+        writer.write_weights(tmp_path, [[("w", np.zeros(1, np.float64))]])
+    with pytest.raises(ValueError, match="shard_size"):
+        writer.write_weights(tmp_path, [[("w", np.zeros(1, np.float32))]], shard_size=0)
+
+
+# --- numpy reference ---
+
+
+def test_reference_dense_hand_computed():
+    x = np.array([[1.0, 2.0]])
+    kernel = np.array([[1.0, -1.0], [0.5, 2.0]])
+    bias = np.array([0.5, -10.0])
+    # x @ kernel + bias = [1 + 1 + 0.5, -1 + 4 - 10] = [2.5, -7]
+    np.testing.assert_allclose(reference.dense(x, kernel, bias, "linear"), [[2.5, -7.0]])
+    np.testing.assert_allclose(reference.dense(x, kernel, bias, "relu"), [[2.5, 0.0]])
+    # softmax([0, ln 3]) = [1/4, 3/4]
+    k2 = np.array([[0.0, math.log(3.0)]])
+    np.testing.assert_allclose(reference.dense(np.array([[1.0]]), k2, None, "softmax"), [[0.25, 0.75]])
+    # max-shift keeps huge logits finite
+    np.testing.assert_allclose(reference.softmax(np.array([1000.0, 1000.0])), [0.5, 0.5])
+
+
+def test_reference_predict_walks_sequential_topology():
+    net = models.SequentialBuilder("t", [2], np.random.default_rng(0))
+    net.dense("d1", 2, "relu").dense("d2", 2, "softmax")
+    w = dict(net.weights)
+    w.update({"d1/kernel": np.array([[1.0, -1.0], [0.5, 2.0]]), "d1/bias": np.array([0.5, -10.0])})
+    w.update({"d2/kernel": np.array([[0.0, math.log(3.0) / 2.5], [7.0, 7.0]]), "d2/bias": np.zeros(2)})
+    # d1 -> relu([2.5, -7]) = [2.5, 0]; d2 -> [0, ln 3] -> softmax [0.25, 0.75]
+    (y,) = reference.predict(net.topology(), w, [np.array([[1.0, 2.0]])])
+    np.testing.assert_allclose(y, [[0.25, 0.75]])
+
+
+# --- JS number formatting and JSON ---
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (1.0, "1"),
+        (1, "1"),
+        (0.5, "0.5"),
+        (1e-7, "1e-7"),
+        (1.5e-7, "1.5e-7"),
+        (1e-6, "0.000001"),
+        (0.000001234, "0.000001234"),
+        (1e21, "1e+21"),
+        (1e20, "100000000000000000000"),
+        (123456789012345680000.0, "123456789012345680000"),
+        (-0.0, "0"),
+        (-2.5, "-2.5"),
+        (0.1 + 0.2, "0.30000000000000004"),
+        (5e-324, "5e-324"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (2**53, "9007199254740992"),
+        (np.float32(0.5), "0.5"),
+    ],
+)
+def test_js_number(value, text):
+    assert writer.js_number(value) == text
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, 2**53 + 1])
+def test_js_number_refuses_unrepresentable(value):
+    with pytest.raises(ValueError):
+        writer.js_number(value)
+
+
+def test_dumps_matches_json_stringify_layout():
+    value = {"a": [1.0, {}, [], None, True], "b": {"c": "é\n"}}
+    expected = '{\n  "a": [\n    1,\n    {},\n    [],\n    null,\n    true\n  ],\n  "b": {\n    "c": "é\\n"\n  }\n}'
+    assert writer.dumps(value) == expected
+    assert json.loads(writer.dumps(value)) == value
