@@ -15,6 +15,7 @@ class EngineEntry:
     name: str
     builds: tuple[str, ...]
     args: tuple[str, ...] = ()
+    executable: str | None = None  # overrides the system build's executable
 
 
 def load_matrix(path: Path = DEFAULT_CONFIG) -> dict[str, EngineEntry]:
@@ -27,12 +28,14 @@ def load_matrix(path: Path = DEFAULT_CONFIG) -> dict[str, EngineEntry]:
     for name, table in data.get("engines", {}).items():
         if name not in ENGINES:
             raise ValueError(f"{path}: unknown engine {name!r}; known engines: {', '.join(ENGINES)}")
-        unknown = set(table) - {"builds", "args"}
+        unknown = set(table) - {"builds", "args", "executable"}
         if unknown:
-            raise ValueError(f"{path}: [engines.{name}] has unknown keys {sorted(unknown)}; allowed: builds, args")
+            raise ValueError(
+                f"{path}: [engines.{name}] has unknown keys {sorted(unknown)}; allowed: builds, args, executable"
+            )
         builds = tuple(table.get("builds", ENGINES[name].builds))
         bad = [b for b in builds if b not in ENGINES[name].builds]
         if bad:
             raise ValueError(f"{path}: [engines.{name}] builds {bad} unknown; {name} has {list(ENGINES[name].builds)}")
-        entries[name] = EngineEntry(name, builds, tuple(table.get("args", ())))
+        entries[name] = EngineEntry(name, builds, tuple(table.get("args", ())), table.get("executable"))
     return entries

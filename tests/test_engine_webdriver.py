@@ -11,6 +11,7 @@ import http.server
 import os
 import re
 import shutil
+import signal
 import threading
 import time
 
@@ -154,14 +155,37 @@ def _webkit_processes() -> dict[int, str]:
     return found
 
 
-async def test_stop_leaves_no_processes(base_url):
-    before = _webkit_processes()
-    own = WebDriverDriver(ENGINE, BUILD)
-    await own.start()
-    page = await own.open(f"{base_url}/harness.html", timeout=20)
+@pytest_asyncio.fixture(loop_scope="session")
+async def own_driver():
+    """A driver of the test's own, and the WebKit/Xvfb processes it started."""
+    before = set(_webkit_processes())
+    driver = WebDriverDriver(ENGINE, BUILD)
+    await driver.start()
+    driver.test_processes = {pid: cmd for pid, cmd in _webkit_processes().items() if pid not in before}
+    yield driver
+    await driver.stop()
+
+
+async def test_stop_leaves_no_processes(own_driver, base_url):
+    page = await own_driver.open(f"{base_url}/harness.html", timeout=20)
     assert (await page.run_step("echo", {}, timeout=10))["status"] == "ok"
-    started = set(_webkit_processes()) - set(before)
-    assert any("WebKitWebDriver" in _webkit_processes()[p] for p in started)
-    await own.stop()
+    started = own_driver.test_processes
+    assert any("WebKitWebDriver" in cmd for cmd in started.values()), started
+    assert any("Xvfb" in cmd for cmd in started.values()), started
+    home = own_driver._procs.home
+    await own_driver.stop()
     left = {pid: cmd for pid, cmd in _webkit_processes().items() if pid in started}
     assert not left, f"left running after stop(): {left}"
+    assert not os.path.exists(home)
+
+
+async def test_dead_browser_is_an_engine_error(own_driver, base_url):
+    page = await own_driver.open(f"{base_url}/harness.html", timeout=20)
+    for pid, cmd in own_driver.test_processes.items():
+        if "MiniBrowser" in cmd:
+            os.kill(pid, signal.SIGKILL)
+    started = time.monotonic()
+    with pytest.raises(EngineError) as caught:
+        await page.run_step("echo", {}, timeout=10)
+    assert not isinstance(caught.value, StepTimeout), caught.value
+    assert time.monotonic() - started < 5

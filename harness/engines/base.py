@@ -33,6 +33,7 @@ class Build:
     prefs: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # Firefox prefs
     needs_display: bool = False  # runs under an Xvfb the harness starts
     apt_packages: tuple[str, ...] = ()  # Debian packages that provide it
+    version_command: tuple[str, ...] = ()  # prints the version without a browser; default: EXECUTABLE --version
     notes: str = ""  # quirks and their upstream links
 
 

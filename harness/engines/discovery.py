@@ -48,6 +48,8 @@ def discover(matrix: dict[str, EngineEntry], pw_paths: dict[str, str]) -> dict[s
         tried = []
         for kind in entry.builds:
             build = spec.builds[kind]
+            if kind == "system" and entry.executable:
+                build = dataclasses.replace(build, executable=entry.executable)
             ok, what = _present(build, pw_paths)
             if ok:
                 out[name] = Found(spec, dataclasses.replace(build, args=build.args + entry.args))

@@ -17,6 +17,7 @@ class EnginePool:
         self.found: dict[str, Found | Missing] = {}
         self._drivers: dict[str, Driver] = {}
         self._failed: dict[str, str] = {}
+        self._infos: dict[str, EngineInfo] = {}  # kept after stop, for the report
         self._lock = asyncio.Lock()
 
     async def discover(self) -> "EnginePool":
@@ -45,6 +46,7 @@ class EnginePool:
                 self._failed[name] = f"{name} ({entry.build.kind} build, {entry.build.driver}) failed to start: {e}"
                 raise EngineError(self._failed[name]) from e
             self._drivers[name] = driver
+            self._infos[name] = driver.info
             return driver
 
     async def restart(self, name: str) -> None:
@@ -61,10 +63,9 @@ class EnginePool:
         """One record per engine of the matrix, for the report."""
         rows = []
         for name in self.matrix:
-            driver = self._drivers.get(name)
             entry = self.found.get(name)
-            if driver is not None and driver.info is not None:
-                rows.append(driver.info.as_row())
+            if name in self._infos:
+                rows.append(self._infos[name].as_row())
             elif isinstance(entry, Missing):
                 rows.append({"engine": name, "version": None, "driver": None, "build": None, "missing": entry.reason})
             elif name in self._failed:

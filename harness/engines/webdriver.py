@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import os
 import shutil
 import signal
 import tempfile
 import time
+import weakref
 from typing import Any, Callable, Mapping
 
 from selenium import webdriver
@@ -97,9 +99,8 @@ class WebDriverDriver(Driver):
         super().__init__(spec, build, headed=headed)
         self.launch_timeout = launch_timeout
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"{spec.name}-webdriver")
-        self._home: str | None = None
-        self._xvfb: Xvfb | None = None
-        self._service: Service | None = None
+        self._procs: _Processes | None = None
+        self._release: weakref.finalize | None = None
         self._wd: webdriver.WebKitGTK | None = None
         self._page: WebDriverPage | None = None
         self._script_timeout: float | None = None
@@ -108,22 +109,23 @@ class WebDriverDriver(Driver):
 
     async def start(self) -> EngineInfo:
         """Start Xvfb (unless headed on a real display), WebKitWebDriver and one session."""
-        self._home = tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-")
-        env = {**os.environ, "HOME": self._home, "XDG_CONFIG_HOME": os.path.join(self._home, "config")}
+        procs = self._procs = _Processes(home=tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-"))
+        self._release = weakref.finalize(self, procs.release)  # also at interpreter exit, if stop() never ran
+        env = {**os.environ, "HOME": procs.home, "XDG_CONFIG_HOME": os.path.join(procs.home, "config")}
         try:
             if self.build.needs_display and not (self.headed and os.environ.get("DISPLAY")):
-                self._xvfb = await asyncio.to_thread(Xvfb().start)
+                procs.xvfb = await asyncio.to_thread(Xvfb().start)
                 env.pop("WAYLAND_DISPLAY", None)  # GTK would prefer Wayland to our Xvfb
-                env.update(DISPLAY=self._xvfb.display, GDK_BACKEND="x11")
-            self._service = Service(
+                env.update(DISPLAY=procs.xvfb.display, GDK_BACKEND="x11")
+            procs.service = Service(
                 executable_path=self.build.executable or shutil.which("WebKitWebDriver"),
                 env=env,
-                log_output=os.path.join(self._home, "webdriver.log"),
-                popen_kw={"start_new_session": True},  # its own process group: stop() can kill the browser too
+                log_output=procs.log_path,
+                popen_kw={"start_new_session": True},  # its own process group, so the browser can be killed too
             )
             self._wd = await self._call("start a session", self.launch_timeout, self._new_session)
         except BaseException as e:
-            log = self._log_tail()
+            log = procs.log_tail()
             await self.stop()
             if isinstance(e, EngineError):
                 raise EngineError(f"{e}\n{log}") from e
@@ -133,7 +135,7 @@ class WebDriverDriver(Driver):
             version=self._wd.capabilities.get("browserVersion", "unknown"),
             driver="webdriver",
             build=self.build.kind,
-            executable=self._service.path,
+            executable=procs.service.path,
         )
         return self.info
 
@@ -141,7 +143,7 @@ class WebDriverDriver(Driver):
         options = webdriver.WebKitGTKOptions()
         options.set_capability("webkitgtk:browserOptions", {"args": ["--automation", *self.build.args]})
         options.set_capability("acceptInsecureCerts", True)
-        return webdriver.WebKitGTK(options=options, service=self._service)
+        return webdriver.WebKitGTK(options=options, service=self._procs.service)
 
     async def stop(self) -> None:
         """Quit the session; kill whatever of the driver's process group is left; clean up."""
@@ -151,21 +153,13 @@ class WebDriverDriver(Driver):
                 await self._call("quit the session", 10.0, wd.quit)
             except EngineError:
                 pass  # killed below
-        if self._service is not None and self._service.process is not None:
-            await asyncio.to_thread(_kill_process_group, self._service.process.pid)
-            self._service.process.poll()  # reap it
-            self._service = None
+        if self._release is not None:
+            await asyncio.to_thread(self._release)
         self._executor.shutdown(wait=False, cancel_futures=True)
-        if self._xvfb is not None:
-            await asyncio.to_thread(self._xvfb.stop)
-            self._xvfb = None
-        if self._home is not None:
-            shutil.rmtree(self._home, ignore_errors=True)
-            self._home = None
 
     @property
     def alive(self) -> bool:
-        return self._wd is not None and self._service.process.poll() is None
+        return self._wd is not None and self._procs.service.process.poll() is None
 
     # -- pages -----------------------------------------------------------------
 
@@ -213,16 +207,40 @@ class WebDriverDriver(Driver):
         except (asyncio.TimeoutError, TimeoutException):
             raise StepTimeout(f"{self.spec.name}: {what} gave no answer within {deadline:g} s") from None
         except (WebDriverException, Urllib3Error, OSError) as e:
-            message = getattr(e, "msg", None) or str(e)
-            raise EngineError(f"{self.spec.name}: {what} failed in WebKitWebDriver: {message}") from e
+            detail = e.msg if isinstance(e, WebDriverException) else str(e)
+            detail = (detail or "").strip() or "no message (did the browser exit?)"
+            raise EngineError(f"{self.spec.name}: {what} failed in WebKitWebDriver: {type(e).__name__}: {detail}") from e
 
-    def _log_tail(self, chars: int = 2000) -> str:
+
+@dataclasses.dataclass
+class _Processes:
+    """What ``start()`` created: a private HOME, maybe an Xvfb, the WebKitWebDriver service."""
+
+    home: str
+    xvfb: Xvfb | None = None
+    service: Service | None = None
+
+    @property
+    def log_path(self) -> str:
+        return os.path.join(self.home, "webdriver.log")
+
+    def log_tail(self, chars: int = 2000) -> str:
         """The end of WebKitWebDriver's (and MiniBrowser's) stderr, for launch failures."""
         try:
-            with open(os.path.join(self._home or "", "webdriver.log"), errors="replace") as f:
+            with open(self.log_path, errors="replace") as f:
                 return f.read()[-chars:]
         except OSError:
             return ""
+
+    def release(self) -> None:
+        """Kill the driver's whole process group (MiniBrowser outlives a killed WebKitWebDriver), stop Xvfb, remove HOME."""
+        process = self.service and self.service.process
+        if process is not None:
+            _kill_process_group(process.pid)
+            process.poll()  # reap it
+        if self.xvfb is not None:
+            self.xvfb.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 def _kill_process_group(pgid: int, grace: float = 5.0) -> None:

@@ -13,7 +13,21 @@ ENGINE = EngineSpec(
             executable="/usr/bin/WebKitWebDriver",
             needs_display=True,
             apt_packages=("webkit2gtk-driver", "xvfb"),
-            notes="TODO",
+            notes=(
+                "Debian's WebKitGTK 2.50 MiniBrowser, driven by WebKitWebDriver (W3C WebDriver, via Selenium). "
+                "No headless mode: it needs an X display, and without one New Session hangs with no error "
+                "(MiniBrowser logs 'cannot open display' to the driver log and WebKitWebDriver never answers), so "
+                "the driver starts a private Xvfb (-displayfd) and puts a deadline on every call. "
+                "Stopping WebKitWebDriver does not stop MiniBrowser or its WebKit*Process children (they were "
+                "seen orphaned, still running); the driver runs in its own process group, which stop() kills. "
+                "With --automation all website data is ephemeral: nothing is written under HOME, and a new "
+                "session starts empty even with the same HOME, so 'survives a browser restart' cannot be tested; "
+                "within a session localStorage and IndexedDB do persist across navigations, so open() clears "
+                "them and checks. navigator.storage is missing (no estimate(), no persist()). browserVersion is "
+                "the WebKitGTK version; the user agent is frozen (Version/60.5 Safari/605.1.15) and says "
+                "nothing about it. Downloads go to the XDG download dir, set in $XDG_CONFIG_HOME/user-dirs.dirs "
+                "(the XDG_DOWNLOAD_DIR environment variable alone is ignored)."
+            ),
         ),
     },
     run_info_extras={"webkit_port": "gtk"},

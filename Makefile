@@ -1,0 +1,38 @@
+# make setup        one idempotent step: virtualenv + `pip install -e .[dev]`, `npm ci`, engines
+# make conformance  setup + the conformance matrix on every engine found (JUnit + conformance.json)
+# make test         setup + every test (the harness's own tests and the scenarios)
+# make fixtures     regenerate fixtures/ from the Python golden writer (prints every file written)
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+RESULTS := test-results
+
+.PHONY: setup engines conformance test fixtures clean
+
+setup: $(VENV)/.installed node_modules/.installed engines
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+engines: $(VENV)/.installed
+	$(PY) -m harness engines --install
+
+conformance: setup
+	$(PY) -m pytest scenarios -p no:cacheprovider --junitxml=$(RESULTS)/junit.xml
+
+test: setup
+	$(PY) -m pytest
+
+fixtures: $(VENV)/.installed
+	$(PY) -m harness.golden
+
+clean:
+	rm -rf $(VENV) node_modules $(RESULTS)
