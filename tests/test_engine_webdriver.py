@@ -28,12 +28,15 @@ pytestmark = [
     pytest.mark.asyncio(loop_scope="session"),
     pytest.mark.skipif(not os.path.exists(BUILD.executable), reason=f"{BUILD.executable} missing (apt: webkit2gtk-driver)"),
     pytest.mark.skipif(not shutil.which("Xvfb"), reason="Xvfb missing (apt: xvfb)"),
+    # Selenium's own WebKitGTK class triggers this; nothing of ours.
+    pytest.mark.filterwarnings("ignore:setting remote_server_addr:DeprecationWarning"),
 ]
 
 HARNESS_HTML = """<!doctype html><meta charset="utf-8"><script>
 const steps = {
   echo: async args => ({echo: args}),
   hang: () => new Promise(() => {}),
+  busy: () => { for (;;) {} },
   fail: async () => { throw new TypeError("bad input"); },
   write: async () => {
     localStorage.setItem("k", "v");
@@ -189,3 +192,18 @@ async def test_dead_browser_is_an_engine_error(own_driver, base_url):
         await page.run_step("echo", {}, timeout=10)
     assert not isinstance(caught.value, StepTimeout), caught.value
     assert time.monotonic() - started < 5
+
+
+async def test_busy_page_fails_fast_after_its_deadline(own_driver, base_url):
+    """A busy main thread defeats WebDriver's script timeout; the outer deadline catches it."""
+    own_driver.grace = 0.5
+    page = await own_driver.open(f"{base_url}/harness.html", timeout=20)
+    started = time.monotonic()
+    with pytest.raises(StepTimeout, match="driver now stuck"):
+        await page.run_step("busy", {}, timeout=1)
+    assert time.monotonic() - started < 1 + 0.5 + 1
+    with pytest.raises(EngineError, match="stuck since step 'busy'"):
+        await own_driver.open(f"{base_url}/harness.html", timeout=20)
+    started = time.monotonic()
+    await own_driver.stop()
+    assert time.monotonic() - started < 3

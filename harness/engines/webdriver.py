@@ -32,10 +32,6 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from harness.engines.base import READY_JS, Driver, EngineError, EngineInfo, Page, StepTimeout
 from harness.engines.xvfb import Xvfb
 
-# Extra seconds the outer (asyncio) deadline allows beyond the in-browser script timeout,
-# so a step that times out in the page is reported by WebDriver, not by a wedged call.
-_GRACE = 5.0
-
 # Waits for the harness page, then empties the origin's storage and lists what is left.
 _READY_AND_CLEAR_JS = f"""
 const done = arguments[arguments.length - 1];
@@ -95,6 +91,10 @@ class WebDriverPage(Page):
 class WebDriverDriver(Driver):
     """One WebKitWebDriver + MiniBrowser (under a private Xvfb) for a whole pytest session."""
 
+    # Extra seconds the outer (asyncio) deadline allows beyond WebDriver's own script and page
+    # load timeouts, so that a page that times out is reported by WebDriver, not by a stuck call.
+    grace: float = 5.0
+
     def __init__(self, spec, build, *, headed: bool = False, launch_timeout: float = 30.0):
         super().__init__(spec, build, headed=headed)
         self.launch_timeout = launch_timeout
@@ -104,6 +104,7 @@ class WebDriverDriver(Driver):
         self._wd: webdriver.WebKitGTK | None = None
         self._page: WebDriverPage | None = None
         self._script_timeout: float | None = None
+        self._wedged: str | None = None  # set when a call outlived its deadline: its thread may never return
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -148,7 +149,7 @@ class WebDriverDriver(Driver):
     async def stop(self) -> None:
         """Quit the session; kill whatever of the driver's process group is left; clean up."""
         wd, self._wd, self._page = self._wd, None, None
-        if wd is not None:
+        if wd is not None and not self._wedged:
             try:
                 await self._call("quit the session", 10.0, wd.quit)
             except EngineError:
@@ -159,19 +160,21 @@ class WebDriverDriver(Driver):
 
     @property
     def alive(self) -> bool:
-        return self._wd is not None and self._procs.service.process.poll() is None
+        return self._wd is not None and not self._wedged and self._procs.service.process.poll() is None
 
     # -- pages -----------------------------------------------------------------
 
     async def open(self, url: str, *, timeout: float) -> WebDriverPage:
         """Navigate to ``url``, wait for ``harness.ready``, then empty and check the origin's storage."""
         if not self.alive:
-            raise EngineError(f"{self.spec.name}: the browser is no longer running")
+            raise EngineError(f"{self.spec.name}: the browser is not usable{self._wedged or ' (stopped, or its driver exited)'}")
         self._page = None
-        await self._call(f"load {url}", timeout + _GRACE, self._load, url, timeout)
+        await self._call(f"load {url}", timeout, self._load, url, timeout, grace=self.grace)
         state = await self._execute_async(_READY_AND_CLEAR_JS, timeout=timeout, what=f"waiting for harness.ready at {url}")
-        if "left" not in state:
-            raise EngineError(f"{self.spec.name}: the harness page at {url} did not become ready: {state}")
+        if "notReady" in state:
+            raise EngineError(f"{self.spec.name}: the harness page at {url} did not become ready: {state['notReady']}")
+        if "failed" in state:
+            raise EngineError(f"{self.spec.name}: could not clear storage at {url}: {state['failed']}")
         if state["left"]:
             raise EngineError(f"{self.spec.name}: storage at {url} is not empty after clearing: {'; '.join(state['left'])}")
         self._page = WebDriverPage(self, url)
@@ -196,15 +199,24 @@ class WebDriverDriver(Driver):
                 self._script_timeout = timeout
             return self._wd.execute_async_script(script, *args)
 
-        return await self._call(what, timeout + _GRACE, run, deadline=timeout)
+        return await self._call(what, timeout, run, grace=self.grace)
 
-    async def _call(self, what: str, timeout: float, fn: Callable[..., Any], *args: Any, deadline: float | None = None) -> Any:
-        """Run a Selenium call on the worker thread; map hangs and driver failures to harness errors."""
-        deadline = timeout if deadline is None else deadline
+    async def _call(self, what: str, deadline: float, fn: Callable[..., Any], *args: Any, grace: float = 0.0) -> Any:
+        """Run a Selenium call on the worker thread; map hangs and driver failures to harness errors.
+
+        WebDriver's own timeouts (script, page load) raise StepTimeout and leave the session usable.
+        If the call itself outlives ``deadline + grace`` (the page's main thread is busy, or the driver
+        hangs), the worker thread is stuck: the driver is marked wedged and refuses further calls.
+        """
+        if self._wedged:
+            raise EngineError(f"{self.spec.name}: cannot {what}{self._wedged}")
         future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
         try:
-            return await asyncio.wait_for(future, timeout)
-        except (asyncio.TimeoutError, TimeoutException):
+            return await asyncio.wait_for(future, deadline + grace)
+        except asyncio.TimeoutError:
+            self._wedged = f"; the driver has been stuck since {what} outlived its {deadline:g} s deadline"
+            raise StepTimeout(f"{self.spec.name}: {what} gave no answer within {deadline:g} s (driver now stuck)") from None
+        except TimeoutException:
             raise StepTimeout(f"{self.spec.name}: {what} gave no answer within {deadline:g} s") from None
         except (WebDriverException, Urllib3Error, OSError) as e:
             detail = e.msg if isinstance(e, WebDriverException) else str(e)

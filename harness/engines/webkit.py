@@ -13,6 +13,7 @@ ENGINE = EngineSpec(
             executable="/usr/bin/WebKitWebDriver",
             needs_display=True,
             apt_packages=("webkit2gtk-driver", "xvfb"),
+            version_command=("dpkg-query", "-W", "-f=${Version}", "webkit2gtk-driver"),  # no --version flag
             notes=(
                 "Debian's WebKitGTK 2.50 MiniBrowser, driven by WebKitWebDriver (W3C WebDriver, via Selenium). "
                 "No headless mode: it needs an X display, and without one New Session hangs with no error "
