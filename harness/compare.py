@@ -110,7 +110,7 @@ def _element(raw: np.ndarray, spec: dict) -> str:
     if dtype is None:
         return hexed
     value = np.frombuffer(raw.tobytes(), dtype)[0]
-    return f"{hexed} ({value!r})" if spec["dtype"] != "float32" else f"{hexed} ({float(value)!r})"
+    return f"{hexed} ({value.item()!r})"  # .item(): a plain Python number, not numpy 2's "np.int32(3)"
 
 
 def diff_arrays(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: float, what: str, path: str) -> list[Difference]:
@@ -128,7 +128,7 @@ def diff_arrays(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: flo
         Difference(
             what,
             f"{path}{list(map(int, worst))}",
-            f"expected {e[worst]!r}, got {a[worst]!r} (|diff| {abs(a[worst] - e[worst]):.3g} > atol {atol:g} + "
+            f"expected {float(e[worst])!r}, got {float(a[worst])!r} (|diff| {abs(a[worst] - e[worst]):.3g} > atol {atol:g} + "
             f"rtol {rtol:g} * |expected|); {int((~ok).sum())} of {ok.size} values outside tolerance",
         )
     ]

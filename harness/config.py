@@ -8,6 +8,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO / "playwright.config"
+JS_DIR = REPO / "harness" / "js"  # page-side and Node-side JavaScript
 
 
 @dataclasses.dataclass(frozen=True)

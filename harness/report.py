@@ -50,12 +50,15 @@ def matrix(doc: dict) -> str:
         worst = next(o for o in ("error", "failed", "skipped", "xfailed", "passed") if counts[o])
         return f"{_CELL[worst]} {counts[worst]}/{total}"
 
-    versions = {e["engine"]: e.get("version") or e.get("missing", "") for e in doc["engines"]}
+    info = {e["engine"]: e for e in doc["engines"]}
+    label = lambda e: f"{e} {info.get(e, {}).get('version') or ('(not installed)' if 'missing' in info.get(e, {}) else '')}"  # noqa: E731
     head = ["engine", *schemes]
-    rows = [[f"{e} {versions.get(e) or ''}".strip(), *(cell(cells[e, s]) for s in schemes)] for e in engines]
+    rows = [[label(e).strip(), *(cell(cells[e, s]) for s in schemes)] for e in engines]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     fmt = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip()  # noqa: E731
     lines = [fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)]
     tally = collections.Counter(r["outcome"] for r in results)
     lines.append(", ".join(f"{tally[o]} {o}" for o in OUTCOMES if tally[o]) + f" ({len(results)} rows)")
+    lines += [f"{e}: not installed: {info[e]['missing']}" for e in engines if "missing" in info.get(e, {})]
+    lines += [f"{e}: failed to start: {info[e]['failed']}" for e in engines if "failed" in info.get(e, {})]
     return "\n".join(lines)

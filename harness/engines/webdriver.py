@@ -29,32 +29,12 @@ from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.webkitgtk.service import Service
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from harness.engines.base import READY_JS, Driver, EngineError, EngineInfo, Page, StepTimeout
+from harness.config import JS_DIR
+from harness.engines.base import Driver, EngineError, EngineInfo, Page, StepTimeout
 from harness.engines.xvfb import Xvfb
 
 # Waits for the harness page, then empties the origin's storage and lists what is left.
-_READY_AND_CLEAR_JS = f"""
-const done = arguments[arguments.length - 1];
-(async () => {{
-  while (!({READY_JS})) await new Promise(r => setTimeout(r, 20));
-  try {{ await ({READY_JS}); }} catch (e) {{ return {{notReady: String((e && e.message) || e)}}; }}
-  localStorage.clear();
-  sessionStorage.clear();
-  const deleteDb = name => new Promise((resolve, reject) => {{
-    const req = indexedDB.deleteDatabase(name);
-    req.onsuccess = req.onblocked = () => resolve();
-    req.onerror = () => reject(req.error);
-  }});
-  await Promise.all((await indexedDB.databases()).map(db => deleteDb(db.name)));
-  if (self.caches) for (const key of await caches.keys()) await caches.delete(key);
-  const left = [];
-  if (localStorage.length) left.push(`localStorage keys ${{JSON.stringify(Object.keys(localStorage))}}`);
-  if (sessionStorage.length) left.push(`sessionStorage keys ${{JSON.stringify(Object.keys(sessionStorage))}}`);
-  const dbs = (await indexedDB.databases()).map(db => db.name);
-  if (dbs.length) left.push(`IndexedDB databases ${{JSON.stringify(dbs)}}`);
-  return {{left}};
-}})().then(done, e => done({{failed: `${{(e && e.name) || "Error"}}: ${{(e && e.message) || e}}`}}));
-"""
+_READY_AND_CLEAR_JS = (JS_DIR / "webdriver" / "ready_and_clear.js").read_text()
 
 _RUN_STEP_JS = """
 const [name, args, done] = arguments;

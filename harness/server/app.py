@@ -8,10 +8,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from harness.config import REPO
+from harness.config import JS_DIR, REPO
 from harness.tfjs import TfjsBuild
 
-JS_DIR = Path(__file__).resolve().parent.parent / "js"
 FIXTURES = REPO / "fixtures"
 DEFAULT_MAX_UPLOAD = 1 << 30  # 1 GiB per posted artifact
 # An artifact name is one plain file name: no path components, no dot-files.

@@ -1,0 +1,3 @@
+"""Shared test configuration: the `pytester` fixture, for end-to-end runs of the plugin."""
+
+pytest_plugins = ["pytester"]

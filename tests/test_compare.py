@@ -1,0 +1,261 @@
+"""Tests for harness.compare: JSON diffs by path, weights bit for bit, predictions with tolerance."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from harness import golden
+from harness.compare import Difference, diff_arrays, diff_json, diff_weights, weight_layout
+
+# --- diff_json ---
+
+
+def test_diff_json_equal_documents_have_no_differences():
+    doc = {"a": 1, "b": [1, "x", None, {"c": 2.5}], "d": {"e": True}}
+    assert diff_json(doc, {"d": {"e": True}, "b": [1, "x", None, {"c": 2.5}], "a": 1}, "topology") == []
+
+
+def test_diff_json_changed_value_names_its_path():
+    expected = {"config": {"layers": [{"name": "d1", "units": 16}, {"name": "d2", "units": 4}]}}
+    actual = {"config": {"layers": [{"name": "d1", "units": 16}, {"name": "d2", "units": 5}]}}
+    (d,) = diff_json(expected, actual, "topology")
+    assert d == Difference("topology", "$.config.layers[1].units", "expected 4, got 5")
+
+
+def test_diff_json_missing_and_extra_keys():
+    diffs = diff_json({"a": 1, "b": {"keep": 1, "gone": "x"}}, {"a": 1, "b": {"keep": 1, "new": [7]}}, "topology")
+    assert [(d.path, d.message) for d in diffs] == [
+        ("$.b.gone", "missing (expected 'x')"),
+        ("$.b.new", "unexpected key (value [7])"),
+    ]
+    assert all(d.what == "topology" for d in diffs)
+
+
+def test_diff_json_key_order_is_insignificant():
+    assert diff_json({"a": 1, "b": 2, "c": {"x": 1, "y": 2}}, {"c": {"y": 2, "x": 1}, "b": 2, "a": 1}, "t") == []
+
+
+def test_diff_json_list_order_is_significant():
+    diffs = diff_json({"l": [1, 2, 3]}, {"l": [1, 3, 2]}, "t")
+    assert [(d.path, d.message) for d in diffs] == [("$.l[1]", "expected 2, got 3"), ("$.l[2]", "expected 3, got 2")]
+
+
+def test_diff_json_list_item_path_in_nested_structure():
+    (d,) = diff_json([{"a": [0, {"b": "x"}]}], [{"a": [0, {"b": "y"}]}], "t")
+    assert d.path == "$[0].a[1].b"
+    assert d.message == "expected 'x', got 'y'"
+
+
+def test_diff_json_list_length_mismatch_is_reported_at_the_list():
+    (d,) = diff_json({"l": [1, 2]}, {"l": [1, 2, 3]}, "t")
+    assert d.path == "$.l"
+    assert "expected 2 items, got 3" in d.message
+
+
+def test_diff_json_custom_root_path():
+    (d,) = diff_json({"k": 1}, {"k": 2}, "t", path="$.modelTopology")
+    assert d.path == "$.modelTopology.k"
+
+
+@pytest.mark.parametrize(
+    "expected, actual",
+    [(1, 1.0), (1.0, 1), (0, 0.0), (-0.0, 0), (float("nan"), float("nan")), (True, True), (None, None), ("s", "s")],
+    ids=repr,
+)
+def test_diff_json_scalars_equal_as_in_js(expected, actual):
+    """JS has one number type: 1 and 1.0 are the same JSON value."""
+    assert diff_json({"v": expected}, {"v": actual}, "t") == []
+
+
+@pytest.mark.parametrize(
+    "expected, actual",
+    [(True, 1), (1, True), (1.0, True), (False, 0), (0, False), (None, 0), (None, False), ("1", 1), (1, "1"),
+     (True, False), ([], {}), ({}, None), (1, 2), (1.0, 1.5)],
+    ids=repr,
+)
+def test_diff_json_scalars_that_differ(expected, actual):
+    (d,) = diff_json({"v": expected}, {"v": actual}, "t")
+    assert d.path == "$.v"
+    assert d.message == f"expected {expected!r}, got {actual!r}"
+
+
+def test_diff_json_long_values_are_shortened():
+    (d,) = diff_json({"v": "a" * 500}, {}, "t")
+    assert len(d.message) < 200 and d.message.endswith("...)")
+
+
+# --- diff_weights on the real golden ---
+
+
+@pytest.fixture(scope="module")
+def mlp():
+    return golden.load("mlp")
+
+
+def _owner(specs, byte):
+    """(name, byte offset of the weight, element size) of the weight holding `byte` of the data."""
+    for spec, offset, size in weight_layout(specs):
+        if offset <= byte < offset + size:
+            return spec["name"], offset
+    raise AssertionError(f"byte {byte} is outside every weight")
+
+
+def test_golden_layout_covers_the_weight_data(mlp):
+    layout = weight_layout(mlp.weight_specs)
+    assert [(s["name"], off, size) for s, off, size in layout] == [
+        ("dense_1/kernel", 0, 512),
+        ("dense_1/bias", 512, 64),
+        ("dense_2/kernel", 576, 256),
+        ("dense_2/bias", 832, 16),
+    ]
+    assert len(mlp.weight_data) == 848
+
+
+def test_identical_weight_data_has_no_differences(mlp):
+    assert diff_weights(mlp.weight_specs, mlp.weight_data, bytes(mlp.weight_data)) == []
+
+
+def test_every_flipped_bit_is_found_and_located(mlp):
+    specs, data = mlp.weight_specs, mlp.weight_data
+    failures = []
+    for byte in range(len(data)):
+        name, offset = _owner(specs, byte)
+        in_weight = byte - offset
+        want = f"element {in_weight // 4}, byte {in_weight} of the weight (byte {byte} of the weight data)"
+        for bit in range(8):
+            flipped = bytearray(data)
+            flipped[byte] ^= 1 << bit
+            diffs = diff_weights(specs, data, bytes(flipped))
+            if len(diffs) != 1 or diffs[0].path != name or want not in diffs[0].message or diffs[0].what != "weights":
+                failures.append((byte, bit, [str(d) for d in diffs]))
+    assert failures == [], f"{len(failures)} of {len(data) * 8} bit flips misreported, e.g. {failures[:3]}"
+
+
+def test_flipped_bit_message_shows_both_values_and_count(mlp):
+    specs, data = mlp.weight_specs, mlp.weight_data
+    byte = 576 + 4 * 3 + 3  # dense_2/kernel, element 3, most significant byte (sign bit below)
+    flipped = bytearray(data)
+    flipped[byte] ^= 0x80
+    (d,) = diff_weights(specs, data, bytes(flipped))
+    (before,) = struct.unpack_from("<f", data, 576 + 12)
+    (after,) = struct.unpack_from("<f", flipped, 576 + 12)
+    assert after == -before
+    assert d.message.startswith("float32 [16, 4]: first difference at element 3, byte 15 of the weight")
+    assert f"({before!r})" in d.message and f"({after!r})" in d.message
+    assert d.message.endswith("; 1 of 64 elements differ")
+
+
+def test_several_differing_elements_are_counted_and_first_is_named(mlp):
+    specs, data = mlp.weight_specs, mlp.weight_data
+    changed = bytearray(data)
+    for element, byte in ((5, 1), (9, 0), (9, 3)):  # element 9 changed in two bytes: counted once
+        changed[512 + 4 * element + byte] ^= 1
+    (d,) = diff_weights(specs, data, bytes(changed))
+    assert d.path == "dense_1/bias"
+    assert "element 5, byte 21 of the weight (byte 533 of the weight data)" in d.message
+    assert "2 of 16 elements differ" in d.message
+
+
+def test_differences_in_two_weights_are_both_reported(mlp):
+    specs, data = mlp.weight_specs, mlp.weight_data
+    changed = bytearray(data)
+    changed[0] ^= 1
+    changed[847] ^= 1
+    diffs = diff_weights(specs, data, bytes(changed))
+    assert [d.path for d in diffs] == ["dense_1/kernel", "dense_2/bias"]
+
+
+def test_truncated_weight_data_is_reported_with_byte_counts(mlp):
+    specs, data = mlp.weight_specs, mlp.weight_data
+    diffs = diff_weights(specs, data, data[:-1])
+    assert [d.path for d in diffs] == ["$", "dense_2/bias"]
+    assert diffs[0].message == "expected 848 bytes of weight data, got 847"
+    assert diffs[1].message == "truncated: 15 of 16 bytes present at byte 832"
+
+
+def test_extra_trailing_weight_bytes_are_reported(mlp):
+    specs, data = mlp.weight_specs, mlp.weight_data
+    diffs = diff_weights(specs, data, data + b"\x00\x00\x00\x00")
+    assert diffs == [Difference("weights", "$", "expected 848 bytes of weight data, got 852")]
+
+
+def test_empty_weight_data_reports_every_weight_truncated(mlp):
+    diffs = diff_weights(mlp.weight_specs, mlp.weight_data, b"")
+    assert [d.path for d in diffs] == ["$", "dense_1/kernel", "dense_1/bias", "dense_2/kernel", "dense_2/bias"]
+    assert "got 0" in diffs[0].message
+
+
+def test_nan_payloads_are_compared_bitwise():
+    specs = [{"name": "w", "shape": [2], "dtype": "float32"}]
+    quiet = struct.pack("<fI", 1.0, 0x7FC00000)
+    payload = struct.pack("<fI", 1.0, 0x7FC00001)
+    assert np.isnan(np.frombuffer(quiet, "<f4")[1]) and np.isnan(np.frombuffer(payload, "<f4")[1])
+    assert diff_weights(specs, quiet, quiet) == []
+    (d,) = diff_weights(specs, quiet, payload)
+    assert d.path == "w"
+    assert "element 1, byte 4 of the weight (byte 4 of the weight data)" in d.message
+    assert "0x7fc00000" in d.message and "0x7fc00001" in d.message
+
+
+def test_negative_zero_differs_from_zero():
+    specs = [{"name": "w", "shape": [1], "dtype": "float32"}]
+    (d,) = diff_weights(specs, struct.pack("<f", 0.0), struct.pack("<f", -0.0), what="storage.weightData")
+    assert d.what == "storage.weightData" and d.path == "w"
+    assert "0x80000000" in d.message
+
+
+def test_int32_weights_are_located_by_element():
+    specs = [{"name": "a", "shape": [1], "dtype": "float32"}, {"name": "ids", "shape": [3], "dtype": "int32"}]
+    exp = struct.pack("<f3i", 0.5, 1, 2, 3)
+    act = struct.pack("<f3i", 0.5, 1, 2, -3)
+    (d,) = diff_weights(specs, exp, act)
+    assert d.path == "ids"
+    assert "element 2, byte 8 of the weight (byte 12 of the weight data)" in d.message
+    assert "expected 0x00000003 (3), got 0xfffffffd (-3)" in d.message
+
+
+# --- diff_arrays ---
+
+
+def test_diff_arrays_within_tolerance():
+    e = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
+    a = e + np.array([[1e-6, -1e-6], [0, 2e-6]], np.float32)
+    assert diff_arrays(e, a, rtol=1e-5, atol=1e-6, what="predictions", path="output0") == []
+
+
+def test_diff_arrays_outside_tolerance_names_worst_index_and_count():
+    e = np.zeros((3, 4), np.float32)
+    a = e.copy()
+    a[0, 1] = 0.01
+    a[2, 3] = 0.5  # the worst
+    a[1, 0] = 1e-7  # within atol
+    (d,) = diff_arrays(e, a, rtol=0.0, atol=1e-6, what="predictions", path="output0")
+    assert d.what == "predictions"
+    assert d.path == "output0[2, 3]"
+    assert "2 of 12 values outside tolerance" in d.message
+    assert d.message.startswith("expected 0.0, got 0.5")
+
+
+def test_diff_arrays_relative_tolerance_decides_worst():
+    e = np.array([1000.0, 1.0])
+    a = np.array([1000.5, 1.1])  # |diff| 0.5 is within rtol 1e-3 of 1000; 0.1 is not within 1e-3 of 1
+    (d,) = diff_arrays(e, a, rtol=1e-3, atol=0.0, what="p", path="y")
+    assert d.path == "y[1]"
+    assert "1 of 2 values outside tolerance" in d.message
+
+
+def test_diff_arrays_nan_where_a_number_was_expected():
+    e = np.array([1.0, 2.0, 3.0])
+    a = np.array([1.0, np.nan, 3.5])
+    (d,) = diff_arrays(e, a, rtol=0.0, atol=0.1, what="p", path="y")
+    assert d.path == "y[1]"  # NaN is the worst difference of all
+    assert "2 of 3 values outside tolerance" in d.message
+    assert diff_arrays(np.array([np.nan]), np.array([np.nan]), rtol=0, atol=0, what="p", path="y") == []
+
+
+def test_diff_arrays_shape_mismatch():
+    (d,) = diff_arrays(np.zeros((5, 4)), np.zeros((4, 5)), rtol=1.0, atol=1.0, what="predictions", path="output0")
+    assert d == Difference("predictions", "output0", "expected shape [5, 4], got [4, 5]")

@@ -1,0 +1,193 @@
+"""Tests for harness.config (the engine matrix) and harness.engines.discovery, and an end-to-end
+run of the plugin where the only configured build is missing: rows skip and say why."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness import config
+from harness.config import EngineEntry, load_matrix
+from harness.engines import ENGINES
+from harness.engines.discovery import Found, Missing, discover
+from harness.schemes import SCHEMES
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "engines.toml"
+    path.write_text(text)
+    return path
+
+
+# --- config.load_matrix ---
+
+
+def test_repo_config_loads():
+    matrix = load_matrix(config.DEFAULT_CONFIG)
+    assert list(matrix) == ["chromium", "firefox", "webkit"]
+    assert matrix["chromium"] == EngineEntry("chromium", ("playwright", "system"), (), None)
+
+
+def test_load_matrix_reads_entries_in_file_order(tmp_path):
+    cfg = write(tmp_path, """
+[engines.webkit]
+builds = ["system"]
+
+[engines.chromium]
+builds = ["system", "playwright"]
+args = ["--foo"]
+executable = "/opt/chromium/chrome"
+""")
+    assert load_matrix(cfg) == {
+        "webkit": EngineEntry("webkit", ("system",), (), None),
+        "chromium": EngineEntry("chromium", ("system", "playwright"), ("--foo",), "/opt/chromium/chrome"),
+    }
+    assert list(load_matrix(cfg)) == ["webkit", "chromium"]
+
+
+def test_load_matrix_defaults_builds_to_the_engine_preference(tmp_path):
+    cfg = write(tmp_path, "[engines.firefox]\n")
+    assert load_matrix(cfg)["firefox"].builds == tuple(ENGINES["firefox"].builds)
+
+
+def test_load_matrix_rejects_unknown_engine(tmp_path):
+    cfg = write(tmp_path, '[engines.chromium]\nbuilds = ["system"]\n\n[engines.edge]\nbuilds = ["system"]\n')
+    with pytest.raises(ValueError, match=r"unknown engine 'edge'; known engines: chromium, firefox, webkit"):
+        load_matrix(cfg)
+
+
+@pytest.mark.parametrize("key", ["executable_path", "build", "Args"])
+def test_load_matrix_rejects_unknown_keys(tmp_path, key):
+    cfg = write(tmp_path, f'[engines.firefox]\nbuilds = ["system"]\n{key} = "x"\n')
+    with pytest.raises(ValueError, match=rf"\[engines.firefox\] has unknown keys \['{key}'\]"):
+        load_matrix(cfg)
+
+
+@pytest.mark.parametrize("builds", ['["snap"]', '["system", "flatpak"]', '["Playwright"]'])
+def test_load_matrix_rejects_unknown_build_kinds(tmp_path, builds):
+    cfg = write(tmp_path, f"[engines.webkit]\nbuilds = {builds}\n")
+    with pytest.raises(ValueError, match=r"\[engines.webkit\] builds \[.*\] unknown; webkit has \['playwright', 'system'\]"):
+        load_matrix(cfg)
+
+
+def test_load_matrix_error_names_the_file(tmp_path):
+    cfg = write(tmp_path, "[engines.nope]\n")
+    with pytest.raises(ValueError, match="engines.toml"):
+        load_matrix(cfg)
+
+
+# --- discovery.discover ---
+
+
+def test_missing_system_executable():
+    matrix = {"chromium": EngineEntry("chromium", ("system",), executable="/nonexistent/chromium")}
+    (result,) = discover(matrix, {}).values()
+    assert isinstance(result, Missing)
+    assert result.spec is ENGINES["chromium"]
+    assert "/nonexistent/chromium" in result.reason
+    assert result.apt_packages == ("chromium",)
+
+
+def test_missing_playwright_build(tmp_path):
+    gone = str(tmp_path / "ms-playwright" / "chromium-0000" / "chrome")
+    matrix = {"chromium": EngineEntry("chromium", ("playwright",))}
+    (result,) = discover(matrix, {"chromium": gone, "firefox": "/x", "webkit": "/y"}).values()
+    assert isinstance(result, Missing)
+    assert gone in result.reason and "Playwright" in result.reason
+    assert result.apt_packages == ()
+
+
+def test_missing_reason_lists_every_build_tried(tmp_path):
+    gone = str(tmp_path / "no-chrome")
+    matrix = {"chromium": EngineEntry("chromium", ("playwright", "system"), executable="/nonexistent/chromium")}
+    result = discover(matrix, {"chromium": gone})["chromium"]
+    assert isinstance(result, Missing)
+    assert result.reason.index(gone) < result.reason.index("/nonexistent/chromium")
+    assert result.apt_packages == ("chromium",)
+
+
+def test_found_system_build_uses_the_configured_executable_and_args():
+    sh = shutil.which("sh")
+    matrix = {"chromium": EngineEntry("chromium", ("system",), args=("--extra",), executable=sh)}
+    result = discover(matrix, {})["chromium"]
+    assert isinstance(result, Found)
+    assert result.build.kind == "system" and result.build.executable == sh
+    assert result.build.args == (*ENGINES["chromium"].builds["system"].args, "--extra")
+
+
+def test_first_present_build_wins(tmp_path):
+    chrome = tmp_path / "chrome"
+    chrome.write_text("")
+    matrix = {"chromium": EngineEntry("chromium", ("system", "playwright"), executable="/nonexistent/chromium")}
+    result = discover(matrix, {"chromium": str(chrome)})["chromium"]
+    assert isinstance(result, Found) and result.build.kind == "playwright"
+
+
+def test_discover_keeps_matrix_order_and_reports_each_engine(tmp_path):
+    matrix = {
+        "webkit": EngineEntry("webkit", ("playwright",)),
+        "chromium": EngineEntry("chromium", ("system",), executable="/nonexistent/chromium"),
+    }
+    result = discover(matrix, {"webkit": str(tmp_path / "none")})
+    assert list(result) == ["webkit", "chromium"]
+    assert all(isinstance(r, Missing) for r in result.values())
+
+
+# --- end to end: the plugin with a missing engine ---
+
+MISSING_CHROMIUM = """
+[engines.chromium]
+builds = ["system"]
+executable = "/nonexistent/chromium"
+"""
+
+INI = """
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = session
+asyncio_default_test_loop_scope = session
+"""
+
+
+def test_end_to_end_missing_engine_skips_rows_with_reason(pytester: pytest.Pytester):
+    pytester.makeini(INI)
+    shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
+    cfg = pytester.path / "engines.toml"
+    cfg.write_text(MISSING_CHROMIUM)
+    results = pytester.path / "results"
+
+    run = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-rs",
+        "--engine-config", str(cfg), "--engine", "chromium", "--results-dir", str(results),
+        "test_roundtrip.py",
+        timeout=300,
+    )
+
+    n = len(SCHEMES)  # one model ("mlp") x one engine
+    assert run.ret == pytest.ExitCode.OK, run.stdout.str() + run.stderr.str()
+    run.assert_outcomes(skipped=n)
+
+    doc = json.loads((results / "conformance.json").read_text())
+    assert doc["schema"] == 1
+    assert len(doc["results"]) == n
+    assert {r["scheme"] for r in doc["results"]} == {str(s) for s in SCHEMES.values()}
+    for r in doc["results"]:
+        assert r["engine"] == "chromium" and r["model"] == "mlp"
+        assert r["outcome"] == "skipped", r
+        assert "/nonexistent/chromium" in r["detail"], r
+        assert "apt-get install -y chromium" in r["detail"], r
+
+    (engine,) = doc["engines"]
+    assert engine["engine"] == "chromium" and engine["version"] is None
+    assert "/nonexistent/chromium" in engine["missing"]
+
+    out = run.stdout.str()
+    assert "conformance matrix (engine x scheme)" in out
+    assert "skip 1/1" in out  # each scheme column: one skipped row of one
+    assert f"{n} skipped ({n} rows)" in out
+    assert str(results / "conformance.json") in out

@@ -1,0 +1,137 @@
+"""Tests for harness.report: the conformance.json contract and the engine x scheme matrix."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from harness import report
+
+ENGINES = [
+    {"engine": "chromium", "version": "131.0.6778.33", "driver": "playwright", "build": "playwright"},
+    {"engine": "firefox", "version": "140.3.0esr", "driver": "webdriver", "build": "system"},
+]
+TFJS = [{"version": "4.22.0", "source": "npm:@tensorflow/tfjs@4.22.0"}]
+
+
+def row(engine, scheme, outcome, model="mlp", detail=""):
+    return {"engine": engine, "tfjs": "4.22.0", "backend": "cpu", "scheme": scheme, "model": model,
+            "outcome": outcome, "duration_s": 0.1, "detail": detail, "test": f"t[{scheme}-{model}-{engine}]"}
+
+
+def cells(text: str) -> dict[str, list[str]]:
+    """The matrix's body rows, split on runs of 2+ spaces, by first column."""
+    lines = text.splitlines()
+    return {parts[0]: parts[1:] for parts in (re.split(r"\s{2,}", line.strip()) for line in lines[2:-1])}
+
+
+def test_document_has_the_contract_shape():
+    rows = [row("chromium", "indexeddb", "passed")]
+    doc = report.document(ENGINES, TFJS, rows)
+    assert doc == {"schema": 1, "engines": ENGINES, "tfjs": TFJS, "results": rows}
+    assert json.loads(json.dumps(doc)) == doc
+
+
+@pytest.mark.parametrize("outcome", report.OUTCOMES)
+def test_document_accepts_every_known_outcome(outcome):
+    assert report.document(ENGINES, TFJS, [row("chromium", "s", outcome)])["results"][0]["outcome"] == outcome
+
+
+@pytest.mark.parametrize("outcome", ["pass", "xpassed", "FAIL", "", None])
+def test_document_rejects_unknown_outcome(outcome):
+    rows = [row("chromium", "indexeddb", "passed"), row("firefox", "indexeddb", outcome)]
+    with pytest.raises(ValueError, match="is not one of"):
+        report.document(ENGINES, TFJS, rows)
+
+
+def test_write_creates_parents_and_round_trips(tmp_path):
+    doc = report.document(ENGINES, TFJS, [row("chromium", "s", "passed")])
+    path = report.write(tmp_path / "a" / "b" / "conformance.json", doc)
+    assert path.exists()
+    assert json.loads(path.read_text()) == doc
+    assert path.read_text().endswith("\n")
+
+
+def test_matrix_engines_are_rows_and_schemes_are_columns():
+    rows = [
+        row("chromium", "indexeddb", "passed"),
+        row("chromium", "localstorage", "passed"),
+        row("firefox", "indexeddb", "passed"),
+        row("firefox", "localstorage", "failed"),
+    ]
+    text = report.matrix(report.document(ENGINES, TFJS, rows))
+    lines = text.splitlines()
+    assert lines[0].split() == ["engine", "indexeddb", "localstorage"]
+    assert set(lines[1]) <= {"-", " "}
+    assert cells(text) == {
+        "chromium 131.0.6778.33": ["pass 1/1", "pass 1/1"],
+        "firefox 140.3.0esr": ["pass 1/1", "FAIL 1/1"],
+    }
+
+
+def test_matrix_cell_shows_worst_outcome_first():
+    rows = [
+        row("chromium", "indexeddb", "passed", model="a"),
+        row("chromium", "indexeddb", "failed", model="b"),
+        row("chromium", "localstorage", "passed", model="a"),
+        row("chromium", "localstorage", "xfailed", model="b"),
+        row("chromium", "localstorage", "skipped", model="c"),
+        row("firefox", "indexeddb", "failed", model="a"),
+        row("firefox", "indexeddb", "error", model="b"),
+        row("firefox", "indexeddb", "passed", model="c"),
+        row("firefox", "localstorage", "xfailed", model="a"),
+        row("firefox", "localstorage", "passed", model="b"),
+    ]
+    got = cells(report.matrix(report.document(ENGINES, TFJS, rows)))
+    assert got == {
+        "chromium 131.0.6778.33": ["FAIL 1/2", "skip 1/3"],
+        "firefox 140.3.0esr": ["ERROR 1/3", "xfail 1/2"],
+    }
+
+
+def test_matrix_counts_several_rows_of_the_worst_outcome():
+    rows = [row("chromium", "s", "failed", model=m) for m in "abc"] + [row("chromium", "s", "passed", model="d")]
+    assert cells(report.matrix(report.document(ENGINES, TFJS, rows))) == {"chromium 131.0.6778.33": ["FAIL 3/4"]}
+
+
+def test_matrix_empty_cell_and_engine_without_version():
+    rows = [row("chromium", "indexeddb", "passed"), row("webkit", "localstorage", "skipped")]
+    engines = ENGINES + [{"engine": "webkit", "version": None, "driver": None, "build": None}]
+    got = cells(report.matrix(report.document(engines, TFJS, rows)))
+    assert got == {"chromium 131.0.6778.33": ["pass 1/1", "-"], "webkit": ["-", "skip 1/1"]}
+
+
+def test_matrix_shows_why_a_missing_engine_is_missing():
+    rows = [row("webkit", "indexeddb", "skipped")]
+    engines = [{"engine": "webkit", "version": None, "driver": None, "build": None,
+                "missing": "system build (WebKitWebDriver): not found"}]
+    text = report.matrix(report.document(engines, TFJS, rows))
+    assert text.splitlines()[2].startswith("webkit (not installed)")
+    assert "webkit: not installed: system build (WebKitWebDriver): not found" in text.splitlines()
+
+
+def test_matrix_summary_line_counts_outcomes():
+    rows = [
+        row("chromium", "indexeddb", "passed"),
+        row("chromium", "localstorage", "passed"),
+        row("firefox", "indexeddb", "failed"),
+        row("firefox", "localstorage", "skipped"),
+        row("firefox", "memory", "error"),
+    ]
+    last = report.matrix(report.document(ENGINES, TFJS, rows)).splitlines()[-1]
+    assert last == "2 passed, 1 failed, 1 skipped, 1 error (5 rows)"
+
+
+def test_matrix_without_rows():
+    assert report.matrix(report.document(ENGINES, TFJS, [])) == "(no conformance rows in this run)"
+
+
+def test_matrix_columns_are_aligned():
+    rows = [row("chromium", "a-long-scheme-name", "passed"), row("firefox", "x", "failed")]
+    lines = report.matrix(report.document(ENGINES, TFJS, rows)).splitlines()[:-1]
+    # Where the second and third columns start on each line (after the first run of 2+ spaces).
+    starts = [[m.end() for m in re.finditer(r"\s{2,}", line)] for line in lines]
+    assert len(lines) == 4 and all(len(s) == 2 for s in starts), lines
+    assert len({tuple(s) for s in starts}) == 1, lines

@@ -1,0 +1,212 @@
+"""Tests for harness.server: a real HarnessServer on 127.0.0.1, driven with aiohttp's client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from urllib.parse import urlsplit
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from yarl import URL
+
+from harness import golden, tfjs
+from harness.config import REPO
+from harness.server import HarnessServer
+
+
+@pytest.fixture(scope="module")
+def build() -> tfjs.TfjsBuild:
+    return tfjs.installed()
+
+
+@pytest_asyncio.fixture
+async def server(build):
+    srv = await HarnessServer([build]).start(port=0)
+    yield srv
+    await srv.stop()
+
+
+@pytest_asyncio.fixture
+async def small_server(build):
+    srv = await HarnessServer([build], max_upload=1024).start(port=0)
+    yield srv
+    await srv.stop()
+
+
+@pytest_asyncio.fixture
+async def client():
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def raw(server: HarnessServer, path: str) -> URL:
+    """The URL exactly as written: no client-side normalisation of `..` or percent-escapes."""
+    return URL(server.url + path, encoded=True)
+
+
+# --- binding ---
+
+
+async def test_binds_loopback_only(server, client):
+    url = urlsplit(server.url)
+    assert url.scheme == "http" and url.hostname == "127.0.0.1" and url.port and url.port > 0
+    addresses = server._runner.addresses
+    assert addresses and all(addr[0] == "127.0.0.1" for addr in addresses), addresses
+    assert all(addr[1] == url.port for addr in addresses)
+    async with client.get(f"{server.url}/page?tfjs={next(iter(server.tfjs))}") as r:
+        assert r.status == 200
+    # Bound to 127.0.0.1 itself, not 0.0.0.0: another loopback address of this host is refused.
+    with pytest.raises(OSError):
+        _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.2", url.port), timeout=5)
+        writer.close()
+
+
+# --- page and TF.js bundle ---
+
+
+async def test_page_loads_the_requested_tfjs(server, client, build):
+    async with client.get(f"{server.url}/page", params={"tfjs": build.version, "backend": "cpu"}) as r:
+        assert r.status == 200
+        assert r.content_type == "text/html"
+        html = await r.text()
+    assert f'/tfjs/{build.version}/tf.min.js' in html
+    assert "{{TFJS}}" not in html
+    assert server.page_url(build.version, "cpu") == f"{server.url}/page?tfjs={build.version}&backend=cpu"
+
+
+@pytest.mark.parametrize("version", ["0.0.0-nope", ""])
+async def test_page_unknown_tfjs_version_is_404_listing_known(server, client, build, version):
+    async with client.get(f"{server.url}/page", params={"tfjs": version}) as r:
+        assert r.status == 404
+        text = await r.text()
+    assert build.version in text
+    assert "no TF.js build" in text
+
+
+async def test_tfjs_bundle_is_served_byte_identically(server, client, build):
+    async with client.get(f"{server.url}/tfjs/{build.version}/tf.min.js") as r:
+        assert r.status == 200
+        body = await r.read()
+    assert body == build.bundle.read_bytes()
+
+
+@pytest.mark.parametrize("file, on_disk", [("../package.json", "package.json"), ("tf.es2017.js", "dist/tf.es2017.js"),
+                                           ("index.js", "dist/index.js")])
+async def test_tfjs_serves_only_bundle_files(server, client, build, file, on_disk):
+    assert (build.dist.parent / on_disk).is_file()  # it exists: the 404 is the server's choice
+    quoted = file.replace("/", "%2F")
+    async with client.get(raw(server, f"/tfjs/{build.version}/{quoted}")) as r:
+        assert r.status == 404
+
+
+async def test_tfjs_package_json_is_404(server, client, build):
+    async with client.get(f"{server.url}/tfjs/{build.version}/package.json") as r:
+        assert r.status == 404
+
+
+async def test_tfjs_unknown_version_is_404(server, client):
+    async with client.get(f"{server.url}/tfjs/0.0.0-nope/tf.min.js") as r:
+        assert r.status == 404
+
+
+# --- static files ---
+
+
+async def test_fixture_file_is_served_byte_identically(server, client):
+    async with client.get(f"{server.url}/fixtures/mlp/model.json") as r:
+        assert r.status == 200
+        body = await r.read()
+    assert body == (golden.FIXTURES / "mlp" / "model.json").read_bytes()
+    async with client.get(f"{server.url}/fixtures/mlp/group1-shard1of1.bin") as r:
+        assert await r.read() == golden.load("mlp").weight_data
+
+
+async def test_page_js_is_served(server, client):
+    async with client.get(f"{server.url}/js/page.js") as r:
+        assert r.status == 200
+        assert await r.read() == (REPO / "harness" / "js" / "page.js").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "path, secret",
+    [
+        ("/fixtures/../pyproject.toml", REPO / "pyproject.toml"),
+        ("/fixtures/%2e%2e/pyproject.toml", REPO / "pyproject.toml"),
+        ("/fixtures/..%2fpyproject.toml", REPO / "pyproject.toml"),
+        ("/fixtures/%2e%2e%2fpyproject.toml", REPO / "pyproject.toml"),
+        ("/fixtures/mlp/../../pyproject.toml", REPO / "pyproject.toml"),
+        ("/js/../plugin.py", REPO / "harness" / "plugin.py"),
+        ("/js/%2e%2e/plugin.py", REPO / "harness" / "plugin.py"),
+        ("/js/..%2fplugin.py", REPO / "harness" / "plugin.py"),
+        ("/fixtures//etc/passwd", None),
+        ("/fixtures/%2fetc%2fpasswd", None),
+    ],
+)
+async def test_path_traversal_never_serves_the_file(server, client, path, secret):
+    async with client.get(raw(server, path)) as r:
+        status, body = r.status, await r.read()
+    assert 400 <= status < 500, (path, status)
+    needle = secret.read_bytes() if secret else b"root:"
+    assert needle not in body
+
+
+# --- results ---
+
+
+async def test_posted_result_is_returned_byte_identically(server, client):
+    token = server.expect()
+    body = os.urandom(3 * 1024 * 1024)
+    async with client.post(f"{server.url}/results/{token}/weights.bin", data=body) as r:
+        assert r.status == 204
+    async with client.post(f"{server.url}/results/{token}/model.json", data=b'{"a": 1}') as r:
+        assert r.status == 204
+    got = server.take(token)
+    assert got == {"weights.bin": body, "model.json": b'{"a": 1}'}
+    with pytest.raises(KeyError):  # the slot is closed
+        server.take(token)
+
+
+async def test_tokens_are_separate(server, client):
+    a, b = server.expect(), server.expect()
+    assert a != b
+    async with client.post(f"{server.url}/results/{a}/x", data=b"A") as r:
+        assert r.status == 204
+    assert server.take(b) == {}
+    assert server.take(a) == {"x": b"A"}
+
+
+async def test_post_to_unknown_token_is_404(server, client):
+    async with client.post(f"{server.url}/results/0123456789abcdef/x.bin", data=b"data") as r:
+        assert r.status == 404
+    token = server.expect()
+    server.take(token)
+    async with client.post(f"{server.url}/results/{token}/x.bin", data=b"data") as r:
+        assert r.status == 404  # a taken slot is closed
+
+
+@pytest.mark.parametrize("name", ["..%2Fx", ".hidden", "a%2Fb", "a%00b", "..", "%2e%2e", "a%5Cb", "-x", "a%20b"])
+async def test_bad_artifact_names_are_refused_and_not_stored(server, client, name):
+    token = server.expect()
+    async with client.post(raw(server, f"/results/{token}/{name}"), data=b"payload") as r:
+        assert r.status in (400, 404), (name, r.status)
+    assert server.take(token) == {}
+
+
+async def test_same_name_twice_is_409_and_first_body_kept(server, client):
+    token = server.expect()
+    async with client.post(f"{server.url}/results/{token}/w.bin", data=b"first") as r:
+        assert r.status == 204
+    async with client.post(f"{server.url}/results/{token}/w.bin", data=b"second") as r:
+        assert r.status == 409
+    assert server.take(token) == {"w.bin": b"first"}
+
+
+async def test_body_over_max_upload_is_413(small_server, client):
+    token = small_server.expect()
+    async with client.post(f"{small_server.url}/results/{token}/ok.bin", data=b"x" * 1024) as r:
+        assert r.status == 204  # exactly the limit is fine
+    async with client.post(f"{small_server.url}/results/{token}/big.bin", data=b"x" * 1025) as r:
+        assert r.status == 413
+    assert small_server.take(token) == {"ok.bin": b"x" * 1024}
