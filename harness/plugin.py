@@ -119,12 +119,12 @@ async def harness_page(engine: Driver, _engine_pool: EnginePool, harness_server:
     try:
         page = await engine.open(url, timeout=PAGE_TIMEOUT_S)
     except EngineError:
-        if not getattr(engine, "alive", True):
+        if not engine.alive:
             await _engine_pool.restart(engine.spec.name)
         raise
     yield page
     await page.close()
-    if not getattr(engine, "alive", True):  # the browser died during the test: relaunch for the next one
+    if not engine.alive:  # the browser died during the test: relaunch for the next one
         await _engine_pool.restart(engine.spec.name)
 
 

@@ -100,6 +100,11 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     async def stop(self) -> None: ...
 
+    @property
+    @abc.abstractmethod
+    def alive(self) -> bool:
+        """False once the browser (or its driver) has died: the pool then relaunches it."""
+
 
 # The expression every driver evaluates in the page (see harness/js/page.js).
 READY_JS = "window.harness && window.harness.ready"

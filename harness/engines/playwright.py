@@ -7,12 +7,14 @@ localStorage and IndexedDB start empty and vanish with it.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any, Mapping
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 
 from harness.engines.base import READY_JS, Driver, EngineError, EngineInfo, Page, StepTimeout
+from harness.engines.xvfb import Xvfb
 
 _RUN_STEP_JS = """async ([name, args]) => {
   try { return await window.harness.run(name, args); }
@@ -56,10 +58,16 @@ class PlaywrightDriver(Driver):
             options["channel"] = build.channel
         if build.prefs:
             options["firefox_user_prefs"] = dict(build.prefs)
+        self._xvfb = None
+        if self.headed and not os.environ.get("DISPLAY"):  # headed windows need a screen: give them a virtual one
+            self._xvfb = await asyncio.to_thread(Xvfb().start)
+            options["env"] = {**os.environ, "DISPLAY": self._xvfb.display}
         try:
             self._browser = await browser_type.launch(**options)
         except PlaywrightError as e:
             await self._pw.stop()
+            if self._xvfb:
+                self._xvfb.stop()
             raise EngineError(f"{self.spec.name}: could not launch {build.kind} build: {e.message}") from e
         self.info = EngineInfo(
             engine=self.spec.name,
@@ -94,3 +102,5 @@ class PlaywrightDriver(Driver):
             await self._browser.close()
         finally:
             await self._pw.stop()
+            if self._xvfb:
+                self._xvfb.stop()
