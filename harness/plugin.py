@@ -56,6 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "conformance(schemes, models): a conformance scenario over scheme x model x engine")
+    config.addinivalue_line("markers", "hosts(*hosts): engine hosts a test taking engine_name runs on (default: browser)")
     matrix = load_matrix(Path(config.getoption("engine_config")))
     chosen = config.getoption("engine") or list(matrix)
     unknown = [e for e in chosen if e not in matrix]
@@ -64,10 +66,32 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = _State(matrix, list(dict.fromkeys(chosen)), Path(config.getoption("results_dir")))
 
 
+def _engines_for(config: pytest.Config, hosts) -> list[str]:
+    return [e for e in config.stash[_STATE].engines if ENGINES[e].host in hosts]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "engine_name" in metafunc.fixturenames:
-        metafunc.parametrize("engine_name", metafunc.config.stash[_STATE].engines, scope="session")
+    """`@pytest.mark.conformance(schemes, models)`: one test per scheme x model x engine the scheme can run
+    on, id `<scheme>-<model>-<engine>`. Other tests taking `engine_name` run once per browser engine
+    (or per engine of the hosts named by `@pytest.mark.hosts(...)`)."""
+    if "engine_name" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("conformance")
+    if marker is not None:
+        schemes, models = marker.kwargs["schemes"], marker.kwargs["models"]
+        combos = [
+            (scheme, model, engine)
+            for engine in metafunc.config.stash[_STATE].engines
+            for scheme in schemes
+            if ENGINES[engine].host in scheme.hosts
+            for model in models
+        ]
+        ids = [f"{s}-{m}-{e}" for s, m, e in combos]
+        metafunc.parametrize(("scheme", "model", "engine_name"), combos, ids=ids)
+        return
+    hosts = metafunc.definition.get_closest_marker("hosts")
+    metafunc.parametrize("engine_name", _engines_for(metafunc.config, hosts.args if hosts else ("browser",)))
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -126,6 +150,33 @@ async def harness_page(engine: Driver, _engine_pool: EnginePool, harness_server:
     await page.close()
     if not engine.alive:  # the browser died during the test: relaunch for the next one
         await _engine_pool.restart(engine.spec.name)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def make_trip(engine: Driver, harness_page: Page, harness_server: HarnessServer, _engine_pool: EnginePool,
+                    tfjs_build: tfjs.TfjsBuild, tfjs_backend: str, tmp_path: Path):
+    """`make_trip(model_name)`: a round trip of that golden on this test's page (see harness.roundtrip)."""
+    from harness import golden
+    from harness.roundtrip import Trip
+    from harness.schemes import Unsupported
+
+    others: list[Page] = []
+    url = harness_server.page_url(tfjs_build.version, tfjs_backend)
+
+    async def open_page(engine_name: str) -> Page:
+        if _engine_pool.missing(engine_name) or engine_name not in _engine_pool.found:
+            raise Unsupported(f"this row needs the {engine_name} engine, which is not in this run")
+        page = await (await _engine_pool.get(engine_name)).open(url, timeout=PAGE_TIMEOUT_S)
+        others.append(page)
+        return page
+
+    def make(model: str, **options) -> Trip:
+        return Trip(harness_page, engine, harness_server, golden.load(model), tfjs_build.version, tmp_path,
+                    page_url=url, open_page=open_page, **options)
+
+    yield make
+    for page in others:
+        await page.close()
 
 
 # -- conformance rows ---------------------------------------------------------------------------

@@ -1,120 +1,189 @@
 """The one generic round trip every scenario runs, and the comparison of what came back.
 
-    golden (fixtures/) --http--> page: load, save through the scheme, load back, predict,
-    capture with tf.io.withSaveHandler --POST--> harness server --> compare with the golden
+    golden (fixtures/) --http--> page step `save` (through the scheme's target)
+        -> whatever a user does in between (the scheme: capture downloads, choose files, reload...)
+        -> page step `load` (through the scheme's source), predict, capture with withSaveHandler
+        --POST--> harness server --> compared with the golden, field by field and bit for bit
+
+A `Trip` is one such run on one page: schemes call `save`, `load` and the checks below, and return
+the differences they found. Scenarios never see drivers or page steps.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
+from pathlib import Path
+from typing import Any, Awaitable, Callable
 
 import numpy as np
 
 from harness.compare import Difference, diff_arrays, diff_json, diff_weights
-from harness.engines.base import Page
+from harness.engines.base import Driver, Page
 from harness.golden import Golden
 from harness.golden.writer import js_json_bytes
 from harness.rewrites import expected_after_save
-from harness.schemes import Scheme
-from harness.schemes.base import ExpectedSave
 from harness.server import HarnessServer
 
 STEP_TIMEOUT_S = 60.0
 
 
 class TfjsError(AssertionError):
-    """TF.js threw (or rejected) during a round trip: a finding, reported with its phase."""
+    """TF.js threw (or rejected) in a page step: a finding, reported with its phase."""
+
+    def __init__(self, message: str, error: dict):
+        super().__init__(message)
+        self.error = error
+
+
+@dataclasses.dataclass(frozen=True)
+class ExpectedSave:
+    """What a save of the golden must produce: model JSON (after TF.js's own rewrites), specs, bytes."""
+
+    model_json: dict
+    weight_specs: list[dict]
+    weight_data: bytes
+    save_info: dict  # modelArtifactsInfo byte counts
+
+    @classmethod
+    def of(cls, golden: Golden, tfjs_version: str) -> "ExpectedSave":
+        model_json = expected_after_save(golden.model_json, tfjs_version)
+        info = {
+            "modelTopologyType": "JSON",
+            "modelTopologyBytes": len(js_json_bytes(model_json["modelTopology"])),
+            "weightSpecsBytes": len(js_json_bytes(golden.weight_specs)),
+            "weightDataBytes": len(golden.weight_data),
+        }
+        return cls(model_json, golden.weight_specs, golden.weight_data, info)
+
+    def metadata(self) -> dict:
+        return {k: self.model_json.get(k) for k in ("format", "generatedBy", "convertedBy")}
+
+    def check_artifacts(self, what: str, topology: Any, specs: Any, weights: bytes | None) -> list[Difference]:
+        """A stored or downloaded copy of the model: topology, weight specs and weight bytes."""
+        out = diff_json(self.model_json["modelTopology"], topology, f"{what}.modelTopology")
+        out += diff_json(self.weight_specs, specs, f"{what}.weightSpecs")
+        if weights is None:
+            out.append(Difference(what, "weightData", "no weight data"))
+        else:
+            out += diff_weights(self.weight_specs, self.weight_data, weights, f"{what}.weightData")
+        return out
+
+    def check_model_json(self, what: str, model_json: dict, weights: bytes | None, paths: list[str]) -> list[Difference]:
+        """A model.json file as written by TF.js (downloads, http, file): manifest paths included."""
+        manifest = model_json.get("weightsManifest") or [{}]
+        out = diff_json(self.metadata(), {k: model_json.get(k) for k in self.metadata()}, what)
+        out += diff_json([{"paths": paths, "weights": self.weight_specs}], manifest, f"{what}.weightsManifest")
+        specs = [w for group in manifest for w in group.get("weights", [])]
+        return out + self.check_artifacts(what, model_json.get("modelTopology"), specs, weights)
 
 
 @dataclasses.dataclass
-class RoundTrip:
-    scheme: Scheme
+class Trip:
+    """One round trip on one page: the golden, where artifacts go, and what came back."""
+
+    page: Page
+    driver: Driver
+    server: HarnessServer
     golden: Golden
-    path: str
-    reply: dict
-    parts: dict[str, bytes]
-    differences: list[Difference]
+    tfjs_version: str
+    tmp: Path
+    page_url: str = ""  # the harness page this trip's page was opened on
+    open_page: Callable[[str], Awaitable[Page]] | None = None  # a page on another engine (e.g. node)
+    timeout: float = STEP_TIMEOUT_S
+    flip_bit: dict | None = None  # harness self-test only: corrupt one weight bit before the first save
 
-    def summary(self) -> str:
-        lines = [f"{len(self.differences)} difference(s) after {self.scheme.url(self.path)}:"]
-        lines += [f"  - {d}" for d in self.differences]
-        return "\n".join(lines)
+    def __post_init__(self):
+        self.token = self.server.expect()
+        self.want = ExpectedSave.of(self.golden, self.tfjs_version)
+        self.observed: dict[str, Any] = {}  # facts a row reports beside its differences
 
+    # -- steps -----------------------------------------------------------------------------------
+    @property
+    def format(self) -> str:
+        return self.golden.model_json.get("format", "layers-model")
 
-def expected_save(golden: Golden, tfjs_version: str) -> ExpectedSave:
-    model_json = expected_after_save(golden.model_json, tfjs_version)
-    save_info = {
-        "modelTopologyType": "JSON",
-        "modelTopologyBytes": len(js_json_bytes(model_json["modelTopology"])),
-        "weightSpecsBytes": len(js_json_bytes(golden.weight_specs)),
-        "weightDataBytes": len(golden.weight_data),
-    }
-    return ExpectedSave(model_json, golden.weight_specs, golden.weight_data, save_info)
+    def fixture_url(self, name: str = "model.json") -> str:
+        return f"{self.server.url}/fixtures/{self.golden.name}/{name}"
 
+    def inputs(self) -> list[dict]:
+        return [
+            {"url": self.fixture_url(spec["path"]), "dtype": spec["dtype"], "shape": spec["shape"]}
+            for spec in self.golden.examples["inputs"]
+        ]
 
-async def run(
-    page: Page,
-    server: HarnessServer,
-    scheme: Scheme,
-    golden: Golden,
-    *,
-    tfjs_version: str,
-    flip_bit: dict | None = None,
-    timeout: float = STEP_TIMEOUT_S,
-) -> RoundTrip:
-    """Run the page's `roundtrip` step and compare everything it posted back with the golden."""
-    path = f"{golden.name}-{scheme.name}"
-    token = server.expect()
-    fixture = f"{server.url}/fixtures/{golden.name}"
-    args = {
-        "token": token,
-        "fixture": f"{fixture}/model.json",
-        "saveUrl": scheme.url(path),
-        "loadUrl": scheme.url(path),
-        "inspect": scheme.inspect(path),
-        "inputs": [
-            {"url": f"{fixture}/{spec['path']}", "dtype": spec["dtype"], "shape": spec["shape"]}
-            for spec in golden.examples["inputs"]
-        ],
-        "flipBit": flip_bit,
-    }
-    try:
-        reply = await page.run_step("roundtrip", args, timeout)
-    finally:
-        parts = server.take(token)
-    if reply.get("status") != "ok":
-        err = reply.get("error") or {}
-        raise TfjsError(
-            f"{scheme.name}: TF.js failed in phase {err.get('phase')!r} of the round trip through "
-            f"{scheme.url(path)}: {err.get('name')}: {err.get('message')}"
+    async def step(self, name: str, args: dict, page: Page | None = None) -> dict:
+        """Run a page step; a TF.js error becomes TfjsError (a finding) naming the phase."""
+        reply = await (page or self.page).run_step(
+            name, {"token": self.token, "server": self.server.url, "format": self.format, **args}, self.timeout
         )
-    differences = compare(reply["result"], parts, scheme, path, golden, expected_save(golden, tfjs_version))
-    return RoundTrip(scheme, golden, path, reply, parts, differences)
+        if reply.get("status") != "ok":
+            err = reply.get("error") or {}
+            raise TfjsError(f"TF.js failed in step {name!r}, phase {err.get('phase')!r}: {err.get('name')}: "
+                            f"{err.get('message')}", err)
+        return reply["result"]
+
+    async def save(self, target: dict, *, inspect: dict | None = None, page: Page | None = None) -> dict:
+        """Load the golden over http and save it to `target`; returns the SaveResult."""
+        args = {"fixture": self.fixture_url(), "target": target, "inspect": inspect, "flipBit": self.flip_bit}
+        self.flip_bit = None
+        return (await self.step("save", args, page))["saveResult"]
+
+    async def load(self, source: dict, *, prefix: str = "", page: Page | None = None) -> dict:
+        """Load from `source`, predict, capture; the posted parts are named `<prefix>loaded.json` etc."""
+        return await self.step("load", {"source": source, "inputs": self.inputs(), "prefix": prefix}, page)
+
+    def parts(self) -> dict[str, bytes]:
+        return self.server.parts(self.token)
+
+    def close(self) -> None:
+        self.server.take(self.token)
+
+    # -- checks ------------------------------------------------------------------------------------
+    def check_save_result(self, save_result: dict, what: str = "save-result") -> list[Difference]:
+        """modelArtifactsInfo: the byte counts the golden implies, a JSON topology, a real date."""
+        info = (save_result or {}).get("modelArtifactsInfo") or {}
+        out = diff_json(self.want.save_info, {k: info.get(k) for k in self.want.save_info}, f"{what}.modelArtifactsInfo")
+        date = info.get("dateSaved")
+        try:
+            saved = datetime.datetime.fromisoformat(str(date).replace("Z", "+00:00"))
+            age = (datetime.datetime.now(datetime.timezone.utc) - saved).total_seconds()
+            if not -300 < age < 3600:
+                out.append(Difference(what, "modelArtifactsInfo.dateSaved", f"{date!r} is not the time of the save"))
+        except ValueError:
+            out.append(Difference(what, "modelArtifactsInfo.dateSaved", f"not a date: {date!r}"))
+        return out
+
+    def check_loaded(self, result: dict, prefix: str = "") -> list[Difference]:
+        """What the loaded model holds and predicts, against the golden."""
+        parts, what = self.parts(), f"{prefix}loaded"
+        loaded = json.loads(parts[f"{prefix}loaded.json"])
+        out = diff_json(self.want.model_json, {k: loaded.get(k) for k in self.want.model_json}, what)
+        out += diff_json(self.want.weight_specs, loaded.get("weightSpecs"), f"{what}.weightSpecs")
+        out += diff_weights(self.want.weight_specs, self.want.weight_data, parts[f"{prefix}loaded.weights.bin"],
+                            f"{what}.weightData")
+        return out + self._check_predictions(result, parts, prefix)
+
+    def _check_predictions(self, result: dict, parts: dict[str, bytes], prefix: str) -> list[Difference]:
+        tol, outputs = self.golden.tolerance, self.golden.outputs
+        predictions = result.get("predictions", [])
+        out = []
+        if len(predictions) != len(outputs):
+            out.append(Difference(f"{prefix}predictions", "$", f"expected {len(outputs)} outputs, got {len(predictions)}"))
+        for p, expected in zip(predictions, outputs):
+            actual = np.frombuffer(parts[p["part"]], "<f4").reshape(p["shape"])
+            out += diff_arrays(expected, actual, tol["rtol"], tol["atol"], f"{prefix}predictions", f"output{p['output']}")
+        return out
 
 
-def compare(result: dict, parts: dict[str, bytes], scheme: Scheme, path: str, golden: Golden, want: ExpectedSave) -> list[Difference]:
-    out: list[Difference] = []
-    # What save() resolved to.
-    info = (result.get("saveResult") or {}).get("modelArtifactsInfo") or {}
-    out += diff_json(want.save_info, {k: info.get(k) for k in want.save_info}, "save-result.modelArtifactsInfo")
-    # What the storage holds.
-    out += scheme.check_storage(path, parts, want)
-    # What the model loaded back through the scheme would save.
-    loaded = json.loads(parts["loaded.json"])
-    out += diff_json(
-        {k: v for k, v in want.model_json.items()},
-        {k: loaded.get(k) for k in want.model_json},
-        "loaded",
-    )
-    out += diff_json(want.weight_specs, loaded.get("weightSpecs"), "loaded.weightSpecs")
-    out += diff_weights(want.weight_specs, want.weight_data, parts["loaded.weights.bin"], "loaded.weightData")
-    # What it predicts on the golden inputs.
-    tol = golden.tolerance
-    for p in result.get("predictions", []):
-        actual = np.frombuffer(parts[p["part"]], "<f4").reshape(p["shape"])
-        expected = golden.outputs[p["output"]] if p["output"] < len(golden.outputs) else np.zeros(0)
-        out += diff_arrays(expected, actual, tol["rtol"], tol["atol"], "predictions", f"output{p['output']}")
-    if len(result.get("predictions", [])) != len(golden.outputs):
-        out.append(Difference("predictions", "$", f"expected {len(golden.outputs)} outputs, got {len(result.get('predictions', []))}"))
-    return out
+async def run(scheme, trip: Trip) -> list[Difference]:
+    """Run `scheme` on `trip`; close the trip's result slot whatever happens."""
+    try:
+        return await scheme.run(trip)
+    finally:
+        trip.close()
+
+
+def summary(differences: list[Difference], header: str) -> str:
+    return "\n".join([f"{len(differences)} difference(s) {header}:", *(f"  - {d}" for d in differences)])

@@ -54,7 +54,9 @@ async def test_binds_loopback_only(server, client):
     assert url.scheme == "http" and url.hostname == "127.0.0.1" and url.port and url.port > 0
     addresses = server._runner.addresses
     assert addresses and all(addr[0] == "127.0.0.1" for addr in addresses), addresses
-    assert all(addr[1] == url.port for addr in addresses)
+    https = urlsplit(server.https_url)
+    assert https.scheme == "https" and https.hostname == "127.0.0.1"
+    assert sorted(addr[1] for addr in addresses) == sorted([url.port, https.port])
     async with client.get(f"{server.url}/page?tfjs={next(iter(server.tfjs))}") as r:
         assert r.status == 200
     # Bound to 127.0.0.1 itself, not 0.0.0.0: another loopback address of this host is refused.

@@ -42,6 +42,9 @@ class EngineSpec:
     name: str
     builds: Mapping[str, Build]  # by kind, in default preference order
     run_info_extras: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Where the steps run: "browser" (a harness page: storage schemes, downloads, <input type=file>) or
+    # "node" (harness/js/node_host.js: file://, http; no page). Schemes use it to know where they can run.
+    host: str = "browser"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +83,23 @@ class Page(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None: ...
 
+    # -- what a user does outside the page, done by the driver (never by a hook inside the page) --
+
+    async def downloads(self, count: int, timeout: float) -> dict[str, bytes]:
+        """The files the browser downloaded since this page opened, by file name, once `count` are complete.
+
+        Raises StepTimeout (naming the files seen so far) if fewer than `count` arrive within `timeout`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot capture downloads")
+
+    async def set_input_files(self, selector: str, paths: list[str], timeout: float) -> None:
+        """Choose `paths` in the page's <input type=file> at `selector`, as a user would."""
+        raise NotImplementedError(f"{type(self).__name__} cannot choose files")
+
+    async def reload(self, timeout: float) -> None:
+        """Reload the page (storage kept) and wait until `window.harness.ready` resolves again."""
+        raise NotImplementedError(f"{type(self).__name__} cannot reload")
+
 
 class Driver(abc.ABC):
     """One running browser of one engine build, for a whole pytest session."""
@@ -99,6 +119,14 @@ class Driver(abc.ABC):
 
     @abc.abstractmethod
     async def stop(self) -> None: ...
+
+    async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> Page:
+        """Open `url` in a browser on the on-disk profile `profile_dir` (created if empty).
+
+        Closing that page closes that browser; opening the same profile again must show the same
+        storage. Drivers that cannot keep a profile raise NotImplementedError with the reason.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot open a persistent profile")
 
     @property
     @abc.abstractmethod

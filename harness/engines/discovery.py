@@ -70,4 +70,8 @@ def make_driver(found: Found, *, headed: bool = False) -> Driver:
         from harness.engines.webdriver import WebDriverDriver
 
         return WebDriverDriver(found.spec, found.build, headed=headed)
+    if found.build.driver == "node":
+        from harness.engines.node import NodeDriver
+
+        return NodeDriver(found.spec, found.build, headed=headed)
     raise ValueError(f"{found.spec.name}: unknown driver {found.build.driver!r}")

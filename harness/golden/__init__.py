@@ -73,7 +73,15 @@ def write_golden(model: models.ModelDef, out_dir: Path) -> list[Path]:
     Other files already in ``out_dir`` are stale output of an older definition and
     are deleted (the directory belongs to the generator).
     """
-    files = writer.write_model(out_dir, model.topology, [model.weights])
+    files = writer.write_model(
+        out_dir,
+        model.topology,
+        [model.weights],
+        model.shard_size,
+        extra=model.extra_json,
+        key_order=model.key_order,
+        spec_extra=model.spec_extra,
+    )
     expected = reference.predict(model.topology, dict(model.weights), [x for _, x in model.inputs])
     outputs = [(n, y.astype(np.float32)) for n, y in zip(model.output_names, expected, strict=True)]
     files += writer.write_examples(out_dir, model.inputs, outputs, model.tolerance)

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from .writer import GENERATED_BY, Named
+from .writer import DEFAULT_SHARD_SIZE, GENERATED_BY, Named
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -33,10 +33,14 @@ class ModelDef:
     name: str
     seed: int
     topology: dict  # Keras JSON, the model.json "modelTopology"
-    weights: list[Named]  # one weight group, in TF.js order
-    inputs: list[Named]  # (input tensor name, value)
-    output_names: list[str]
+    weights: list[Named]  # one weight group, in TF.js order (optimizer weights last, if any)
+    inputs: list[Named]  # (input tensor name, value), in the model's input order
+    output_names: list[str]  # in the model's output order
     tolerance: dict  # {"rtol", "atol", "why"}
+    extra_json: dict = dataclasses.field(default_factory=dict)  # more top-level model.json fields
+    key_order: str = "converter"  # writer.KEY_ORDERS key
+    spec_extra: dict = dataclasses.field(default_factory=dict)  # weight name -> extra manifest keys
+    shard_size: int = DEFAULT_SHARD_SIZE
 
 
 # Float32 TF.js (cpu backend) vs float64 reference cast to float32, small dense nets.
@@ -61,50 +65,199 @@ def _variance_scaling_default() -> dict:
     }
 
 
+def _init(class_name: str, **config) -> dict:
+    return {"class_name": class_name, "config": config}
+
+
 def uniform(rng: np.random.Generator, shape: tuple[int, ...], limit: float) -> np.ndarray:
     """float32 values uniform in [-limit, limit)."""
     return rng.uniform(-limit, limit, size=shape).astype(np.float32)
 
 
+def uniform_range(rng: np.random.Generator, shape: tuple[int, ...], low: float, high: float) -> np.ndarray:
+    """float32 values uniform in [low, high)."""
+    return rng.uniform(low, high, size=shape).astype(np.float32)
+
+
+def glorot_limit(fan_in: int, fan_out: int) -> float:
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+# --- layer configs, with keys in the order TF.js 4.22.0's getConfig() writes them ---
+# (checked against `model.toJSON(null, false)` of the same layers built in TF.js; the
+# first layer of a model also gets batch_input_shape/dtype, see `with_input`).
+
+
+def dense_config(name: str, units: int, activation: str, use_bias: bool = True) -> dict:
+    return {
+        "units": units,
+        "activation": activation,
+        "use_bias": use_bias,
+        "kernel_initializer": _variance_scaling_default(),
+        "bias_initializer": _init("Zeros"),
+        "kernel_regularizer": None,
+        "bias_regularizer": None,
+        "activity_regularizer": None,
+        "kernel_constraint": None,
+        "bias_constraint": None,
+        "name": name,
+        "trainable": True,
+    }
+
+
+def conv2d_config(name: str, filters: int, kernel_size: int, padding: str, activation: str, strides: int = 1) -> dict:
+    return {
+        "filters": filters,
+        "kernel_initializer": _variance_scaling_default(),
+        "kernel_regularizer": None,
+        "kernel_constraint": None,
+        "kernel_size": [kernel_size, kernel_size],
+        "strides": [strides, strides],
+        "padding": padding,
+        "data_format": "channels_last",
+        "dilation_rate": [1, 1],
+        "activation": activation,
+        "use_bias": True,
+        "bias_initializer": _init("Zeros"),
+        "bias_regularizer": None,
+        "activity_regularizer": None,
+        "bias_constraint": None,
+        "name": name,
+        "trainable": True,
+    }
+
+
+def max_pooling2d_config(name: str, pool: int) -> dict:
+    return {
+        "pool_size": [pool, pool],
+        "padding": "valid",
+        "strides": [pool, pool],
+        "data_format": "channels_last",
+        "name": name,
+        "trainable": True,
+    }
+
+
+def lstm_config(name: str, units: int, recurrent_activation: str) -> dict:
+    """RNN layers write the base Layer keys (name, trainable, [input]) first."""
+    return {
+        "name": name,
+        "trainable": True,
+        "units": units,
+        "activation": "tanh",
+        "recurrent_activation": recurrent_activation,
+        "use_bias": True,
+        "kernel_initializer": _variance_scaling_default(),
+        "recurrent_initializer": _init("Orthogonal", gain=1, seed=None),
+        "bias_initializer": _init("Zeros"),
+        "unit_forget_bias": None,
+        "kernel_regularizer": None,
+        "recurrent_regularizer": None,
+        "bias_regularizer": None,
+        "activity_regularizer": None,
+        "kernel_constraint": None,
+        "recurrent_constraint": None,
+        "bias_constraint": None,
+        "dropout": 0,
+        "recurrent_dropout": 0,
+        "implementation": None,
+        "return_sequences": False,
+        "return_state": False,
+        "go_backwards": False,
+        "stateful": False,
+        "unroll": False,
+    }
+
+
+def embedding_config(name: str, input_dim: int, output_dim: int, input_length: int) -> dict:
+    return {
+        "input_dim": input_dim,
+        "output_dim": output_dim,
+        "embeddings_initializer": _init("RandomUniform", minval=-0.05, maxval=0.05, seed=None),
+        "embeddings_regularizer": None,
+        "activity_regularizer": None,
+        "embeddings_constraint": None,
+        "mask_zero": None,
+        "input_length": input_length,
+        "name": name,
+        "trainable": True,
+    }
+
+
+def batch_norm_config(name: str, epsilon: float = 0.001) -> dict:
+    return {
+        "axis": -1,
+        "momentum": 0.99,
+        "epsilon": epsilon,
+        "center": True,
+        "scale": True,
+        "beta_initializer": _init("Zeros"),
+        "gamma_initializer": _init("Ones"),
+        "moving_mean_initializer": _init("Zeros"),
+        "moving_variance_initializer": _init("Ones"),
+        "beta_regularizer": None,
+        "gamma_regularizer": None,
+        "beta_constraint": None,
+        "gamma_constraint": None,
+        "name": name,
+        "trainable": True,
+    }
+
+
+def dropout_config(name: str, rate: float) -> dict:
+    return {"rate": rate, "noise_shape": None, "seed": None, "name": name, "trainable": True}
+
+
+def simple_config(name: str, **fields) -> dict:
+    """Flatten, GlobalAveragePooling1D, Reshape(target_shape=...), Activation(activation=...), Concatenate(axis=...)."""
+    return {**fields, "name": name, "trainable": True}
+
+
+def with_input(config: dict, batch_input_shape: list, dtype: str | None = "float32") -> dict:
+    """Insert batch_input_shape (and dtype) right after "trainable", where TF.js's Layer.getConfig puts them.
+
+    Embedding is built by TF.js without a dtype, so its config has none: pass dtype=None.
+    """
+    out = {}
+    for key, value in config.items():
+        out[key] = value
+        if key == "trainable":
+            out["batch_input_shape"] = list(batch_input_shape)
+            if dtype is not None:
+                out["dtype"] = dtype
+    return out
+
+
+# --- builders ---------------------------------------------------------------------
+
+
 class SequentialBuilder:
     """Builds a TF.js Sequential topology and its seeded weights layer by layer."""
 
-    def __init__(self, name: str, input_shape: list[int], rng: np.random.Generator):
+    def __init__(self, name: str, input_shape: list[int], rng: np.random.Generator, input_dtype: str | None = "float32"):
         self.name = name
         self.input_shape = list(input_shape)
+        self.input_dtype = input_dtype
         self.rng = rng
         self.layers: list[dict] = []
         self.weights: list[Named] = []
+        self.late_weights: list[Named] = []  # non-trainable: TF.js saves them after all trainable ones
         self.width = self.input_shape[-1]
 
-    def _add(self, class_name: str, config: dict) -> None:
-        """Append a layer; the first one carries batch_input_shape and dtype, as in TF.js."""
+    def add(self, class_name: str, config: dict, weights: list[Named] = (), late_weights: list[Named] = ()) -> "SequentialBuilder":
+        """Append a layer; the first one carries batch_input_shape (and dtype), as in TF.js."""
         if not self.layers:
-            config = {**config, "batch_input_shape": [None, *self.input_shape], "dtype": "float32"}
+            config = with_input(config, [None, *self.input_shape], self.input_dtype)
         self.layers.append({"class_name": class_name, "config": config})
+        self.weights.extend(weights)
+        self.late_weights.extend(late_weights)
+        return self
 
     def dense(self, name: str, units: int, activation: str, bias_limit: float = 0.1) -> "SequentialBuilder":
         """Dense layer; kernel Glorot-uniform, bias uniform(+-bias_limit) (non-zero on purpose)."""
-        self._add(
-            "Dense",
-            {
-                "units": units,
-                "activation": activation,
-                "use_bias": True,
-                "kernel_initializer": _variance_scaling_default(),
-                "bias_initializer": {"class_name": "Zeros", "config": {}},
-                "kernel_regularizer": None,
-                "bias_regularizer": None,
-                "activity_regularizer": None,
-                "kernel_constraint": None,
-                "bias_constraint": None,
-                "name": name,
-                "trainable": True,
-            },
-        )
-        limit = math.sqrt(6.0 / (self.width + units))
-        self.weights.append((f"{name}/kernel", uniform(self.rng, (self.width, units), limit)))
-        self.weights.append((f"{name}/bias", uniform(self.rng, (units,), bias_limit)))
+        kernel = uniform(self.rng, (self.width, units), glorot_limit(self.width, units))
+        bias = uniform(self.rng, (units,), bias_limit)
+        self.add("Dense", dense_config(name, units, activation), [(f"{name}/kernel", kernel), (f"{name}/bias", bias)])
         self.width = units
         return self
 
@@ -116,27 +269,78 @@ class SequentialBuilder:
             "backend": "tensor_flow.js",
         }
 
-    def finish(self, seed: int, batch: int, tolerance: dict) -> ModelDef:
-        """Draw ``batch`` inputs (uniform in [-2, 2)) after the weights and return the model."""
+    def all_weights(self) -> list[Named]:
+        """In the order TF.js saves them: ``model.weights`` = trainable, then non-trainable."""
+        return [*self.weights, *self.late_weights]
+
+    def finish(self, seed: int, batch: int, tolerance: dict, x: np.ndarray | None = None, **kwargs) -> ModelDef:
+        """Draw ``batch`` inputs (uniform in [-2, 2)) after the weights, unless ``x`` is given."""
         first, last = self.layers[0]["config"]["name"], self.layers[-1]["config"]["name"]
-        x = uniform(self.rng, (batch, *self.input_shape), 2.0)
+        if x is None:
+            x = uniform(self.rng, (batch, *self.input_shape), 2.0)
         return ModelDef(
             name=self.name,
             seed=seed,
             topology=self.topology(),
-            weights=self.weights,
+            weights=self.all_weights(),
             inputs=[(f"{first}_input", x)],  # TF.js names a Sequential's input "<first layer>_input"
             output_names=[last],
             tolerance=tolerance,
+            **kwargs,
         )
+
+
+Ref = tuple[str, int, int]  # (layer name, node index, tensor index) as in inbound_nodes
+
+
+class FunctionalBuilder:
+    """Builds a TF.js functional ``Model`` config: layers with inbound_nodes, input/output layers."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.layers: list[dict] = []
+        self.weights: list[Named] = []
+        self.input_layers: list[Ref] = []
+        self.output_layers: list[Ref] = []
+
+    def input(self, name: str, shape: list[int], dtype: str = "float32") -> Ref:
+        config = {"batch_input_shape": [None, *shape], "dtype": dtype, "sparse": False, "name": name}
+        self.layers.append({"name": name, "class_name": "InputLayer", "config": config, "inbound_nodes": []})
+        self.input_layers.append((name, 0, 0))
+        return (name, 0, 0)
+
+    def apply(self, class_name: str, config: dict, inputs: list[Ref], weights: list[Named] = ()) -> Ref:
+        """Call a layer once on ``inputs``; a nested model's first call is its node 1 (TF.js numbering)."""
+        name = config["name"]
+        node = [[n, ni, ti, {}] for n, ni, ti in inputs]
+        self.layers.append({"name": name, "class_name": class_name, "config": config, "inbound_nodes": [node]})
+        self.weights.extend(weights)
+        return (name, 1 if class_name in ("Sequential", "Model") else 0, 0)
+
+    def outputs(self, *refs: Ref) -> None:
+        self.output_layers.extend(refs)
+
+    def topology(self) -> dict:
+        return {
+            "class_name": "Model",
+            "config": {
+                "name": self.name,
+                "layers": self.layers,
+                "input_layers": [list(r) for r in self.input_layers],
+                "output_layers": [list(r) for r in self.output_layers],
+            },
+            "keras_version": GENERATED_BY,
+            "backend": "tensor_flow.js",
+        }
 
 
 ZOO: dict[str, Callable[[], ModelDef]] = {}
 
 
 def register(fn: Callable[[], ModelDef]) -> Callable[[], ModelDef]:
-    """Add a model function to the zoo under its function name."""
-    ZOO[fn.__name__] = fn
+    """Add a model function to the zoo under its name (underscores become dashes: ``special_floats``
+    is "special-floats")."""
+    ZOO[fn.__name__.replace("_", "-")] = fn
     return fn
 
 
@@ -151,6 +355,16 @@ def build(name: str) -> ModelDef:
     return model
 
 
+def _tolerance(rtol: float, atol: float, why: str) -> dict:
+    return {"rtol": rtol, "atol": atol, "why": why}
+
+
+_WHY_F64 = (
+    "Expected outputs are the numpy forward pass computed in float64 from the stored float32 "
+    "weights and inputs, then cast to float32; TF.js computes in float32. "
+)
+
+
 @register
 def mlp() -> ModelDef:
     """Sequential "mlp": Dense(16, relu, input 8) -> Dense(4, softmax); 5 examples."""
@@ -159,3 +373,284 @@ def mlp() -> ModelDef:
     net.dense("dense_1", 16, "relu")
     net.dense("dense_2", 4, "softmax")
     return net.finish(seed=seed, batch=5, tolerance=TOLERANCE_SMALL_DENSE)
+
+
+@register
+def cnn() -> ModelDef:
+    """Conv2D(4, 3x3, same, relu) on 8x8x3 -> MaxPooling2D(2) -> Conv2D(6, 2x2, valid, relu)
+    -> Flatten -> Dense(3, softmax); 3 examples."""
+    seed = 20240102
+    rng = np.random.default_rng(seed)
+    net = SequentialBuilder("cnn", input_shape=[8, 8, 3], rng=rng)
+    k1 = uniform(rng, (3, 3, 3, 4), glorot_limit(27, 36))
+    b1 = uniform(rng, (4,), 0.1)
+    net.add("Conv2D", conv2d_config("conv_1", 4, 3, "same", "relu"), [("conv_1/kernel", k1), ("conv_1/bias", b1)])
+    net.add("MaxPooling2D", max_pooling2d_config("pool_1", 2))
+    k2 = uniform(rng, (2, 2, 4, 6), glorot_limit(16, 24))
+    b2 = uniform(rng, (6,), 0.1)
+    net.add("Conv2D", conv2d_config("conv_2", 6, 2, "valid", "relu"), [("conv_2/kernel", k2), ("conv_2/bias", b2)])
+    net.add("Flatten", simple_config("flatten_1"))
+    net.width = 3 * 3 * 6
+    net.dense("dense_1", 3, "softmax")
+    return net.finish(seed=seed, batch=3, tolerance=_tolerance(1e-5, 1e-6, _WHY_F64 + "@CNN@"))
+
+
+@register
+def rnn() -> ModelDef:
+    """LSTM(5, recurrent_activation sigmoid) over 6 steps x 3 features -> Dense(2, linear); 4 examples."""
+    seed = 20240103
+    rng = np.random.default_rng(seed)
+    net = SequentialBuilder("rnn", input_shape=[6, 3], rng=rng)
+    units = 5
+    kernel = uniform(rng, (3, 4 * units), glorot_limit(3, 4 * units))
+    recurrent = uniform(rng, (units, 4 * units), 0.5)
+    bias = uniform(rng, (4 * units,), 0.2)
+    net.add(
+        "LSTM",
+        lstm_config("lstm_1", units, "sigmoid"),
+        [("lstm_1/kernel", kernel), ("lstm_1/recurrent_kernel", recurrent), ("lstm_1/bias", bias)],
+    )
+    net.width = units
+    net.dense("dense_1", 2, "linear")
+    return net.finish(seed=seed, batch=4, tolerance=_tolerance(1e-5, 1e-6, _WHY_F64 + "@RNN@"))
+
+
+@register
+def embedding() -> ModelDef:
+    """Embedding(20 -> 4, input_length 7) -> GlobalAveragePooling1D -> Dense(3, softmax); int32 input, 5 examples."""
+    seed = 20240104
+    rng = np.random.default_rng(seed)
+    net = SequentialBuilder("embedding", input_shape=[7], rng=rng, input_dtype=None)
+    table = uniform(rng, (20, 4), 1.0)
+    net.add("Embedding", embedding_config("embedding_1", 20, 4, 7), [("embedding_1/embeddings", table)])
+    net.add("GlobalAveragePooling1D", simple_config("gap_1"))
+    net.width = 4
+    net.dense("dense_1", 3, "softmax")
+    x = rng.integers(0, 20, size=(5, 7)).astype(np.int32)
+    x[0, :] = [0, 19, 0, 19, 1, 2, 3]  # both ends of the table
+    return net.finish(seed=seed, batch=5, x=x, tolerance=_tolerance(1e-5, 1e-6, _WHY_F64 + "@EMB@"))
+
+
+@register
+def batchnorm() -> ModelDef:
+    """Dense(6, input 4) -> BatchNormalization (inference) -> Dropout(0.5) -> Dense(3, softmax); 5 examples.
+
+    TF.js saves ``model.weights``: every trainable weight first (bn gamma, beta in layer
+    order), then the non-trainable moving_mean / moving_variance at the very end.
+    """
+    seed = 20240105
+    rng = np.random.default_rng(seed)
+    net = SequentialBuilder("batchnorm", input_shape=[4], rng=rng)
+    net.dense("dense_1", 6, "linear")
+    gamma = uniform_range(rng, (6,), 0.5, 1.5)
+    beta = uniform(rng, (6,), 0.5)
+    mean = uniform(rng, (6,), 0.5)
+    variance = uniform_range(rng, (6,), 0.25, 2.0)
+    net.add(
+        "BatchNormalization",
+        batch_norm_config("batch_norm_1"),
+        weights=[("batch_norm_1/gamma", gamma), ("batch_norm_1/beta", beta)],
+        late_weights=[("batch_norm_1/moving_mean", mean), ("batch_norm_1/moving_variance", variance)],
+    )
+    net.add("Dropout", dropout_config("dropout_1", 0.5))
+    net.dense("dense_2", 3, "softmax")
+    return net.finish(seed=seed, batch=5, tolerance=_tolerance(1e-5, 1e-6, _WHY_F64 + "@BN@"))
+
+
+def _dense_weights(rng: np.random.Generator, name: str, fan_in: int, units: int) -> list[Named]:
+    return [
+        (f"{name}/kernel", uniform(rng, (fan_in, units), glorot_limit(fan_in, units))),
+        (f"{name}/bias", uniform(rng, (units,), 0.1)),
+    ]
+
+
+@register
+def functional() -> ModelDef:
+    """Model(inputs [in_a [2], in_b [3]]): Concatenate -> nested Sequential "inner" (Dense(3, tanh))
+    -> Dense head_1(2, softmax); Concatenate -> Dense head_2(1); outputs [head_1, head_2]; 4 examples."""
+    seed = 20240106
+    rng = np.random.default_rng(seed)
+    m = FunctionalBuilder("functional")
+    a = m.input("in_a", [2])
+    b = m.input("in_b", [3])
+    cat = m.apply("Concatenate", simple_config("concat_1", axis=-1), [a, b])
+    inner_layers = [{"class_name": "Dense", "config": with_input(dense_config("inner_dense", 3, "tanh"), [None, 5])}]
+    inner = m.apply(
+        "Sequential", {"name": "inner", "layers": inner_layers}, [cat], _dense_weights(rng, "inner_dense", 5, 3)
+    )
+    head_1 = m.apply("Dense", dense_config("head_1", 2, "softmax"), [inner], _dense_weights(rng, "head_1", 3, 2))
+    head_2 = m.apply("Dense", dense_config("head_2", 1, "linear"), [cat], _dense_weights(rng, "head_2", 5, 1))
+    m.outputs(head_1, head_2)
+    xa, xb = uniform(rng, (4, 2), 2.0), uniform(rng, (4, 3), 2.0)
+    return ModelDef(
+        name="functional",
+        seed=seed,
+        topology=m.topology(),
+        weights=m.weights,
+        inputs=[("in_a", xa), ("in_b", xb)],
+        output_names=["head_1", "head_2"],
+        tolerance=_tolerance(1e-5, 1e-6, _WHY_F64 + "@FUNC@"),
+    )
+
+
+@register
+def sharded() -> ModelDef:
+    """Dense(1600, tanh, input 8) -> Dense(1600, tanh) -> Dense(4, linear): 10,329,616 bytes of
+    float32 weights cut into three 4 MiB shards group1-shard{1,2,3}of3.bin (weights span shards); 2 examples."""
+    seed = 20240107
+    net = SequentialBuilder("sharded", input_shape=[8], rng=np.random.default_rng(seed))
+    net.dense("dense_1", 1600, "tanh")
+    net.dense("dense_2", 1600, "tanh")
+    net.dense("dense_3", 4, "linear")
+    return net.finish(seed=seed, batch=2, tolerance=_tolerance(1e-4, 1e-5, _WHY_F64 + "@SHARD@"))
+
+
+def f32_bits(*patterns: int) -> np.ndarray:
+    """float32 values with exactly these bit patterns (no float conversion touches them)."""
+    return np.array(patterns, np.uint32).view(np.float32)
+
+
+# Special float32 bit patterns, by what they are.
+QNAN = 0x7FC00000  # canonical quiet NaN
+QNAN_PAYLOAD = 0x7FC00001  # quiet NaN, payload 1
+NEG_QNAN_PAYLOAD = 0xFFC00123  # sign bit set, payload 0x123
+SNAN = 0x7F800001  # signalling NaN (quiet bit clear)
+POS_INF, NEG_INF = 0x7F800000, 0xFF800000
+NEG_ZERO = 0x80000000
+MIN_SUBNORMAL = 0x00000001  # 1.4e-45
+NEG_MAX_SUBNORMAL = 0x807FFFFF  # -1.1754942e-38
+MIN_NORMAL = 0x00800000  # 1.1754944e-38
+MAX_F32, LOWEST_F32 = 0x7F7FFFFF, 0xFF7FFFFF  # +-3.4028235e38
+ONE, QUARTER = 0x3F800000, 0x3E800000
+
+
+@register
+def special_floats() -> ModelDef:
+    """Dense(4, linear, input 4) whose weights hold NaNs with four payloads (one signalling), +-Inf,
+    -0, subnormals and +-max float32; inputs in [-1, 1) so no product overflows. Output column 0 is
+    NaN, columns 1 and 3 are +-Inf, column 2 is finite (~1e38); 4 examples."""
+    seed = 20240108
+    rng = np.random.default_rng(seed)
+    kernel = f32_bits(
+        QNAN, POS_INF, MAX_F32, ONE,
+        QNAN_PAYLOAD, NEG_ZERO, MIN_SUBNORMAL, NEG_INF,
+        NEG_QNAN_PAYLOAD, NEG_MAX_SUBNORMAL, MIN_NORMAL, NEG_ZERO,
+        SNAN, MIN_SUBNORMAL, QUARTER, LOWEST_F32,
+    ).reshape(4, 4)  # fmt: skip
+    bias = f32_bits(NEG_ZERO, NEG_MAX_SUBNORMAL, MIN_SUBNORMAL, QUARTER)
+    net = SequentialBuilder("special-floats", input_shape=[4], rng=rng)
+    net.add("Dense", dense_config("dense_1", 4, "linear"), [("dense_1/kernel", kernel), ("dense_1/bias", bias)])
+    x = uniform(rng, (4, 4), 1.0)
+    x[x == 0] = 0.5  # 0 * Inf would be NaN: keep every input non-zero
+    return net.finish(seed=seed, batch=4, x=x, tolerance=_tolerance(1e-6, 1e-6, _WHY_F64 + "@SPECIAL@"))
+
+
+LONG_NAME = "dense_with_a_very_long_name_" + "abcdefghijklmnopqrstuvwxyz0123456789" * 6  # 244 chars
+LONG_ACTIVATION_NAME = "activation_" + "0123456789._-/" * 15  # 221 chars, every character TF.js allows
+UNICODE_MODEL_NAME = "edge_modèle_ñ_日本語_🙂"
+
+
+@register
+def edge() -> ModelDef:
+    """Functional Model named in unicode (layer names cannot be: TF.js's tensor-name check
+    ``^[A-Za-z0-9][-A-Za-z0-9._/]*$`` rejects them) with inputs x [4] and empty [0]:
+    Dense(3, relu) with a 244-char name on x; Dense(2) on the zero-width input (its kernel is a
+    zero-size [0, 2] tensor, so it outputs its bias); Concatenate -> Reshape [5, 1] -> Activation(tanh)
+    with a 221-char name (weight-less layers); 3 examples."""
+    seed = 20240109
+    rng = np.random.default_rng(seed)
+    m = FunctionalBuilder(UNICODE_MODEL_NAME)
+    x = m.input("x", [4])
+    empty = m.input("empty", [0])
+    h = m.apply("Dense", dense_config(LONG_NAME, 3, "relu"), [x], _dense_weights(rng, LONG_NAME, 4, 3))
+    z = m.apply(
+        "Dense",
+        dense_config("zero_width", 2, "linear"),
+        [empty],
+        [("zero_width/kernel", np.zeros((0, 2), np.float32)), ("zero_width/bias", uniform(rng, (2,), 1.0))],
+    )
+    cat = m.apply("Concatenate", simple_config("concat_1", axis=-1), [h, z])
+    r = m.apply("Reshape", simple_config("reshape_1", target_shape=[5, 1]), [cat])
+    out = m.apply("Activation", simple_config(LONG_ACTIVATION_NAME, activation="tanh"), [r])
+    m.outputs(out)
+    return ModelDef(
+        name="edge",
+        seed=seed,
+        topology=m.topology(),
+        weights=m.weights,
+        inputs=[("x", uniform(rng, (3, 4), 2.0)), ("empty", np.zeros((3, 0), np.float32))],
+        output_names=[LONG_ACTIVATION_NAME],
+        tolerance=_tolerance(1e-5, 1e-6, _WHY_F64 + "@EDGE@"),
+    )
+
+
+@register
+def no_weights() -> ModelDef:
+    """Sequential of weight-less layers only: Reshape([6] -> [2, 3]) -> Activation(tanh).
+    weightsManifest is ``[{"paths": [], "weights": []}]``: one group, no shard files; 3 examples."""
+    seed = 20240110
+    rng = np.random.default_rng(seed)
+    net = SequentialBuilder("no-weights", input_shape=[6], rng=rng)
+    net.add("Reshape", simple_config("reshape_1", target_shape=[2, 3]))
+    net.add("Activation", simple_config("activation_1", activation="tanh"))
+    return net.finish(seed=seed, batch=3, tolerance=_tolerance(1e-6, 1e-6, _WHY_F64 + "@NOW@"))
+
+
+METADATA = {
+    "author": "tfjs-io-conformance",
+    "unicode": "naïve café — 日本語 — Ελληνικά — 🙂 — \"quoted\" \\ tab\t",
+    "nested": {
+        "list": [1, 2.5, -0.001, 1e-7, True, False, None, "x"],
+        "empty_object": {},
+        "empty_list": [],
+        "deep": {"a": {"b": {"c": [[1, [2]]]}}},
+    },
+}
+
+
+@register
+def metadata() -> ModelDef:
+    """Dense(3, relu, input 4) -> Dense(2, softmax) written as TF.js writes a model.json after
+    ``compile({optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy']})``,
+    one ``fit`` step and ``save(handler, {includeOptimizer: true})``: top-level keys in TF.js's order,
+    ``userDefinedMetadata``, ``trainingConfig``, the Adam state (``iter`` int32 scalar, then ``<weight>/m``,
+    then ``<weight>/v``, each ``"group": "optimizer"``) after the model weights, plus a graph-model-style
+    ``signature`` (layers models do not carry one); 5 examples."""
+    seed = 20240111
+    rng = np.random.default_rng(seed)
+    net = SequentialBuilder("metadata", input_shape=[4], rng=rng)
+    net.dense("dense_1", 3, "relu")
+    net.dense("dense_2", 2, "softmax")
+    model_weights = net.all_weights()
+    slots: list[Named] = [("iter", np.array(1, np.int32))]
+    slots += [(f"{n}/m", uniform(rng, w.shape, 0.01)) for n, w in model_weights]
+    slots += [(f"{n}/v", uniform_range(rng, w.shape, 0.0, 1e-4)) for n, w in model_weights]
+    signature = {
+        "inputs": {
+            "dense_1_input": {
+                "name": "dense_1_input:0",
+                "dtype": "DT_FLOAT",
+                "tensorShape": {"dim": [{"size": "-1"}, {"size": "4"}]},
+            }
+        },
+        "outputs": {
+            "dense_2": {"name": "Identity:0", "dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": "-1"}, {"size": "2"}]}}
+        },
+    }
+    training_config = {
+        "loss": "categorical_crossentropy",
+        "metrics": ["accuracy"],
+        "optimizer_config": {
+            "class_name": "Adam",
+            "config": {"learningRate": 0.01, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7},
+        },
+    }
+    model = net.finish(
+        seed=seed,
+        batch=5,
+        tolerance=TOLERANCE_SMALL_DENSE,
+        extra_json={"signature": signature, "userDefinedMetadata": METADATA, "trainingConfig": training_config},
+        key_order="tfjs",
+        spec_extra={name: {"group": "optimizer"} for name, _ in slots},
+    )
+    return dataclasses.replace(model, weights=[*model_weights, *slots])

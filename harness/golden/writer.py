@@ -4,9 +4,14 @@ Format only: nothing here knows about particular models. The layout is the one
 TF.js and the official Python ``tensorflowjs`` converter write:
 
 * ``model.json``: ``{"format", "generatedBy", "convertedBy", "modelTopology",
-  "weightsManifest"}`` in that order;
+  "weightsManifest"}`` in that order (the ``tensorflowjs`` converter's order,
+  ``KEY_ORDERS["converter"]``), or in the order TF.js itself writes a model.json
+  (``KEY_ORDERS["tfjs"]``, tfjs-core io_utils ``getModelJSONForModelArtifacts``:
+  topology first, then the optional ``signature``, ``userDefinedMetadata``,
+  ``modelInitializer``, ``initializerSignature``, ``trainingConfig``);
 * ``weightsManifest``: one entry per weight group, ``{"paths": [...],
-  "weights": [{"name", "shape", "dtype"}, ...]}``;
+  "weights": [{"name", "shape", "dtype"[, "group"]}, ...]}`` (TF.js marks
+  optimizer weights ``"group": "optimizer"``);
 * each group's weights are concatenated (C order, little-endian) and the buffer
   is cut every ``shard_size`` bytes into ``group{g}-shard{i}of{n}.bin``; a weight
   may span two shards (as in ``tensorflowjs.write_weights``).
@@ -25,7 +30,7 @@ import decimal
 import json
 import math
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -155,9 +160,10 @@ def decode_tensor(data: bytes, dtype: str, shape: Sequence[int]) -> np.ndarray:
     return np.frombuffer(data, dtype=dt).reshape(tuple(shape)).astype(dt.newbyteorder("="))
 
 
-def tensor_spec(name: str, arr: np.ndarray) -> dict:
-    """``{"name", "shape", "dtype"}`` in the key order tensorflowjs writes."""
-    return {"name": name, "shape": [int(d) for d in arr.shape], "dtype": dtype_name(arr)}
+def tensor_spec(name: str, arr: np.ndarray, extra: Mapping[str, Any] | None = None) -> dict:
+    """``{"name", "shape", "dtype"}`` in the key order tensorflowjs writes, then ``extra``
+    (e.g. ``{"group": "optimizer"}``, the key TF.js's ``encodeWeights`` appends)."""
+    return {"name": name, "shape": [int(d) for d in arr.shape], "dtype": dtype_name(arr), **(extra or {})}
 
 
 # --- weights --------------------------------------------------------------------
@@ -176,9 +182,20 @@ def split_shards(data: bytes, shard_size: int) -> list[bytes]:
 
 
 def write_weights(
-    out_dir: Path, groups: Sequence[Sequence[Named]], shard_size: int = DEFAULT_SHARD_SIZE
+    out_dir: Path,
+    groups: Sequence[Sequence[Named]],
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    spec_extra: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[list[dict], list[Path]]:
-    """Write every group's shards into ``out_dir``; return (weightsManifest, files)."""
+    """Write every group's shards into ``out_dir``; return (weightsManifest, files).
+
+    ``spec_extra`` maps a weight name to extra manifest keys for it. A group with
+    no bytes (no weights, or only zero-size ones) has ``"paths": []``.
+    """
+    spec_extra = spec_extra or {}
+    unknown = sorted(set(spec_extra) - {name for group in groups for name, _ in group})
+    if unknown:
+        raise ValueError(f"spec_extra names unknown weights: {unknown}")
     names = [name for group in groups for name, _ in group]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -190,8 +207,45 @@ def write_weights(
         for filename, chunk in zip(paths, shards):
             (out_dir / filename).write_bytes(chunk)
             written.append(out_dir / filename)
-        manifest.append({"paths": paths, "weights": [tensor_spec(n, a) for n, a in group]})
+        manifest.append({"paths": paths, "weights": [tensor_spec(n, a, spec_extra.get(n)) for n, a in group]})
     return manifest, written
+
+
+# Top-level model.json keys, in the order each writer emits them (absent ones skipped).
+KEY_ORDERS: dict[str, tuple[str, ...]] = {
+    # tensorflowjs converters/keras_h5_conversion.py write_artifacts
+    "converter": ("format", "generatedBy", "convertedBy", "modelTopology", "userDefinedMetadata", "weightsManifest"),
+    # tfjs-core src/io/io_utils.ts getModelJSONForModelArtifacts (http / downloads save handlers)
+    "tfjs": (
+        "modelTopology",
+        "format",
+        "generatedBy",
+        "convertedBy",
+        "weightsManifest",
+        "signature",
+        "userDefinedMetadata",
+        "modelInitializer",
+        "initializerSignature",
+        "trainingConfig",
+    ),
+}
+
+
+def model_json_dict(topology: dict, manifest: list[dict], extra: Mapping[str, Any] | None = None, key_order: str = "converter") -> dict:
+    """The model.json object: the five standard keys plus ``extra`` top-level fields, in ``key_order``."""
+    fields = {
+        "format": "layers-model",
+        "generatedBy": GENERATED_BY,
+        "convertedBy": GENERATED_BY,
+        "modelTopology": topology,
+        "weightsManifest": manifest,
+        **(extra or {}),
+    }
+    order = KEY_ORDERS[key_order]
+    unknown = sorted(set(fields) - set(order))
+    if unknown:
+        raise ValueError(f"model.json fields {unknown} have no place in the {key_order!r} key order")
+    return {k: fields[k] for k in order if k in fields}
 
 
 def write_model(
@@ -199,17 +253,20 @@ def write_model(
     topology: dict,
     groups: Sequence[Sequence[Named]],
     shard_size: int = DEFAULT_SHARD_SIZE,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    key_order: str = "converter",
+    spec_extra: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Path]:
-    """Write ``model.json`` and the weight shards of a layers model; return the files."""
+    """Write ``model.json`` and the weight shards of a layers model; return the files.
+
+    ``extra``: further top-level model.json fields (``userDefinedMetadata``,
+    ``trainingConfig``, ``signature``, ...); ``key_order``: a ``KEY_ORDERS`` key;
+    ``spec_extra``: per-weight extra manifest keys (see ``write_weights``).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    manifest, written = write_weights(out_dir, groups, shard_size)
-    model_json = {
-        "format": "layers-model",
-        "generatedBy": GENERATED_BY,
-        "convertedBy": GENERATED_BY,
-        "modelTopology": topology,
-        "weightsManifest": manifest,
-    }
+    manifest, written = write_weights(out_dir, groups, shard_size, spec_extra)
+    model_json = model_json_dict(topology, manifest, extra, key_order)
     return [write_json(out_dir / MODEL_JSON, model_json), *written]
 
 

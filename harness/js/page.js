@@ -17,6 +17,11 @@
         return res.arrayBuffer();
       },
       inspectStorage: (what, post) => harnessStorage.inspect(what, post),
+      files(inputId) {
+        const input = document.getElementById(inputId);
+        if (!input) throw new Error(`no <input type=file id=${inputId}> in the harness page`);
+        return Array.from(input.files);
+      },
     };
   }
 
@@ -24,6 +29,8 @@
     ...harnessSteps.steps,
     // Nothing but the version and backend: used to check the page itself.
     info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend()}),
+    // Browser only: every key in localStorage and in the tensorflowjs IndexedDB database.
+    storageKeys: async () => harnessStorage.keys(),
   };
 
   async function run(name, args) {

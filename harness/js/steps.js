@@ -1,8 +1,13 @@
 // Steps shared by the browser page and Node: each is `async (tf, env, args) => result`.
+//
 // `env` is what differs between hosts:
-//   env.post(name, bytes)      send one artifact back to the harness (bytes: ArrayBuffer | Uint8Array | string)
-//   env.fetchBytes(url)        read a fixture as an ArrayBuffer
-//   env.inspectStorage(scheme, path)  post what the scheme left in storage (browser only; may be absent)
+//   env.post(name, bytes)             send one artifact back to the harness (ArrayBuffer | Uint8Array)
+//   env.fetchBytes(url)               read a fixture as an ArrayBuffer
+//   env.inspectStorage(what, post)    post what a storage scheme holds (browser only; may be absent)
+//   env.files(inputId)                the File objects a driver put into <input type=file> (browser only)
+//
+// Where a model is saved to or loaded from is a JSON descriptor, turned into what a user's code would
+// pass to TF.js by `saveTarget` / `loadSource` below (one entry per kind of IOHandler).
 // A step throws on failure; the error says which phase failed (error.phase).
 (function (root, factory) {
   if (typeof module === 'object' && module.exports) module.exports = factory();
@@ -11,6 +16,8 @@
   'use strict';
 
   const encoder = new TextEncoder();
+  // Artifacts kept in this page/process between steps, by key: what a user's in-memory handler holds.
+  const memory = {};
 
   async function phase(name, timings, fn) {
     const t0 = Date.now();
@@ -32,15 +39,65 @@
     return weightData;
   }
 
-  // The artifacts a loaded model would save, captured with tf.io.withSaveHandler.
-  async function captureArtifacts(tf, model) {
-    let captured = null;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      captured = artifacts;
-      return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-    }));
-    const {weightData, ...rest} = captured;
-    return {json: rest, weights: joinWeightData(tf, weightData)};
+  // A user's own IOHandler: an object with save and load, keeping the artifacts in memory.
+  function customHandler(tf, key) {
+    return {
+      async save(artifacts) {
+        memory[key] = artifacts;
+        return {modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts)};
+      },
+      async load() {
+        if (!memory[key]) throw new Error(`custom handler: nothing saved under ${key}`);
+        return memory[key];
+      },
+    };
+  }
+
+  function saveTarget(tf, env, d) {
+    switch (d.kind) {
+      case 'url': return d.url;  // a scheme URL: localstorage://, indexeddb://, downloads://, http(s)://, file://
+      case 'http': return tf.io.http(d.url, d.options);
+      case 'browserHTTPRequest': return tf.io.browserHTTPRequest(d.url, d.options);
+      case 'custom': return customHandler(tf, d.key);
+      case 'withSaveHandler':
+        return tf.io.withSaveHandler(async (artifacts) => {
+          memory[d.key] = artifacts;
+          return {modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts)};
+        });
+      default: throw new Error(`unknown save target kind ${d.kind}`);
+    }
+  }
+
+  function loadSource(tf, env, d, record) {
+    switch (d.kind) {
+      case 'url': return d.url;
+      case 'http': case 'browserHTTPRequest': {
+        const options = {...(d.options || {})};
+        if (d.recordProgress) {
+          record.progress = [];
+          options.onProgress = (fraction) => record.progress.push(fraction);
+        }
+        if (d.weightUrlPrefix) {  // a user's weightUrlConverter: weight file name -> URL
+          record.convertedWeightUrls = [];
+          options.weightUrlConverter = async (name) => {
+            record.convertedWeightUrls.push(name);
+            return d.weightUrlPrefix + name;
+          };
+        }
+        return tf.io[d.kind](d.url, options);
+      }
+      case 'browserFiles': return tf.io.browserFiles(env.files(d.input));
+      case 'custom': return customHandler(tf, d.key);
+      case 'fromMemory': {
+        if (!memory[d.key]) throw new Error(`fromMemory: nothing saved under ${d.key}`);
+        return tf.io.fromMemory(memory[d.key]);
+      }
+      default: throw new Error(`unknown load source kind ${d.kind}`);
+    }
+  }
+
+  function loadModel(tf, format, source) {
+    return format === 'graph-model' ? tf.loadGraphModel(source) : tf.loadLayersModel(source);
   }
 
   // Flip one bit of one weight in place: a self-test of the harness, never used by scenarios.
@@ -61,42 +118,66 @@
     return new Type(buffer);
   }
 
-  // Load the golden over http, save it through the scheme, load it back through the scheme,
-  // predict on the golden inputs, and post back everything that came back.
-  async function roundtrip(tf, env, args) {
-    const timings = {};
-    const result = {timings, parts: []};
-    const post = async (name, bytes) => { await env.post(name, bytes); result.parts.push(name); };
+  function bytesOf(typed) {
+    return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+  }
 
-    const golden = await phase('load-golden', timings, () => tf.loadLayersModel(args.fixture));
-    if (args.flipBit) flipBit(tf, golden, args.flipBit);
-    const saveResult = await phase('save', timings, () => golden.save(args.saveUrl));
-    result.saveResult = saveResult;
+  // Load the golden from the harness server (over http) and save it to the target.
+  async function save(tf, env, args) {
+    const timings = {};
+    const model = await phase('load-golden', timings, () => loadModel(tf, args.format, args.fixture));
+    if (args.flipBit) flipBit(tf, model, args.flipBit);
+    const saveResult = await phase('save', timings, () => model.save(saveTarget(tf, env, args.target)));
     if (args.inspect && env.inspectStorage) {
-      await phase('inspect-storage', timings, () => env.inspectStorage(args.inspect, post));
+      await phase('inspect-storage', timings, () => env.inspectStorage(args.inspect, env.post));
     }
-    const loaded = await phase('load', timings, () => tf.loadLayersModel(args.loadUrl));
+    return {saveResult, timings};
+  }
+
+  // Load the model from the source, predict on the golden inputs, and post back what it holds
+  // (as tf.io.withSaveHandler captures it) and what it predicts. Part names start with args.prefix.
+  async function load(tf, env, args) {
+    const timings = {};
+    const result = {timings};
+    const p = args.prefix || '';
+    const model = await phase('load', timings, () => loadModel(tf, args.format, loadSource(tf, env, args.source, result)));
     await phase('predict', timings, async () => {
       const xs = [];
       for (const spec of args.inputs) {
         xs.push(tf.tensor(typedArray(spec.dtype, await env.fetchBytes(spec.url)), spec.shape, spec.dtype));
       }
-      const ys = [].concat(loaded.predict(xs.length === 1 ? xs[0] : xs));
+      const x = xs.length === 1 ? xs[0] : xs;
+      const ys = [].concat(args.format === 'graph-model' ? model.execute(x) : model.predict(x));
       result.predictions = [];
       for (let j = 0; j < ys.length; j++) {
-        const name = `prediction${j}.bin`;
-        const data = await ys[j].data();
-        await post(name, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        result.predictions.push({output: j, part: name, shape: ys[j].shape, dtype: ys[j].dtype});
+        const part = `${p}prediction${j}.bin`;
+        await env.post(part, bytesOf(await ys[j].data()));
+        result.predictions.push({output: j, part, shape: ys[j].shape, dtype: ys[j].dtype});
       }
     });
     await phase('capture', timings, async () => {
-      const {json, weights} = await captureArtifacts(tf, loaded);
-      await post('loaded.json', encoder.encode(JSON.stringify(json)));
-      await post('loaded.weights.bin', weights);
+      let captured = null;
+      await model.save(tf.io.withSaveHandler(async (artifacts) => {
+        captured = artifacts;
+        return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+      }));
+      const {weightData, ...rest} = captured;
+      await env.post(`${p}loaded.json`, encoder.encode(JSON.stringify(rest)));
+      await env.post(`${p}loaded.weights.bin`, joinWeightData(tf, weightData));
     });
     return result;
   }
 
-  return {steps: {roundtrip}, captureArtifacts, joinWeightData};
+  // tf.io model management: one call, its result, and what the storage holds afterwards.
+  async function manage(tf, env, args) {
+    let value;
+    try {
+      value = await tf.io[args.op](...args.args);
+    } catch (e) {
+      return {error: {name: e.name, message: String(e.message || e)}};
+    }
+    return {value};
+  }
+
+  return {steps: {save, load, manage}, joinWeightData};
 });

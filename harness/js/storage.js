@@ -86,5 +86,24 @@
     return byScheme[scheme](path, post);
   }
 
-  root.harnessStorage = {inspect};
+  // Every key of both media, whoever wrote it: to check what remains after model management.
+  async function keys() {
+    const out = {localStorage: [], indexeddb: {}};
+    for (let i = 0; i < localStorage.length; i++) out.localStorage.push(localStorage.key(i));
+    out.localStorage.sort();
+    const db = await openExisting(IDB_NAME);
+    if (db !== null) {
+      try {
+        for (const store of Array.from(db.objectStoreNames)) {
+          const tx = db.transaction(store, 'readonly');
+          out.indexeddb[store] = (await request(tx.objectStore(store).getAllKeys())).sort();
+        }
+      } finally {
+        db.close();
+      }
+    }
+    return out;
+  }
+
+  root.harnessStorage = {inspect, keys};
 })(self);

@@ -1,15 +1,26 @@
-"""Save/load schemes: one module per scheme behind one interface (like TF.js's io routers).
-
-A scheme says which URLs a round trip saves to and loads from, which storage inspector the page
-runs after the save, and what that storage must then hold (`check_storage`).
-"""
+"""Save/load schemes: one module per kind of medium, one class per scheme, behind one interface
+(`harness.schemes.base.Scheme`), like TF.js's own io handlers. Each is a `scheme` value in
+conformance.json; `hosts` says where it runs (browser engines, Node)."""
 
 from __future__ import annotations
 
-from harness.schemes.base import Scheme
-from harness.schemes.indexeddb import IndexedDB
-from harness.schemes.localstorage import LocalStorage
+from harness.schemes.base import Scheme, Unsupported
+from harness.schemes.files import BrowserFiles, Downloads
+from harness.schemes.http import BrowserHTTPRequest, Http, Https
+from harness.schemes.management import ModelManagement
+from harness.schemes.memory import CustomHandler
+from harness.schemes.node import BrowserToNode, FileNode, NodeToBrowser
+from harness.schemes.persistence import ReloadPersistence, RestartPersistence
+from harness.schemes.save_result import SaveResult
+from harness.schemes.storage import IndexedDB, LocalStorage
 
-SCHEMES: dict[str, Scheme] = {s.name: s for s in (LocalStorage(), IndexedDB())}
+SCHEMES: dict[str, Scheme] = {
+    s.name: s
+    for s in (
+        LocalStorage(), IndexedDB(), Downloads(), Http(), Https(), BrowserHTTPRequest(), BrowserFiles(),
+        CustomHandler(), FileNode(), NodeToBrowser(), BrowserToNode(), ModelManagement(),
+        ReloadPersistence(), RestartPersistence(), SaveResult(),
+    )
+}
 
-__all__ = ["SCHEMES", "Scheme"]
+__all__ = ["SCHEMES", "Scheme", "Unsupported"]

@@ -1,50 +1,44 @@
-"""The interface every scheme implements."""
+"""The interface every scheme implements, and the default round trip most of them use."""
 
 from __future__ import annotations
 
-import abc
-import json
-
-from harness.compare import Difference, diff_json, diff_weights
+from harness.compare import Difference
+from harness.roundtrip import Trip
 
 
-class Scheme(abc.ABC):
+class Unsupported(Exception):
+    """This engine cannot do what the scheme needs; the row is skipped with this (measured) reason."""
+
+
+class Scheme:
+    """A way TF.js saves and loads a model. Subclasses give targets and checks, or a whole `run`."""
+
     name: str  # the `scheme` value in conformance.json
-    url_template: str  # e.g. "localstorage://{path}"
+    hosts: tuple[str, ...] = ("browser",)  # where it runs: EngineSpec.host values
 
-    def url(self, path: str) -> str:
-        return self.url_template.format(path=path)
+    def path(self, trip: Trip) -> str:
+        return f"{trip.golden.name}-{self.name}"
 
-    def inspect(self, path: str) -> dict | None:
-        """What the page's storage inspector should read after the save (None: nothing to read)."""
-        return {"scheme": self.name, "path": path}
+    def save_target(self, trip: Trip) -> dict:
+        raise NotImplementedError
 
-    @abc.abstractmethod
-    def check_storage(self, path: str, parts: dict[str, bytes], expected: "ExpectedSave") -> list[Difference]:
-        """What the storage holds after the save, against what TF.js must have written."""
+    def load_source(self, trip: Trip) -> dict:
+        raise NotImplementedError
+
+    def inspect(self, trip: Trip) -> dict | None:
+        """What the page's storage inspector should post after the save (None: nothing)."""
+        return None
+
+    async def after_save(self, trip: Trip, save_result: dict) -> list[Difference]:
+        """What a user (or the medium) does between save and load, and what it must show."""
+        return []
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        """Save the golden through the scheme, check what the medium holds, load it back, compare."""
+        saved = await trip.save(self.save_target(trip), inspect=self.inspect(trip))
+        out = trip.check_save_result(saved)
+        out += await self.after_save(trip, saved)
+        return out + trip.check_loaded(await trip.load(self.load_source(trip)))
 
     def __str__(self) -> str:
         return self.name
-
-
-class ExpectedSave:
-    """What a save of the golden must write: model JSON (after TF.js's rewrites), specs, bytes."""
-
-    def __init__(self, model_json: dict, weight_specs: list[dict], weight_data: bytes, save_info: dict):
-        self.model_json = model_json
-        self.weight_specs = weight_specs
-        self.weight_data = weight_data
-        self.save_info = save_info  # modelArtifactsInfo byte counts
-
-    def check(self, what: str, topology, specs, weights: bytes | None) -> list[Difference]:
-        out = diff_json(self.model_json["modelTopology"], topology, f"{what}.modelTopology")
-        out += diff_json(self.weight_specs, specs, f"{what}.weightSpecs")
-        if weights is None:
-            out.append(Difference(what, "weightData", "no weight data stored"))
-        else:
-            out += diff_weights(self.weight_specs, self.weight_data, weights, f"{what}.weightData")
-        return out
-
-
-def storage_report(parts: dict[str, bytes]) -> dict:
-    return json.loads(parts["storage.json"]) if "storage.json" in parts else {}

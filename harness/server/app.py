@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import secrets
+import ssl
 from pathlib import Path
 
 from aiohttp import web
 
 from harness.config import JS_DIR, REPO
+from harness.server.names import check_name
+from harness.server.uploads import Upload, UploadStore, cors
 from harness.tfjs import TfjsBuild
 
 FIXTURES = REPO / "fixtures"
 DEFAULT_MAX_UPLOAD = 1 << 30  # 1 GiB per posted artifact
-# An artifact name is one plain file name: no path components, no dot-files.
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 
 
 class HarnessServer:
@@ -23,28 +23,45 @@ class HarnessServer:
         self.fixtures = fixtures
         self.max_upload = max_upload
         self._results: dict[str, dict[str, bytes]] = {}
+        self.uploads = UploadStore(max_upload)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.https_url = ""  # the same routes over TLS, with a certificate made at start-up
+        self.ca_pem: bytes = b""  # the CA that signed it, for clients that verify
 
     # -- lifecycle -------------------------------------------------------------------------
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> "HarnessServer":
-        app = web.Application(client_max_size=self.max_upload)
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *, https: bool = True) -> "HarnessServer":
+        app = web.Application(client_max_size=self.max_upload, middlewares=[cors])
         app.add_routes(
             [
                 web.get("/page", self._page),
                 web.get("/tfjs/{version}/{file}", self._tfjs),
                 web.post("/results/{token}/{name}", self._receive),
+                *self.uploads.routes(),
                 web.static("/js", JS_DIR),
                 web.static("/fixtures", self.fixtures),
             ]
         )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
+        await web.TCPSite(self._runner, host, port).start()
         bound = self._runner.addresses[0]
         self.url = f"http://{bound[0]}:{bound[1]}"
+        if https:
+            await web.TCPSite(self._runner, host, 0, ssl_context=self._tls_context(host)).start()
+            bound = self._runner.addresses[1]
+            self.https_url = f"https://{bound[0]}:{bound[1]}"
         return self
+
+    def _tls_context(self, host: str) -> ssl.SSLContext:
+        """A self-signed CA and a certificate for `host`, made now; engines are told to accept it."""
+        import trustme
+
+        ca = trustme.CA()
+        self.ca_pem = ca.cert_pem.bytes()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert(host).configure_cert(context)
+        return context
 
     async def stop(self) -> None:
         if self._runner:
@@ -60,6 +77,14 @@ class HarnessServer:
     def take(self, token: str) -> dict[str, bytes]:
         """Close the slot and return what was posted to it, by name."""
         return self._results.pop(token)
+
+    def parts(self, token: str) -> dict[str, bytes]:
+        """What was posted to an open slot so far."""
+        return self._results[token]
+
+    def open_upload(self, require: dict[str, str] | None = None) -> Upload:
+        """A model-server slot: TF.js saves to /uploads/<token>, loads from /uploads/<token>/<file>."""
+        return self.uploads.open(require)
 
     def page_url(self, tfjs_version: str, backend: str) -> str:
         return f"{self.url}/page?tfjs={tfjs_version}&backend={backend}"
@@ -84,8 +109,7 @@ class HarnessServer:
         slot = self._results.get(token)
         if slot is None:
             raise web.HTTPNotFound(text=f"no open result slot {token!r}")
-        if not _NAME.match(name):
-            raise web.HTTPBadRequest(text=f"bad artifact name {name!r}: one plain file name expected")
+        check_name(name)
         if name in slot:
             raise web.HTTPConflict(text=f"artifact {name!r} was already posted for this step")
         slot[name] = await request.read()  # aiohttp answers 413 past client_max_size

@@ -1,0 +1,163 @@
+// The Node host of the harness steps (harness/js/steps.js): what page.js is to a browser.
+//
+//   node harness/js/node_host.js --server http://127.0.0.1:PORT [--backend cpu]
+//
+// First stdout line: {"ready": {tfjs, backend, node, fileSystem}}  (or {"failed": {name, message, stack}}).
+// Then one JSON request per stdin line, {"id": N, "step": NAME, "args": {...}}, and one JSON reply per
+// stdout line, {"id": N, "status": "ok", "result": ...} or {"id": N, "status": "error", "error": {name,
+// message, phase, stack}}: the reply of the browser's `harness.run`. Requests may overlap; replies carry
+// their id. Closing stdin ends the process.
+//
+// TF.js: full `@tensorflow/tfjs-node` when its native binding is installed and loads (it registers its
+// own file:// router); otherwise the pure-JS `@tensorflow/tfjs` plus tfjs-node's real file:// handler,
+// required on its own (`dist/io/file_system` needs only @tensorflow/tfjs, fs, path, util and ./io_utils;
+// it never touches the binding) and registered as tfjs-node's index.js registers it.
+'use strict';
+
+const path = require('path');
+const fs = require('fs');
+
+// stdout carries the protocol only: whatever TF.js (or anything else) logs goes to stderr.
+const writeProtocol = process.stdout.write.bind(process.stdout);
+const toStderr = (...xs) => console.error(...xs);
+console.log = console.info = console.warn = console.debug = toStderr;
+process.stdout.write = (chunk, encoding, cb) => process.stderr.write(chunk, encoding, cb);
+// The harness closed its end: nothing left to answer.
+process.stdout.on('error', () => process.exit(0));
+
+function send(obj) {
+  writeProtocol(JSON.stringify(obj) + '\n');
+}
+
+function errorRecord(e) {
+  return {name: (e && e.name) || 'Error', message: String((e && e.message) || e),
+          phase: e && e.phase, stack: e && e.stack};
+}
+
+function parseArgv(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) throw new Error(`node_host.js: unexpected argument ${argv[i]}`);
+    out[m[1]] = m[2] !== undefined ? m[2] : argv[++i];
+  }
+  return out;
+}
+
+const options = parseArgv(process.argv.slice(2));
+const server = (options.server || process.env.HARNESS_SERVER || '').replace(/\/$/, '');
+const backend = options.backend || process.env.HARNESS_BACKEND || 'cpu';
+// auto: native tfjs-node if its binding is there and loads; js: never try the binding.
+const nativeMode = options['tfjs-node'] || process.env.HARNESS_TFJS_NODE || 'auto';
+
+// Where tfjs-node's index.js looks for its binding (node-pre-gyp), checked before requiring it: a failed
+// `require('@tensorflow/tfjs-node')` has already registered its kernels and required its modules.
+function nativeBindingPath() {
+  try {
+    const pkg = require.resolve('@tensorflow/tfjs-node/package.json');
+    const found = require('@mapbox/node-pre-gyp').find(pkg);
+    return fs.existsSync(found) ? found : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function loadTf() {
+  const notes = [];
+  if (nativeMode !== 'js') {
+    const binding = nativeBindingPath();
+    if (binding) {
+      try {
+        return {tf: require('@tensorflow/tfjs-node'), fileSystem: 'tfjs-node (native)', notes};
+      } catch (e) {
+        notes.push(`tfjs-node native binding at ${binding} did not load: ${e.message}`);
+      }
+    } else {
+      notes.push('tfjs-node native binding not installed');
+    }
+  }
+  const tf = require('@tensorflow/tfjs');
+  const {nodeFileSystemRouter} = require('@tensorflow/tfjs-node/dist/io/file_system');
+  tf.io.registerLoadRouter(nodeFileSystemRouter);
+  tf.io.registerSaveRouter(nodeFileSystemRouter);
+  return {tf, fileSystem: 'tfjs-node (js only)', notes};
+}
+
+function resolveUrl(url) {
+  return server ? new URL(url, server + '/').href : url;
+}
+
+function nodeEnv(args) {
+  const origin = (args.server || server).replace(/\/$/, '');
+  return {
+    async post(name, bytes) {
+      if (!origin) throw new Error('no harness server: pass --server or args.server');
+      const url = `${origin}/results/${args.token}/${encodeURIComponent(name)}`;
+      const res = await fetch(url, {method: 'POST', body: bytes});
+      if (!res.ok) throw new Error(`posting ${name} to the harness failed: HTTP ${res.status} ${await res.text()}`);
+    },
+    async fetchBytes(url) {
+      const res = await fetch(resolveUrl(url));
+      if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+      return res.arrayBuffer();
+    },
+    // No inspectStorage and no files: those are browser-only.
+  };
+}
+
+async function main() {
+  let tf, steps;
+  try {
+    const loaded = loadTf();
+    tf = loaded.tf;
+    if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} is not available here`);
+    await tf.ready();
+    const shared = require(path.join(__dirname, 'steps.js'));
+    steps = {
+      ...shared.steps,
+      info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend()}),
+    };
+    send({ready: {tfjs: tf.version.tfjs, backend: tf.getBackend(), node: process.version,
+                  fileSystem: loaded.fileSystem, notes: loaded.notes}});
+  } catch (e) {
+    send({failed: errorRecord(e)});
+    process.exitCode = 1;
+    return;
+  }
+
+  async function handle(line) {
+    let request;
+    try {
+      request = JSON.parse(line);
+    } catch (e) {
+      send({id: null, status: 'error', error: {name: 'HarnessError', message: `bad request line: ${e.message}`}});
+      return;
+    }
+    const {id, step: name, args = {}} = request;
+    if (!Object.prototype.hasOwnProperty.call(steps, name)) {
+      send({id, status: 'error', error: {name: 'HarnessError', message: `no node step named ${name}`}});
+      return;
+    }
+    let reply;
+    try {
+      reply = {id, status: 'ok', result: await steps[name](tf, nodeEnv(args), args)};
+    } catch (e) {
+      reply = {id, status: 'error', error: errorRecord(e)};
+    }
+    try {
+      send(reply);
+    } catch (e) {  // e.g. a result JSON.stringify cannot encode (BigInt, cycles)
+      send({id, status: 'error', error: {name: 'HarnessError', message: `reply not serialisable: ${e.message}`}});
+    }
+  }
+
+  const rl = require('readline').createInterface({input: process.stdin, crlfDelay: Infinity});
+  rl.on('line', (line) => { if (line.trim()) handle(line); });
+  rl.on('close', () => process.exit(0));
+}
+
+// As in a page: a stray rejection or exception is logged, not fatal.
+process.on('unhandledRejection', (e) => console.error('[unhandledRejection]', e));
+process.on('uncaughtException', (e) => console.error('[uncaughtException]', e));
+
+main();

@@ -1,0 +1,70 @@
+"""`downloads://NAME` (real browser downloads) and `tf.io.browserFiles` (a real file chooser).
+
+downloads: TF.js clicks two blob links, NAME.json and NAME.weights.bin; the driver captures both
+files from the browser (never from a hook in the page), and they are loaded back through
+browserFiles, as a user would who downloaded a model and picked the files again.
+browser-files: the golden's own files (model.json and every shard) chosen in <input type=file>.
+"""
+
+from __future__ import annotations
+
+import json
+
+from harness.compare import Difference
+from harness.roundtrip import Trip
+from harness.schemes.base import Scheme
+
+FILE_INPUT = "harness-files"  # the <input type=file multiple> in harness/js/page.html
+
+
+async def choose_files(trip: Trip, files: dict[str, bytes], page=None) -> list[str]:
+    """Write `files` to the trip's temp dir and choose them in the page's file input."""
+    paths = []
+    for name, data in files.items():
+        path = trip.tmp / name
+        path.write_bytes(data)
+        paths.append(str(path))
+    await (page or trip.page).set_input_files(f"#{FILE_INPUT}", paths, trip.timeout)
+    return paths
+
+
+def check_downloaded_pair(trip: Trip, name: str, files: dict[str, bytes]) -> list[Difference]:
+    """The two files of a `downloads://NAME` save: names, manifest path, content."""
+    want = {f"{name}.json", f"{name}.weights.bin"}
+    if set(files) != want:
+        return [Difference("downloads", "files", f"expected {sorted(want)}, got {sorted(files)}")]
+    try:
+        model_json = json.loads(files[f"{name}.json"])
+    except ValueError as e:
+        return [Difference("downloads", f"{name}.json", f"not JSON: {e}")]
+    return trip.want.check_model_json("downloads", model_json, files[f"{name}.weights.bin"], [f"./{name}.weights.bin"])
+
+
+class Downloads(Scheme):
+    name = "downloads"
+
+    def save_target(self, trip: Trip) -> dict:
+        return {"kind": "url", "url": f"downloads://{self.path(trip)}"}
+
+    def load_source(self, trip: Trip) -> dict:
+        return {"kind": "browserFiles", "input": FILE_INPUT}
+
+    async def after_save(self, trip: Trip, save_result: dict) -> list[Difference]:
+        files = await trip.page.downloads(2, trip.timeout)
+        trip.observed["downloads"] = sorted(files)
+        out = check_downloaded_pair(trip, self.path(trip), files)
+        if not out:
+            await choose_files(trip, files)
+        return out
+
+
+class BrowserFiles(Scheme):
+    name = "browser-files"
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        files = {"model.json": (trip.golden.dir / "model.json").read_bytes()}
+        for group in trip.golden.model_json["weightsManifest"]:
+            files.update({p: (trip.golden.dir / p).read_bytes() for p in group["paths"]})
+        await choose_files(trip, files)
+        trip.observed["files"] = list(files)
+        return trip.check_loaded(await trip.load({"kind": "browserFiles", "input": FILE_INPUT}))

@@ -1,0 +1,38 @@
+"""`SaveResult.modelArtifactsInfo` from every save target the host has, in one page."""
+
+from __future__ import annotations
+
+from harness.compare import Difference
+from harness.roundtrip import Trip
+from harness.schemes.base import Scheme
+
+
+class SaveResult(Scheme):
+    name = "save-result"
+    hosts = ("browser", "node")
+
+    def targets(self, trip: Trip) -> dict[str, dict]:
+        path = self.path(trip)
+        upload = f"{trip.server.url}/uploads/{trip.server.open_upload().token}"
+        common = {
+            "http": {"kind": "url", "url": upload},
+            "custom": {"kind": "custom", "key": path},
+            "withSaveHandler": {"kind": "withSaveHandler", "key": path},
+        }
+        if trip.driver.spec.host == "node":
+            return {"file": {"kind": "url", "url": (trip.tmp / path).as_uri()}, **common}
+        return {
+            "localstorage": {"kind": "url", "url": f"localstorage://{path}"},
+            "indexeddb": {"kind": "url", "url": f"indexeddb://{path}"},
+            "downloads": {"kind": "url", "url": f"downloads://{path}"},
+            **common,
+        }
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        out, targets = [], self.targets(trip)
+        trip.observed["targets"] = list(targets)
+        for label, target in targets.items():
+            out += trip.check_save_result(await trip.save(target), f"save-result[{label}]")
+            if label == "downloads":
+                await trip.page.downloads(2, trip.timeout)  # let them finish; the downloads row checks them
+        return out
