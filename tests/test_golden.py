@@ -54,32 +54,84 @@ def _read_artifacts(model_dir):
     return model_json, entries, data
 
 
+# The two top-level key orders a model.json may have: the tensorflowjs converter's, and TF.js's
+# own (tfjs-core io_utils getModelJSONForModelArtifacts); spelled out here, not imported.
+_CONVERTER_ORDER = ["format", "generatedBy", "convertedBy", "modelTopology", "userDefinedMetadata", "weightsManifest"]
+_TFJS_ORDER = [
+    "modelTopology", "format", "generatedBy", "convertedBy", "weightsManifest",
+    "signature", "userDefinedMetadata", "modelInitializer", "initializerSignature", "trainingConfig",
+]  # fmt: skip
+
+
+def _same_bits(a, b) -> bool:
+    """Equal, or both NaN with the same bit pattern (struct keeps float32 NaN payloads)."""
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and struct.pack("<d", a) == struct.pack("<d", b)
+    return a == b and (a != 0 or math.copysign(1, a) == math.copysign(1, b))
+
+
 @pytest.mark.parametrize("name", golden.MODELS)
 def test_independent_reader(name):
     model_json, entries, data = _read_artifacts(golden.FIXTURES / name)
-    assert list(model_json) == ["format", "generatedBy", "convertedBy", "modelTopology", "weightsManifest"]
+    keys = list(model_json)
+    assert keys in ([k for k in _CONVERTER_ORDER if k in keys], [k for k in _TFJS_ORDER if k in keys]), keys
+    assert keys[:4] == _CONVERTER_ORDER[:4] or keys[:4] == _TFJS_ORDER[:4]
     assert model_json["format"] == "layers-model"
-    expected = models.build(name).weights
-    assert [e[0] for e in entries] == [n for n, _ in expected]
-    for (wname, shape, dtype, offset), (_, arr) in zip(entries, expected):
+    model = models.build(name)
+    assert [e[0] for e in entries] == [n for n, _ in model.weights]
+    for (wname, shape, dtype, offset), (_, arr) in zip(entries, model.weights):
         assert shape == list(arr.shape) and dtype == str(arr.dtype)
         fmt, size = _FORMATS[dtype]
         count = math.prod(shape)
-        for k in sorted({0, 1, count // 2, count - 1}):  # a few values per weight
+        flat = arr.reshape(-1)
+        for k in sorted({0, 1, count // 2, count - 1} & set(range(count))):  # a few values per weight
             (value,) = struct.unpack_from(fmt, data, offset + k * size)
-            assert value == arr.reshape(-1)[k].item(), (wname, k)
+            assert _same_bits(value, struct.unpack(fmt, flat[k : k + 1].astype(fmt).tobytes())[0]), (wname, k)
 
 
-def test_load_matches_model_definition():
-    g = golden.load("mlp")
-    model = models.build("mlp")
-    assert g.weight_specs == [writer.tensor_spec(n, a) for n, a in model.weights]
-    assert g.weight_data == b"".join(a.astype("<f4").tobytes() for _, a in model.weights)
+@pytest.mark.parametrize("name", golden.MODELS)
+def test_shards_are_cut_at_4_mib(name):
+    """Every shard but a group's last is exactly 4 MiB; the last is non-empty and no bigger; no stray files."""
+    d = golden.FIXTURES / name
+    model_json = json.loads((d / "model.json").read_text("utf-8"))
+    listed = set()
+    for group in model_json["weightsManifest"]:
+        sizes = [(d / p).stat().st_size for p in group["paths"]]
+        listed.update(group["paths"])
+        assert all(s == 4 * 1024 * 1024 for s in sizes[:-1]), sizes
+        assert all(0 < s <= 4 * 1024 * 1024 for s in sizes[-1:]), sizes
+    on_disk = {p.name for p in d.iterdir() if _SHARD.fullmatch(p.name)}
+    assert on_disk == listed
+
+
+@pytest.mark.parametrize("name", golden.MODELS)
+def test_load_matches_model_definition(name):
+    g = golden.load(name)
+    model = models.build(name)
+    assert g.weight_specs == [writer.tensor_spec(n, a, model.spec_extra.get(n)) for n, a in model.weights]
+    assert g.weight_data == b"".join(writer.encode_tensor(a) for _, a in model.weights)
     assert g.model_json["modelTopology"] == model.topology
-    np.testing.assert_array_equal(g.inputs[0], model.inputs[0][1])
-    assert g.inputs[0].shape == (5, 8) and g.outputs[0].shape == (5, 4)
-    np.testing.assert_allclose(g.outputs[0].sum(axis=1), 1.0, rtol=1e-6)  # softmax rows
+    assert [e["name"] for e in g.examples["inputs"]] == [n for n, _ in model.inputs]
+    assert [e["name"] for e in g.examples["outputs"]] == model.output_names
+    for stored, (_, x) in zip(g.inputs, model.inputs, strict=True):
+        assert stored.dtype == x.dtype and stored.tobytes() == x.tobytes()
+    assert len(g.outputs) == len(model.output_names) and all(y.dtype == np.float32 for y in g.outputs)
     assert set(g.tolerance) == {"rtol", "atol", "why"}
+    assert all(g.examples["tolerance"][k] > 0 for k in ("rtol", "atol"))
+
+
+def test_mlp_outputs_are_softmax_rows():
+    g = golden.load("mlp")
+    assert g.inputs[0].shape == (5, 8) and g.outputs[0].shape == (5, 4)
+    np.testing.assert_allclose(g.outputs[0].sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_models_listed_in_order():
+    assert golden.MODELS[0] == "mlp"
+    assert set(golden.MODELS) == {
+        "mlp", "cnn", "rnn", "embedding", "batchnorm", "functional", "sharded",
+        "special-floats", "edge", "no-weights", "metadata",
+    }  # fmt: skip
 
 
 # --- multi-shard split ---

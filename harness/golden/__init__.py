@@ -7,6 +7,7 @@
 tensorflowjs layout, see ``writer``) and ``examples.json`` + ``input{i}.bin`` /
 ``output{i}.bin`` (fixed inputs, expected outputs, tolerance). Regenerate with
 ``python -m harness.golden``; ``--check`` verifies fixtures/ is up to date.
+``MODELS`` lists the zoo (``models.ZOO``) in registration order, mlp first.
 """
 
 from __future__ import annotations

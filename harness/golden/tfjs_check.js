@@ -108,8 +108,9 @@ async function checkModel(root, base, name) {
   const dir = path.join(root, name);
   const golden = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
   const examples = JSON.parse(fs.readFileSync(path.join(dir, 'examples.json'), 'utf8'));
-  const specs = golden.weightsManifest.flatMap((g) => g.weights);
-  const bytes = new Uint8Array(Buffer.concat(golden.weightsManifest.flatMap((g) => g.paths).map((p) => fs.readFileSync(path.join(dir, p)))));
+  const manifest = golden.weightsManifest || [];
+  const specs = manifest.flatMap((g) => g.weights);
+  const bytes = new Uint8Array(Buffer.concat(manifest.flatMap((g) => g.paths).map((p) => fs.readFileSync(path.join(dir, p)))));
   const report = {name};
   let model;
   try {
