@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from harness import report, tfjs
+from harness import expectations, report, tfjs
 from harness.config import DEFAULT_CONFIG, load_matrix
 from harness.engines import ENGINES
 from harness.engines.base import Driver, EngineError, Page
@@ -38,6 +38,7 @@ class _State:
 
 
 _STATE = pytest.StashKey[_State]()
+_TRIP = pytest.StashKey[object]()  # the test's roundtrip.Trip, for the facts it observed
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,6 +54,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--engine-config", default=str(DEFAULT_CONFIG), help="the engine matrix file (playwright.config)")
     group.addoption("--results-dir", default="test-results", help="where conformance.json goes")
+    group.addoption("--expectations", default=str(expectations.DEFAULT),
+                    help="known findings, run as strict xfails (scenarios/expectations.toml)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -153,7 +156,7 @@ async def harness_page(engine: Driver, _engine_pool: EnginePool, harness_server:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def make_trip(engine: Driver, harness_page: Page, harness_server: HarnessServer, _engine_pool: EnginePool,
+async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page: Page, harness_server: HarnessServer, _engine_pool: EnginePool,
                     tfjs_build: tfjs.TfjsBuild, tfjs_backend: str, tmp_path: Path):
     """`make_trip(model_name)`: a round trip of that golden on this test's page (see harness.roundtrip)."""
     from harness import golden
@@ -171,8 +174,10 @@ async def make_trip(engine: Driver, harness_page: Page, harness_server: HarnessS
         return page
 
     def make(model: str, **options) -> Trip:
-        return Trip(harness_page, engine, harness_server, golden.load(model), tfjs_build.version, tmp_path,
+        trip = Trip(harness_page, engine, harness_server, golden.load(model), tfjs_build.version, tmp_path,
                     page_url=url, open_page=open_page, **options)
+        request.node.stash[_TRIP] = trip
+        return trip
 
     yield make
     for page in others:
@@ -180,6 +185,21 @@ async def make_trip(engine: Driver, harness_page: Page, harness_server: HarnessS
 
 
 # -- conformance rows ---------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Known findings become strict xfails: evidence kept while they fail, a red run once they pass."""
+    findings = expectations.load(Path(config.getoption("expectations")))
+    if not findings:
+        return
+    version = tfjs.installed().version
+    for item in items:
+        params = _row_params(item)
+        if params is None:
+            continue
+        finding = expectations.match(findings, str(params["scheme"]), params["engine_name"], str(params["model"]), version)
+        if finding is not None:
+            item.add_marker(pytest.mark.xfail(reason=finding.describe(), strict=True, raises=AssertionError))
 
 
 def _row_params(item: pytest.Item) -> dict | None:
@@ -190,26 +210,26 @@ def _row_params(item: pytest.Item) -> dict | None:
 
 
 def _outcome(rep: pytest.TestReport, call: pytest.CallInfo) -> str:
-    if hasattr(rep, "wasxfail"):
-        return "xfailed" if rep.skipped else "failed"  # an xfail that passed is a stale expectation
-    if rep.skipped:
-        return "skipped"
+    """This phase's outcome in the report's terms."""
     if rep.passed:
         return "passed"
+    if rep.skipped:
+        return "xfailed" if hasattr(rep, "wasxfail") else "skipped"
     if rep.when != "call":
         return "error"
+    if call.excinfo is None:  # a strict xfail that passed: the expectation is stale
+        return "failed"
     # An assertion (a difference, or TF.js throwing) is a finding; anything else is the harness or engine.
-    return "failed" if call.excinfo is not None and call.excinfo.errisinstance(AssertionError) else "error"
+    return "failed" if call.excinfo.errisinstance(AssertionError) else "error"
 
 
-def _detail(rep: pytest.TestReport, call: pytest.CallInfo) -> str:
-    if rep.passed:
-        return ""
-    if rep.skipped and isinstance(rep.longrepr, tuple):
+def _detail(rep: pytest.TestReport, call: pytest.CallInfo, outcome: str) -> str:
+    evidence = f"{call.excinfo.typename}: {call.excinfo.value}" if call.excinfo is not None else ""
+    if outcome == "xfailed":
+        return f"{rep.wasxfail}\n{evidence}"[:4000]
+    if outcome == "skipped" and isinstance(rep.longrepr, tuple):
         return rep.longrepr[2].removeprefix("Skipped: ")
-    if call.excinfo is not None:
-        return f"{call.excinfo.typename}: {call.excinfo.value}"[:4000]
-    return str(rep.longrepr)[:4000]
+    return (evidence or str(rep.longrepr))[:4000]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -219,27 +239,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if params is None:
         return rep
     state = item.config.stash[_STATE]
-    row = state.rows.get(item.nodeid)
-    if rep.when == "setup" or row is None:
-        row = state.rows[item.nodeid] = {
-            "engine": params["engine_name"],
-            "tfjs": state.tfjs[0]["version"] if state.tfjs else None,
-            "backend": item.config.getoption("tfjs_backend"),
-            "scheme": str(params["scheme"]),
-            "model": str(params["model"]),
-            "outcome": "passed",
-            "duration_s": 0.0,
-            "detail": "",
-            "test": item.nodeid,
-        }
+    row = state.rows.setdefault(item.nodeid, {
+        "engine": params["engine_name"],
+        "tfjs": state.tfjs[0]["version"] if state.tfjs else None,
+        "backend": item.config.getoption("tfjs_backend"),
+        "scheme": str(params["scheme"]),
+        "model": str(params["model"]),
+        "outcome": "passed",
+        "duration_s": 0.0,
+        "detail": "",
+        "test": item.nodeid,
+    })
     if rep.when == "call":
         row["duration_s"] = round(rep.duration, 3)
-    # The first non-passing phase decides the row; a teardown failure after a pass is an error.
-    if row["outcome"] == "passed" and not (rep.passed and not hasattr(rep, "wasxfail")):
-        row["outcome"] = _outcome(rep, call)
-        row["detail"] = _detail(rep, call)
-    elif hasattr(rep, "wasxfail") and rep.when == "call" and rep.skipped:
-        row["outcome"], row["detail"] = "xfailed", rep.wasxfail
+        trip = item.stash.get(_TRIP, None)
+        if trip is not None and trip.observed:
+            row["observed"] = trip.observed
+    outcome = _outcome(rep, call)
+    if row["outcome"] == "passed" and outcome != "passed":  # the first phase that did not pass decides
+        row["outcome"], row["detail"] = outcome, _detail(rep, call, outcome)
     return rep
 
 

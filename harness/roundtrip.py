@@ -97,7 +97,8 @@ class Trip:
     def __post_init__(self):
         self.token = self.server.expect()
         self.want = ExpectedSave.of(self.golden, self.tfjs_version)
-        self.observed: dict[str, Any] = {}  # facts a row reports beside its differences
+        self.observed: dict[str, Any] = {}  # JSON facts the row reports beside its differences
+        self.state: dict[str, Any] = {}  # a scheme's scratch space
 
     # -- steps -----------------------------------------------------------------------------------
     @property

@@ -29,7 +29,8 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_repo_config_loads():
     matrix = load_matrix(config.DEFAULT_CONFIG)
-    assert list(matrix) == ["chromium", "firefox", "webkit"]
+    assert list(matrix) == ["chromium", "firefox", "webkit", "node"]
+    assert matrix["node"] == EngineEntry("node", ("system",), (), None)
     assert matrix["chromium"] == EngineEntry("chromium", ("playwright", "system"), (), None)
 
 
@@ -57,7 +58,7 @@ def test_load_matrix_defaults_builds_to_the_engine_preference(tmp_path):
 
 def test_load_matrix_rejects_unknown_engine(tmp_path):
     cfg = write(tmp_path, '[engines.chromium]\nbuilds = ["system"]\n\n[engines.edge]\nbuilds = ["system"]\n')
-    with pytest.raises(ValueError, match=r"unknown engine 'edge'; known engines: chromium, firefox, webkit"):
+    with pytest.raises(ValueError, match=r"unknown engine 'edge'; known engines: chromium, firefox, webkit, node$"):
         load_matrix(cfg)
 
 
@@ -168,14 +169,15 @@ def test_end_to_end_missing_engine_skips_rows_with_reason(pytester: pytest.Pytes
         timeout=300,
     )
 
-    n = len(SCHEMES)  # one model ("mlp") x one engine
+    browser_schemes = [s for s in SCHEMES.values() if "browser" in s.hosts]  # chromium runs no Node-only scheme
+    n = len(browser_schemes)  # one model ("mlp") x one engine
     assert run.ret == pytest.ExitCode.OK, run.stdout.str() + run.stderr.str()
     run.assert_outcomes(skipped=n)
 
     doc = json.loads((results / "conformance.json").read_text())
     assert doc["schema"] == 1
     assert len(doc["results"]) == n
-    assert {r["scheme"] for r in doc["results"]} == {str(s) for s in SCHEMES.values()}
+    assert {r["scheme"] for r in doc["results"]} == {str(s) for s in browser_schemes}
     for r in doc["results"]:
         assert r["engine"] == "chromium" and r["model"] == "mlp"
         assert r["outcome"] == "skipped", r

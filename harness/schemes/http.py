@@ -45,9 +45,9 @@ class Http(Scheme):
         return trip.server.url
 
     def upload(self, trip: Trip) -> Upload:
-        if "upload" not in trip.observed:
-            trip.observed["upload"] = trip.server.open_upload()
-        return trip.observed["upload"]
+        if "upload" not in trip.state:
+            trip.state["upload"] = trip.server.open_upload()
+        return trip.state["upload"]
 
     def save_target(self, trip: Trip) -> dict:
         return {"kind": "url", "url": f"{self.base(trip)}/uploads/{self.upload(trip).token}"}
@@ -70,17 +70,19 @@ class Https(Http):
 
 
 class BrowserHTTPRequest(Scheme):
-    """`tf.io.browserHTTPRequest(url, {requestInit: {method: 'PUT', headers: {Authorization}}})` for save,
-    `requestInit` headers plus `weightPathPrefix`, `weightUrlConverter` and `onProgress` for load; the
+    """`tf.io.browserHTTPRequest` with a PUT and an Authorization header, as the TF.js guide writes it
+    (`{method: 'PUT', headers: {...}}`) and as the API documents it (`{requestInit: {method, headers}}`);
+    `requestInit` headers plus `weightPathPrefix`, `weightUrlConverter` and `onProgress` for load. The
     server answers 401 to requests without the header and TF.js must surface that as an error."""
 
     name = "browser-http-request"
 
     async def run(self, trip: Trip) -> list[Difference]:
         secret = {"Authorization": f"Bearer {secrets.token_hex(8)}"}
+        out = await self._guide_form(trip, secret)
         upload = trip.server.open_upload(require=secret)
         url = f"{trip.server.url}/uploads/{upload.token}"
-        out = await self._expect_401(trip, "save without the header",
+        out += await self._expect_401(trip, "save without the header",
                                      trip.save({"kind": "browserHTTPRequest", "url": url,
                                                 "options": {"requestInit": {"method": "PUT"}}}))
         saved = await trip.save({"kind": "browserHTTPRequest", "url": url,
@@ -99,6 +101,7 @@ class BrowserHTTPRequest(Scheme):
                                   "options": {"requestInit": {"headers": secret}, "weightPathPrefix": prefixed}})
         out += trip.check_loaded(result)
         out += self._check_progress(result.get("progress", []))
+        trip.observed["onProgress"] = result.get("progress")
         out += self._check_fetched(upload, prefixed, "weightPathPrefix")
         # weightUrlConverter
         upload.requests.clear()
@@ -108,8 +111,23 @@ class BrowserHTTPRequest(Scheme):
         if result.get("convertedWeightUrls") != ["./model.weights.bin"] and result.get("convertedWeightUrls") != ["model.weights.bin"]:
             out.append(Difference("weightUrlConverter", "calls", f"called with {result.get('convertedWeightUrls')!r}"))
         out += self._check_fetched(upload, prefixed, "weightUrlConverter")
-        trip.observed["progress"] = result.get("progress")
+        trip.observed["weightUrlConverter"] = result.get("convertedWeightUrls")
         return out
+
+    @staticmethod
+    async def _guide_form(trip: Trip, secret: dict) -> list[Difference]:
+        """The save exactly as the "Save and load models" guide shows it."""
+        upload = trip.server.open_upload(require=secret)
+        target = {"kind": "browserHTTPRequest", "url": f"{trip.server.url}/uploads/{upload.token}",
+                  "options": {"method": "PUT", "headers": secret}}
+        try:
+            saved = await trip.save(target)
+        except TfjsError as e:
+            seen = [{k: r[k] for k in ("method", "status", "headers")} for r in upload.requests]
+            trip.observed["guideForm"] = {"error": str(e), "requests": seen}
+            return [Difference("guide-form", "save", f"tf.io.browserHTTPRequest(url, {{method: 'PUT', headers}}) "
+                               f"as the guide writes it failed: {e}; the server saw {seen}")]
+        return trip.check_save_result(saved, "guide-form") + check_upload(trip, upload)
 
     @staticmethod
     async def _expect_401(trip: Trip, what: str, call) -> list[Difference]:
