@@ -34,6 +34,10 @@ class Build:
     needs_display: bool = False  # runs under an Xvfb the harness starts
     apt_packages: tuple[str, ...] = ()  # Debian packages that provide it
     version_command: tuple[str, ...] = ()  # prints the version without a browser; default: EXECUTABLE --version
+    # How the driver sees files the page downloads (Page.downloads): "event" (the driver reports each
+    # download, e.g. Playwright's page.on("download")) or "directory" (the browser writes them into a
+    # directory the driver chooses and polls; see harness.engines.downloads).
+    downloads: str = "event"
     notes: str = ""  # quirks and their upstream links
 
 

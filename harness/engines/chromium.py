@@ -17,6 +17,12 @@ ENGINE = EngineSpec(
             # --no-sandbox: CI runs as root, and Chromium refuses to sandbox as root.
             args=("--no-sandbox", *_QUIET),
             apt_packages=("chromium",),
+            notes=(
+                "Downloads: page.on('download') reports both files of a TF.js downloads:// save (two "
+                "back-to-back <a download> blob clicks), no multiple-downloads prompt in headless mode; "
+                "expect_download would see only the first. launch_persistent_context keeps localStorage and "
+                "IndexedDB across a close and relaunch on the same profile dir."
+            ),
         ),
     },
 )

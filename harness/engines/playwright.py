@@ -1,18 +1,27 @@
 """The Playwright driver: Chromium (CDP), Firefox (Juggler or WebDriver BiDi), Playwright's WebKit.
 
 One browser per engine per pytest session; every page gets a new browser context, so its
-localStorage and IndexedDB start empty and vanish with it.
+localStorage and IndexedDB start empty and vanish with it. ``open_persistent`` launches a
+separate browser on an on-disk profile (``launch_persistent_context``) with the same options.
+
+Downloads are captured as the build declares (``Build.downloads``): "event" keeps each page's
+``download`` events; "directory" launches with ``downloads_path`` (a private directory, emptied
+whenever a page opens, so a driver's pages must not download at the same time) and polls it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
+import time
 from typing import Any, Mapping
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 
+from harness.engines import downloads
 from harness.engines.base import READY_JS, Driver, EngineError, EngineInfo, Page, StepTimeout
 from harness.engines.xvfb import Xvfb
 
@@ -20,37 +29,113 @@ _RUN_STEP_JS = """async ([name, args]) => {
   try { return await window.harness.run(name, args); }
   catch (e) { return {status: "error", error: {name: (e && e.name) || "Error", message: String((e && e.message) || e)}}; }
 }"""
+_WAIT_READY_JS = f"async () => {{ await ({READY_JS}); return true; }}"
+GRACE_S = 5.0  # the outer asyncio deadline beyond Playwright's own timeouts
 
 
 class PlaywrightPage(Page):
-    def __init__(self, driver: "PlaywrightDriver", context, page):
+    def __init__(self, driver: "PlaywrightDriver", context, page, *, downloads_dir: str | None = None,
+                 owns_browser: bool = False):
         self._driver = driver
         self.context = context
         self.page = page
+        self.downloads_dir = downloads_dir  # "directory" capture: this page's downloads land here
+        self._owns_downloads_dir = owns_browser
         self.console: list[str] = []
+        self.download_events: list = []  # "event" capture: Playwright Download objects, in order
         page.on("console", lambda m: self.console.append(f"[{m.type}] {m.text}"))
         page.on("pageerror", lambda e: self.console.append(f"[pageerror] {e}"))
+        page.on("download", lambda d: self.download_events.append(d))
+
+    @property
+    def _who(self) -> str:
+        return self._driver.spec.name
 
     async def run_step(self, name: str, args: Mapping[str, Any], timeout: float) -> dict:
+        return await self._bounded(f"step {name!r}", timeout, self.page.evaluate(_RUN_STEP_JS, [name, dict(args)]))
+
+    async def evaluate(self, body: str, timeout: float) -> Any:
+        """Run ``body`` as the body of an async function in the page; its JSON result (for tests)."""
+        return await self._bounded("evaluate", timeout, self.page.evaluate(f"async () => {{ {body} }}"))
+
+    async def downloads(self, count: int, timeout: float) -> dict[str, bytes]:
+        method = self._driver.build.downloads
+        if method == "directory":
+            return await downloads.wait_for_files(self.downloads_dir, count, timeout, who=self._who)
+        if method != "event":
+            raise NotImplementedError(f"{self._who}: unknown download capture {method!r}")
+        deadline = time.monotonic() + timeout
+        while len(self.download_events) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        events = list(self.download_events)
+        files: dict[str, bytes] = {}
+        for download in events:
+            left = max(deadline - time.monotonic(), 0.1)
+            try:
+                path = await asyncio.wait_for(download.path(), left)
+            except asyncio.TimeoutError:
+                raise StepTimeout(f"{self._who}: download {download.suggested_filename!r} did not finish "
+                                  f"within {timeout:g} s; complete: {sorted(files) or 'none'}") from None
+            except PlaywrightError as e:
+                raise EngineError(f"{self._who}: download {download.suggested_filename!r} failed: {e.message}") from e
+            name = _unique(download.suggested_filename, files)
+            files[name] = await asyncio.to_thread(_read, path)
+        if len(files) < count:
+            raise StepTimeout(f"{self._who}: {len(files)} of {count} expected downloads arrived within "
+                              f"{timeout:g} s: {', '.join(f'{n} ({len(b)} bytes)' for n, b in files.items()) or 'none'}")
+        return files
+
+    async def set_input_files(self, selector: str, paths: list[str], timeout: float) -> None:
+        paths = [os.path.abspath(p) for p in paths]
+        await self._bounded(f"set_input_files {selector}", timeout,
+                            self.page.set_input_files(selector, paths, timeout=timeout * 1000))
+
+    async def reload(self, timeout: float) -> None:
+        started = time.monotonic()
+        await self._bounded("reload", timeout, self.page.reload(timeout=timeout * 1000))
+        left = max(timeout - (time.monotonic() - started), 0.1)
+        await self._bounded("waiting for harness.ready after reload", left, self.page.evaluate(_WAIT_READY_JS))
+
+    async def _bounded(self, what: str, timeout: float, awaitable) -> Any:
         try:
-            return await asyncio.wait_for(self.page.evaluate(_RUN_STEP_JS, [name, dict(args)]), timeout)
+            return await asyncio.wait_for(awaitable, timeout + GRACE_S)
         except asyncio.TimeoutError:
-            raise StepTimeout(f"{self._driver.spec.name}: step {name!r} gave no answer within {timeout:g} s") from None
+            raise StepTimeout(f"{self._who}: {what} gave no answer within {timeout:g} s") from None
         except PlaywrightError as e:
-            raise EngineError(f"{self._driver.spec.name}: step {name!r} failed in the driver: {e.message}") from e
+            if "Timeout" in type(e).__name__:
+                raise StepTimeout(f"{self._who}: {what} gave no answer within {timeout:g} s: {e.message}") from e
+            raise EngineError(f"{self._who}: {what} failed in the driver: {e.message}") from e
 
     async def close(self) -> None:
         try:
-            await self.context.close()
-        except PlaywrightError:
-            pass  # the browser is already gone; the driver reports that
+            await asyncio.wait_for(self.context.close(), 30)
+        except (PlaywrightError, asyncio.TimeoutError):
+            pass  # the browser is already gone (or stuck); the driver reports that
+        finally:
+            if self._owns_downloads_dir and self.downloads_dir:
+                shutil.rmtree(self.downloads_dir, ignore_errors=True)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _unique(name: str, taken: Mapping[str, bytes]) -> str:
+    """``name``, or ``stem (n).ext`` as Chromium names a repeated download on disk."""
+    if name not in taken:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    stem, ext = (stem, dot + ext) if stem else (name, "")
+    n = 1
+    while f"{stem} ({n}){ext}" in taken:
+        n += 1
+    return f"{stem} ({n}){ext}"
 
 
 class PlaywrightDriver(Driver):
-    async def start(self) -> EngineInfo:
+    def _launch_options(self) -> dict[str, Any]:
         build = self.build
-        self._pw = await async_playwright().start()
-        browser_type = getattr(self._pw, build.browser_type)
         options: dict[str, Any] = {"headless": not self.headed, "args": list(build.args)}
         if build.executable:
             options["executable_path"] = build.executable
@@ -58,16 +143,25 @@ class PlaywrightDriver(Driver):
             options["channel"] = build.channel
         if build.prefs:
             options["firefox_user_prefs"] = dict(build.prefs)
+        if self._xvfb:
+            options["env"] = {**os.environ, "DISPLAY": self._xvfb.display}
+        return options
+
+    async def start(self) -> EngineInfo:
+        build = self.build
+        self._downloads_dir = None
         self._xvfb = None
+        self._pw = await async_playwright().start()
+        browser_type = self._browser_type = getattr(self._pw, build.browser_type)
         if self.headed and not os.environ.get("DISPLAY"):  # headed windows need a screen: give them a virtual one
             self._xvfb = await asyncio.to_thread(Xvfb().start)
-            options["env"] = {**os.environ, "DISPLAY": self._xvfb.display}
+        options = self._launch_options()
+        if build.downloads == "directory":
+            self._downloads_dir = options["downloads_path"] = tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-downloads-")
         try:
             self._browser = await browser_type.launch(**options)
         except PlaywrightError as e:
-            await self._pw.stop()
-            if self._xvfb:
-                self._xvfb.stop()
+            await self._cleanup()
             raise EngineError(f"{self.spec.name}: could not launch {build.kind} build: {e.message}") from e
         self.info = EngineInfo(
             engine=self.spec.name,
@@ -85,22 +179,61 @@ class PlaywrightDriver(Driver):
     async def open(self, url: str, *, timeout: float) -> Page:
         if not self.alive:
             raise EngineError(f"{self.spec.name}: the browser is no longer running")
-        context = await self._browser.new_context(ignore_https_errors=True, accept_downloads=True)
-        page = await context.new_page()
-        harness_page = PlaywrightPage(self, context, page)
+        if self._downloads_dir:
+            await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
         try:
-            await page.goto(url, timeout=timeout * 1000)
-            await asyncio.wait_for(page.evaluate(f"async () => {{ await ({READY_JS}); return true; }}"), timeout)
+            context = await asyncio.wait_for(
+                self._browser.new_context(ignore_https_errors=True, accept_downloads=True), timeout)
+            page = await asyncio.wait_for(context.new_page(), timeout)
+        except (asyncio.TimeoutError, PlaywrightError) as e:
+            raise EngineError(f"{self.spec.name}: could not open a new context: {e!r}") from e
+        harness_page = PlaywrightPage(self, context, page, downloads_dir=self._downloads_dir)
+        await self._load(harness_page, url, timeout)
+        return harness_page
+
+    async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> Page:
+        """A second browser process on ``profile_dir``; closing the page closes that browser."""
+        options = self._launch_options()
+        downloads_dir = None
+        if self.build.downloads == "directory":
+            downloads_dir = options["downloads_path"] = tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-downloads-")
+        os.makedirs(profile_dir, exist_ok=True)
+        try:
+            context = await asyncio.wait_for(
+                self._browser_type.launch_persistent_context(
+                    profile_dir, ignore_https_errors=True, accept_downloads=True, timeout=timeout * 1000, **options),
+                timeout + GRACE_S)
+            page = context.pages[0] if context.pages else await asyncio.wait_for(context.new_page(), timeout)
+        except (asyncio.TimeoutError, PlaywrightError) as e:
+            if downloads_dir:
+                shutil.rmtree(downloads_dir, ignore_errors=True)
+            raise EngineError(f"{self.spec.name}: could not launch on the profile {profile_dir}: {e!r}") from e
+        harness_page = PlaywrightPage(self, context, page, downloads_dir=downloads_dir, owns_browser=True)
+        await self._load(harness_page, url, timeout)
+        return harness_page
+
+    async def _load(self, harness_page: PlaywrightPage, url: str, timeout: float) -> None:
+        try:
+            await harness_page.page.goto(url, timeout=timeout * 1000)
+            await asyncio.wait_for(harness_page.page.evaluate(_WAIT_READY_JS), timeout)
         except (asyncio.TimeoutError, PlaywrightError) as e:
             await harness_page.close()
             log = "\n".join(harness_page.console[-20:])
             raise EngineError(f"{self.spec.name}: the harness page at {url} did not become ready: {e!r}\n{log}") from e
-        return harness_page
 
     async def stop(self) -> None:
         try:
-            await self._browser.close()
+            await asyncio.wait_for(self._browser.close(), 30)
+        except (PlaywrightError, asyncio.TimeoutError):
+            pass
         finally:
-            await self._pw.stop()
+            await self._cleanup()
+
+    async def _cleanup(self) -> None:
+        try:
+            await asyncio.wait_for(self._pw.stop(), 30)
+        finally:
             if self._xvfb:
                 self._xvfb.stop()
+            if self._downloads_dir:
+                shutil.rmtree(self._downloads_dir, ignore_errors=True)

@@ -9,6 +9,10 @@ so every call runs on this driver's own worker thread under an asyncio deadline.
 One thread keeps Selenium calls in order, and a call stuck past its deadline only
 wedges this driver, not the event loop's default executor. Build quirks live in
 ``harness.engines.webkit`` (``Build.notes``).
+
+Downloads (``Build.downloads == "directory"``): WebKitGTK saves them in the XDG download dir, which
+``start()`` points at ``HOME/downloads`` by writing ``$XDG_CONFIG_HOME/user-dirs.dirs`` in the
+driver's private HOME (the XDG_DOWNLOAD_DIR variable alone is ignored); ``open()`` empties it.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.webkitgtk.service import Service
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from selenium.webdriver.common.by import By
+
 from harness.config import JS_DIR
+from harness.engines import downloads
 from harness.engines.base import Driver, EngineError, EngineInfo, Page, StepTimeout
 from harness.engines.xvfb import Xvfb
 
@@ -43,6 +50,36 @@ Promise.resolve()
   .then(done, e => done({status: "error", error: {name: (e && e.name) || "Error", message: String((e && e.message) || e)}}));
 """
 
+# After a reload: wait for the harness page again, touching no storage. Replies {ok} or {notReady}.
+_WAIT_READY_JS = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  while (!(window.harness && window.harness.ready)) await new Promise(r => setTimeout(r, 20));
+  try { await window.harness.ready; return {ok: true}; }
+  catch (e) { return {notReady: String((e && e.message) || e)}; }
+})().then(done);
+"""
+
+# A test's script: the body of an async function; replies {value} or {error}.
+_EVALUATE_JS = """
+const [body, done] = arguments;
+(async () => ({value: await (new Function("return (async () => {" + body + "})()"))()}))()
+  .then(done, e => done({error: `${(e && e.name) || "Error"}: ${(e && e.message) || e}`}));
+"""
+
+# Measured on WebKitGTK 2.50.6 (Debian 12); see Build.notes of harness.engines.webkit.
+NO_PERSISTENT_PROFILE = (
+    "WebKitGTK through WebKitWebDriver keeps no website data across sessions: WebKitWebDriver always "
+    "starts MiniBrowser with --automation (a session with browserOptions args [] ran "
+    "'MiniBrowser --automation' too), and in automation mode MiniBrowser uses an ephemeral website data "
+    "manager. Measured: with the same private HOME (XDG_DATA_HOME unset, so ~/.local/share) for two "
+    "sessions, localStorage 'k' and IndexedDB 'db' written in the first were gone in the second, and "
+    "nothing was written under HOME but .cache/dconf and the GStreamer registry. MiniBrowser --help-all "
+    "offers no data or profile directory (only --cookies-file for cookies, --session-file for tabs, "
+    "-p/--private). Not tried: WebKitWebDriver --target (attach to a browser started elsewhere) or a "
+    "browserOptions binary other than MiniBrowser (no other WebKitGTK browser is installed)."
+)
+
 
 class WebDriverPage(Page):
     """The harness page in the session's only window; valid until the next ``open()``."""
@@ -50,6 +87,7 @@ class WebDriverPage(Page):
     def __init__(self, driver: "WebDriverDriver", url: str):
         self._driver = driver
         self.url = url
+        self.downloads_dir = driver._downloads_dir
 
     async def run_step(self, name: str, args: Mapping[str, Any], timeout: float) -> dict:
         self._driver._check_current(self)
@@ -57,6 +95,36 @@ class WebDriverPage(Page):
         if not isinstance(reply, dict):
             raise EngineError(f"{self._driver.spec.name}: step {name!r} answered {type(reply).__name__}, not an object")
         return reply
+
+    async def evaluate(self, body: str, timeout: float) -> Any:
+        """Run ``body`` as the body of an async function in the page; its JSON result (for tests)."""
+        self._driver._check_current(self)
+        reply = await self._driver._execute_async(_EVALUATE_JS, body, timeout=timeout, what="evaluate")
+        if "error" in reply:
+            raise EngineError(f"{self._driver.spec.name}: evaluate threw {reply['error']}")
+        return reply.get("value")
+
+    async def downloads(self, count: int, timeout: float) -> dict[str, bytes]:
+        self._driver._check_current(self)
+        if self._driver.build.downloads != "directory":
+            raise NotImplementedError(f"{self._driver.spec.name}: WebDriver can only poll a download directory, "
+                                      f"not capture {self._driver.build.downloads!r}")
+        return await downloads.wait_for_files(self.downloads_dir, count, timeout, who=self._driver.spec.name)
+
+    async def set_input_files(self, selector: str, paths: list[str], timeout: float) -> None:
+        self._driver._check_current(self)
+        keys = "\n".join(os.path.abspath(p) for p in paths)
+        await self._driver._call(f"choose files in {selector}", timeout, self._driver._send_keys, selector, keys)
+
+    async def reload(self, timeout: float) -> None:
+        """Reload (storage kept: unlike open(), nothing is cleared) and wait for ``harness.ready``."""
+        self._driver._check_current(self)
+        started = time.monotonic()
+        await self._driver._call("reload", timeout, self._driver._reload, timeout, grace=self._driver.grace)
+        left = max(timeout - (time.monotonic() - started), 0.1)
+        state = await self._driver._execute_async(_WAIT_READY_JS, timeout=left, what="waiting for harness.ready after reload")
+        if "notReady" in state:
+            raise EngineError(f"{self._driver.spec.name}: the harness page did not become ready after reload: {state['notReady']}")
 
     async def close(self) -> None:
         if self._driver._page is not self:
@@ -85,6 +153,7 @@ class WebDriverDriver(Driver):
         self._page: WebDriverPage | None = None
         self._script_timeout: float | None = None
         self._wedged: str | None = None  # set when a call outlived its deadline: its thread may never return
+        self._downloads_dir: str | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -93,6 +162,7 @@ class WebDriverDriver(Driver):
         procs = self._procs = _Processes(home=tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-"))
         self._release = weakref.finalize(self, procs.release)  # also at interpreter exit, if stop() never ran
         env = {**os.environ, "HOME": procs.home, "XDG_CONFIG_HOME": os.path.join(procs.home, "config")}
+        self._downloads_dir = _point_xdg_downloads(procs.home, env["XDG_CONFIG_HOME"])
         try:
             if self.build.needs_display and not (self.headed and os.environ.get("DISPLAY")):
                 procs.xvfb = await asyncio.to_thread(Xvfb().start)
@@ -149,6 +219,7 @@ class WebDriverDriver(Driver):
         if not self.alive:
             raise EngineError(f"{self.spec.name}: the browser is not usable{self._wedged or ' (stopped, or its driver exited)'}")
         self._page = None
+        await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
         await self._call(f"load {url}", timeout, self._load, url, timeout, grace=self.grace)
         state = await self._execute_async(_READY_AND_CLEAR_JS, timeout=timeout, what=f"waiting for harness.ready at {url}")
         if "notReady" in state:
@@ -160,9 +231,19 @@ class WebDriverDriver(Driver):
         self._page = WebDriverPage(self, url)
         return self._page
 
+    async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> WebDriverPage:
+        raise NotImplementedError(NO_PERSISTENT_PROFILE)
+
     def _load(self, url: str, timeout: float) -> None:
         self._wd.set_page_load_timeout(timeout)
         self._wd.get(url)
+
+    def _reload(self, timeout: float) -> None:
+        self._wd.set_page_load_timeout(timeout)
+        self._wd.refresh()
+
+    def _send_keys(self, selector: str, keys: str) -> None:
+        self._wd.find_element(By.CSS_SELECTOR, selector).send_keys(keys)
 
     def _check_current(self, page: WebDriverPage) -> None:
         if page is not self._page:
@@ -202,6 +283,16 @@ class WebDriverDriver(Driver):
             detail = e.msg if isinstance(e, WebDriverException) else str(e)
             detail = (detail or "").strip() or "no message (did the browser exit?)"
             raise EngineError(f"{self.spec.name}: {what} failed in WebKitWebDriver: {type(e).__name__}: {detail}") from e
+
+
+def _point_xdg_downloads(home: str, config_home: str) -> str:
+    """Make ``HOME/downloads`` the XDG download dir (WebKitGTK reads user-dirs.dirs, not the env var)."""
+    directory = os.path.join(home, "downloads")
+    os.makedirs(directory, exist_ok=True)
+    os.makedirs(config_home, exist_ok=True)
+    with open(os.path.join(config_home, "user-dirs.dirs"), "w") as f:
+        f.write(f'XDG_DOWNLOAD_DIR="{directory}"\n')
+    return directory
 
 
 @dataclasses.dataclass
