@@ -38,7 +38,8 @@ class _State:
 
 
 _STATE = pytest.StashKey[_State]()
-_TRIP = pytest.StashKey[object]()  # the test's roundtrip.Trip, for the facts it observed
+_TRIP = pytest.StashKey[object]()
+_FINDINGS = pytest.StashKey[list]()  # the test's roundtrip.Trip, for the facts it observed
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -197,9 +198,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         params = _row_params(item)
         if params is None:
             continue
-        finding = expectations.match(findings, str(params["scheme"]), params["engine_name"], str(params["model"]), version)
-        if finding is not None:
-            item.add_marker(pytest.mark.xfail(reason=finding.describe(), strict=True, raises=AssertionError))
+        found = expectations.match(findings, str(params["scheme"]), params["engine_name"], str(params["model"]), version)
+        if found:
+            item.stash[_FINDINGS] = found
+            reason = " | ".join(f.describe() for f in found)
+            strict = not all(f.intermittent for f in found)
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=strict, raises=expectations.KnownFinding))
+
+
+@pytest.fixture
+def known_findings(request: pytest.FixtureRequest) -> list:
+    """The expectations entries for this row: pass them to `harness.expectations.judge`."""
+    return request.node.stash.get(_FINDINGS, [])
 
 
 def _row_params(item: pytest.Item) -> dict | None:

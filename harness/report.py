@@ -33,7 +33,8 @@ def write(path: Path, doc: dict) -> Path:
 
 
 def matrix(doc: dict) -> str:
-    """Engine x scheme table; a cell counts outcomes, worst first (e.g. "FAIL 1/2")."""
+    """Scheme x engine table (one row per scheme, one column per engine); a cell counts outcomes,
+    worst first (e.g. "FAIL 1/2"). Then a tally, the engines' versions and why any is missing."""
     results = doc["results"]
     if not results:
         return "(no conformance rows in this run)"
@@ -41,7 +42,7 @@ def matrix(doc: dict) -> str:
     schemes = list(dict.fromkeys(r["scheme"] for r in results))
     cells = collections.defaultdict(collections.Counter)
     for r in results:
-        cells[r["engine"], r["scheme"]][r["outcome"]] += 1
+        cells[r["scheme"], r["engine"]][r["outcome"]] += 1
 
     def cell(counts: collections.Counter) -> str:
         if not counts:
@@ -50,15 +51,20 @@ def matrix(doc: dict) -> str:
         worst = next(o for o in ("error", "failed", "skipped", "xfailed", "passed") if counts[o])
         return f"{_CELL[worst]} {counts[worst]}/{total}"
 
-    info = {e["engine"]: e for e in doc["engines"]}
-    label = lambda e: f"{e} {info.get(e, {}).get('version') or ('(not installed)' if 'missing' in info.get(e, {}) else '')}"  # noqa: E731
-    head = ["engine", *schemes]
-    rows = [[label(e).strip(), *(cell(cells[e, s]) for s in schemes)] for e in engines]
+    head = ["scheme", *engines]
+    rows = [[s, *(cell(cells[s, e]) for e in engines)] for s in schemes]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     fmt = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip()  # noqa: E731
     lines = [fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)]
     tally = collections.Counter(r["outcome"] for r in results)
     lines.append(", ".join(f"{tally[o]} {o}" for o in OUTCOMES if tally[o]) + f" ({len(results)} rows)")
-    lines += [f"{e}: not installed: {info[e]['missing']}" for e in engines if "missing" in info.get(e, {})]
-    lines += [f"{e}: failed to start: {info[e]['failed']}" for e in engines if "failed" in info.get(e, {})]
+    info = {e["engine"]: e for e in doc["engines"]}
+    for e in engines:
+        entry = info.get(e, {})
+        if entry.get("version"):
+            lines.append(f"{e}: {entry['version']} ({entry.get('driver')}, {entry.get('build')} build)")
+        elif "missing" in entry:
+            lines.append(f"{e}: not installed: {entry['missing']}")
+        elif "failed" in entry:
+            lines.append(f"{e}: failed to start: {entry['failed']}")
     return "\n".join(lines)

@@ -99,6 +99,8 @@ class Trip:
         self.want = ExpectedSave.of(self.golden, self.tfjs_version)
         self.observed: dict[str, Any] = {}  # JSON facts the row reports beside its differences
         self.state: dict[str, Any] = {}  # a scheme's scratch space
+        # A model with a training config is saved as a user who wants it back saves it.
+        self.save_config = {"includeOptimizer": True} if "trainingConfig" in self.golden.model_json else None
 
     # -- steps -----------------------------------------------------------------------------------
     @property
@@ -117,7 +119,9 @@ class Trip:
     async def step(self, name: str, args: dict, page: Page | None = None) -> dict:
         """Run a page step; a TF.js error becomes TfjsError (a finding) naming the phase."""
         reply = await (page or self.page).run_step(
-            name, {"token": self.token, "server": self.server.url, "format": self.format, **args}, self.timeout
+            name,
+            {"token": self.token, "server": self.server.url, "format": self.format, "saveConfig": self.save_config, **args},
+            self.timeout,
         )
         if reply.get("status") != "ok":
             err = reply.get("error") or {}
@@ -179,9 +183,12 @@ class Trip:
 
 
 async def run(scheme, trip: Trip) -> list[Difference]:
-    """Run `scheme` on `trip`; close the trip's result slot whatever happens."""
+    """Run `scheme` on `trip`; close the trip's result slot whatever happens. TF.js throwing where
+    it must not is reported as a difference (what="tfjs-error") like any other."""
     try:
         return await scheme.run(trip)
+    except TfjsError as e:
+        return [Difference("tfjs-error", str(e.error.get("phase")), str(e))]
     finally:
         trip.close()
 

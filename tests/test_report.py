@@ -22,9 +22,10 @@ def row(engine, scheme, outcome, model="mlp", detail=""):
 
 
 def cells(text: str) -> dict[str, list[str]]:
-    """The matrix's body rows, split on runs of 2+ spaces, by first column."""
+    """The table's body rows (between the dashes and the tally), split on runs of 2+ spaces, by scheme."""
     lines = text.splitlines()
-    return {parts[0]: parts[1:] for parts in (re.split(r"\s{2,}", line.strip()) for line in lines[2:-1])}
+    body = lines[2:next(i for i, line in enumerate(lines) if line.endswith(" rows)"))]
+    return {parts[0]: parts[1:] for parts in (re.split(r"\s{2,}", line.strip()) for line in body)}
 
 
 def test_document_has_the_contract_shape():
@@ -54,7 +55,7 @@ def test_write_creates_parents_and_round_trips(tmp_path):
     assert path.read_text().endswith("\n")
 
 
-def test_matrix_engines_are_rows_and_schemes_are_columns():
+def test_matrix_schemes_are_rows_and_engines_are_columns():
     rows = [
         row("chromium", "indexeddb", "passed"),
         row("chromium", "localstorage", "passed"),
@@ -63,12 +64,9 @@ def test_matrix_engines_are_rows_and_schemes_are_columns():
     ]
     text = report.matrix(report.document(ENGINES, TFJS, rows))
     lines = text.splitlines()
-    assert lines[0].split() == ["engine", "indexeddb", "localstorage"]
+    assert lines[0].split() == ["scheme", "chromium", "firefox"]
     assert set(lines[1]) <= {"-", " "}
-    assert cells(text) == {
-        "chromium 131.0.6778.33": ["pass 1/1", "pass 1/1"],
-        "firefox 140.3.0esr": ["pass 1/1", "FAIL 1/1"],
-    }
+    assert cells(text) == {"indexeddb": ["pass 1/1", "pass 1/1"], "localstorage": ["pass 1/1", "FAIL 1/1"]}
 
 
 def test_matrix_cell_shows_worst_outcome_first():
@@ -85,22 +83,20 @@ def test_matrix_cell_shows_worst_outcome_first():
         row("firefox", "localstorage", "passed", model="b"),
     ]
     got = cells(report.matrix(report.document(ENGINES, TFJS, rows)))
-    assert got == {
-        "chromium 131.0.6778.33": ["FAIL 1/2", "skip 1/3"],
-        "firefox 140.3.0esr": ["ERROR 1/3", "xfail 1/2"],
-    }
+    assert got == {"indexeddb": ["FAIL 1/2", "ERROR 1/3"], "localstorage": ["skip 1/3", "xfail 1/2"]}
 
 
 def test_matrix_counts_several_rows_of_the_worst_outcome():
     rows = [row("chromium", "s", "failed", model=m) for m in "abc"] + [row("chromium", "s", "passed", model="d")]
-    assert cells(report.matrix(report.document(ENGINES, TFJS, rows))) == {"chromium 131.0.6778.33": ["FAIL 3/4"]}
+    assert cells(report.matrix(report.document(ENGINES, TFJS, rows))) == {"s": ["FAIL 3/4"]}
 
 
-def test_matrix_empty_cell_and_engine_without_version():
+def test_matrix_empty_cell_and_engine_versions():
     rows = [row("chromium", "indexeddb", "passed"), row("webkit", "localstorage", "skipped")]
     engines = ENGINES + [{"engine": "webkit", "version": None, "driver": None, "build": None}]
-    got = cells(report.matrix(report.document(engines, TFJS, rows)))
-    assert got == {"chromium 131.0.6778.33": ["pass 1/1", "-"], "webkit": ["-", "skip 1/1"]}
+    text = report.matrix(report.document(engines, TFJS, rows))
+    assert cells(text) == {"indexeddb": ["pass 1/1", "-"], "localstorage": ["-", "skip 1/1"]}
+    assert "chromium: 131.0.6778.33 (playwright, playwright build)" in text.splitlines()
 
 
 def test_matrix_shows_why_a_missing_engine_is_missing():
@@ -108,7 +104,6 @@ def test_matrix_shows_why_a_missing_engine_is_missing():
     engines = [{"engine": "webkit", "version": None, "driver": None, "build": None,
                 "missing": "system build (WebKitWebDriver): not found"}]
     text = report.matrix(report.document(engines, TFJS, rows))
-    assert text.splitlines()[2].startswith("webkit (not installed)")
     assert "webkit: not installed: system build (WebKitWebDriver): not found" in text.splitlines()
 
 
@@ -120,8 +115,8 @@ def test_matrix_summary_line_counts_outcomes():
         row("firefox", "localstorage", "skipped"),
         row("firefox", "memory", "error"),
     ]
-    last = report.matrix(report.document(ENGINES, TFJS, rows)).splitlines()[-1]
-    assert last == "2 passed, 1 failed, 1 skipped, 1 error (5 rows)"
+    lines = report.matrix(report.document(ENGINES, TFJS, rows)).splitlines()
+    assert "2 passed, 1 failed, 1 skipped, 1 error (5 rows)" in lines
 
 
 def test_matrix_without_rows():
@@ -130,8 +125,8 @@ def test_matrix_without_rows():
 
 def test_matrix_columns_are_aligned():
     rows = [row("chromium", "a-long-scheme-name", "passed"), row("firefox", "x", "failed")]
-    lines = report.matrix(report.document(ENGINES, TFJS, rows)).splitlines()[:-1]
+    lines = report.matrix(report.document(ENGINES, TFJS, rows)).splitlines()[:4]
     # Where the second and third columns start on each line (after the first run of 2+ spaces).
     starts = [[m.end() for m in re.finditer(r"\s{2,}", line)] for line in lines]
-    assert len(lines) == 4 and all(len(s) == 2 for s in starts), lines
+    assert all(len(s) == 2 for s in starts), lines
     assert len({tuple(s) for s in starts}) == 1, lines

@@ -127,7 +127,7 @@
     const timings = {};
     const model = await phase('load-golden', timings, () => loadModel(tf, args.format, args.fixture));
     if (args.flipBit) flipBit(tf, model, args.flipBit);
-    const saveResult = await phase('save', timings, () => model.save(saveTarget(tf, env, args.target)));
+    const saveResult = await phase('save', timings, () => model.save(saveTarget(tf, env, args.target), args.saveConfig || undefined));
     if (args.inspect && env.inspectStorage) {
       await phase('inspect-storage', timings, () => env.inspectStorage(args.inspect, env.post));
     }
@@ -160,7 +160,7 @@
       await model.save(tf.io.withSaveHandler(async (artifacts) => {
         captured = artifacts;
         return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-      }));
+      }), args.saveConfig || undefined);
       const {weightData, ...rest} = captured;
       await env.post(`${p}loaded.json`, encoder.encode(JSON.stringify(rest)));
       await env.post(`${p}loaded.weights.bin`, joinWeightData(tf, weightData));

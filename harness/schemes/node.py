@@ -13,7 +13,7 @@ from pathlib import Path
 from harness.compare import Difference
 from harness.roundtrip import Trip
 from harness.schemes.base import Scheme
-from harness.schemes.files import check_downloaded_pair
+from harness.schemes.files import downloaded_pair
 
 NODE = "node"
 
@@ -62,12 +62,12 @@ class BrowserToNode(Scheme):
     async def run(self, trip: Trip) -> list[Difference]:
         name = self.path(trip)
         out = trip.check_save_result(await trip.save({"kind": "url", "url": f"downloads://{name}"}))
-        files = await trip.page.downloads(2, trip.timeout)
-        out += check_downloaded_pair(trip, name, files)
-        if out:
+        files, diffs = await downloaded_pair(trip, name)
+        out += diffs
+        if not files:
             return out
         for file_name, data in files.items():
             (trip.tmp / file_name).write_bytes(data)
         node = await trip.open_page(NODE)
         source = {"kind": "url", "url": (trip.tmp / f"{name}.json").as_uri()}
-        return trip.check_loaded(await trip.load(source, page=node))
+        return out + trip.check_loaded(await trip.load(source, page=node))
