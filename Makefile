@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 RESULTS := test-results
+# Engines run in parallel, one pytest-xdist worker per engine (each keeps its browser for the session).
+PARALLEL ?= -n 4 --dist loadgroup
 
 .PHONY: setup engines conformance test fixtures clean
 
@@ -26,10 +28,10 @@ engines: $(VENV)/.installed
 	$(PY) -m harness engines --install
 
 conformance: setup
-	$(PY) -m pytest scenarios -p no:cacheprovider --junitxml=$(RESULTS)/junit.xml
+	$(PY) -m pytest scenarios $(PARALLEL) -p no:cacheprovider --junitxml=$(RESULTS)/junit.xml
 
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest $(PARALLEL)
 
 fixtures: $(VENV)/.installed
 	$(PY) -m harness.golden

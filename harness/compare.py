@@ -15,6 +15,7 @@ import numpy as np
 
 # Bytes per element of each weight dtype TF.js writes (tfjs-core/src/io/types.ts DTYPE_VALUE_SIZE_MAP).
 DTYPE_SIZE = {"float32": 4, "int32": 4, "bool": 1, "float16": 2, "uint8": 1, "uint16": 2, "complex64": 8}
+# (strings have no fixed size: see weight_layout)
 NUMPY_DTYPE = {"float32": "<f4", "int32": "<i4", "bool": "|u1", "float16": "<f2", "uint8": "|u1", "uint16": "<u2"}
 
 
@@ -63,11 +64,23 @@ def _same_scalar(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def weight_layout(specs: Iterable[dict]) -> list[tuple[dict, int, int]]:
-    """(spec, byte offset, byte length) of each weight in the concatenated weight data."""
+def weight_layout(specs: Iterable[dict], data: bytes = b"") -> list[tuple[dict, int, int]]:
+    """(spec, byte offset, byte length) of each weight in the concatenated weight data.
+
+    A quantized weight takes its storage dtype's size; a string weight (each element a uint32
+    little-endian byte length, then the UTF-8 bytes) is measured in `data`.
+    """
     out, offset = [], 0
     for spec in specs:
-        size = DTYPE_SIZE[spec["dtype"]] * math.prod(spec["shape"])
+        count = math.prod(spec["shape"])
+        if spec["dtype"] == "string":
+            end = offset
+            for _ in range(count):
+                end += 4 + int.from_bytes(data[end:end + 4], "little")
+            size = end - offset
+        else:
+            dtype = (spec.get("quantization") or {}).get("dtype", spec["dtype"])
+            size = DTYPE_SIZE[dtype] * count
         out.append((spec, offset, size))
         offset += size
     return out
@@ -79,7 +92,7 @@ def diff_weights(specs: list[dict], expected: bytes, actual: bytes, what: str = 
     if len(expected) != len(actual):
         out.append(Difference(what, "$", f"expected {len(expected)} bytes of weight data, got {len(actual)}"))
     exp, act = np.frombuffer(expected, np.uint8), np.frombuffer(actual, np.uint8)
-    for spec, offset, size in weight_layout(specs):
+    for spec, offset, size in weight_layout(specs, expected):
         e, a = exp[offset : offset + size], act[offset : offset + size]
         if len(a) < size:
             out.append(Difference(what, spec["name"], f"truncated: {len(a)} of {size} bytes present at byte {offset}"))
@@ -87,7 +100,7 @@ def diff_weights(specs: list[dict], expected: bytes, actual: bytes, what: str = 
         bad = np.flatnonzero(e != a)
         if not len(bad):
             continue
-        item = DTYPE_SIZE[spec["dtype"]]
+        item = DTYPE_SIZE.get((spec.get("quantization") or {}).get("dtype", spec["dtype"]), 1)  # strings: bytes
         first = int(bad[0])
         element = first // item
         lo = element * item
@@ -117,6 +130,12 @@ def diff_arrays(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: flo
     """Closeness within |a - e| <= atol + rtol * |e| (numpy.allclose), reporting the worst element."""
     if expected.shape != actual.shape:
         return [Difference(what, path, f"expected shape {list(expected.shape)}, got {list(actual.shape)}")]
+    if expected.dtype == object or actual.dtype == object:  # strings: exact
+        bad = [i for i, (x, y) in enumerate(zip(expected.ravel(), actual.ravel())) if x != y]
+        if not bad:
+            return []
+        return [Difference(what, f"{path}[{bad[0]}]", f"expected {expected.ravel()[bad[0]]!r}, got "
+                           f"{actual.ravel()[bad[0]]!r}; {len(bad)} of {expected.size} strings differ")]
     e, a = expected.astype(np.float64), actual.astype(np.float64)
     ok = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
     if ok.all():

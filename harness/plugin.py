@@ -32,7 +32,9 @@ class _State:
     matrix: dict
     engines: list[str]
     results_dir: Path
-    rows: dict = dataclasses.field(default_factory=dict)  # nodeid -> row
+    building: dict = dataclasses.field(default_factory=dict)  # nodeid -> row, while its phases run
+    rows: dict = dataclasses.field(default_factory=dict)  # nodeid -> finished row (from this process or workers)
+    worker_engines: list = dataclasses.field(default_factory=list)  # engine records sent by xdist workers
     pool: EnginePool | None = None
     tfjs: list[dict] = dataclasses.field(default_factory=list)
 
@@ -55,6 +57,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--engine-config", default=str(DEFAULT_CONFIG), help="the engine matrix file (playwright.config)")
     group.addoption("--results-dir", default="test-results", help="where conformance.json goes")
+    group.addoption("--model", action="append", default=[], metavar="PATH",
+                    help="a model.json of your own (repeatable): run every scheme over it instead of the golden zoo")
     group.addoption("--expectations", default=str(expectations.DEFAULT),
                     help="known findings, run as strict xfails (scenarios/expectations.toml)")
 
@@ -68,6 +72,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if unknown:
         raise pytest.UsageError(f"--engine {unknown}: not in the matrix {config.getoption('engine_config')}")
     config.stash[_STATE] = _State(matrix, list(dict.fromkeys(chosen)), Path(config.getoption("results_dir")))
+    _CONFIG.append(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config in _CONFIG:
+        _CONFIG.remove(config)
 
 
 def _engines_for(config: pytest.Config, hosts) -> list[str]:
@@ -83,7 +93,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     marker = metafunc.definition.get_closest_marker("conformance")
     if marker is not None:
-        schemes, models = marker.kwargs["schemes"], marker.kwargs["models"]
+        schemes, models = marker.kwargs["schemes"], models_to_run(metafunc.config, marker.kwargs["models"])
         combos = [
             (scheme, model, engine)
             for engine in metafunc.config.stash[_STATE].engines
@@ -175,7 +185,7 @@ async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page
         return page
 
     def make(model: str, **options) -> Trip:
-        trip = Trip(harness_page, engine, harness_server, golden.load(model), tfjs_build.version, tmp_path,
+        trip = Trip(harness_page, engine, harness_server, _golden(request.config, model), tfjs_build.version, tmp_path,
                     page_url=url, open_page=open_page, **options)
         request.node.stash[_TRIP] = trip
         return trip
@@ -185,11 +195,41 @@ async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page
         await page.close()
 
 
+def user_models(config: pytest.Config) -> dict:
+    """--model PATH: the user's models by name (byo-<folder>), as goldens to be completed on the page."""
+    from harness.golden import byo
+
+    models = {}
+    for path in config.getoption("model"):
+        g = byo.load_user_model(path)
+        if g.name in models:
+            raise pytest.UsageError(f"--model {path}: two models named {g.name}; give them different folders")
+        models[g.name] = g
+    return models
+
+
+def _golden(config: pytest.Config, name: str):
+    from harness import golden
+
+    return user_models(config).get(name) or golden.load(name)
+
+
+def models_to_run(config: pytest.Config, default: list[str]) -> list[str]:
+    """The user's models when --model is given, else `default` (the golden zoo)."""
+    return list(user_models(config)) or default
+
+
 # -- conformance rows ---------------------------------------------------------------------------
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Known findings become strict xfails: evidence kept while they fail, a red run once they pass."""
+    """Under xdist (`-n N --dist loadgroup`) every test of one engine goes to one worker, which keeps
+    that engine's browser for the session. Known findings become strict xfails: evidence kept while
+    they fail, a red run once they pass."""
+    for item in items:
+        engine = getattr(getattr(item, "callspec", None), "params", {}).get("engine_name")
+        if engine is not None:
+            item.add_marker(pytest.mark.xdist_group(engine))
     findings = expectations.load(Path(config.getoption("expectations")))
     if not findings:
         return
@@ -249,7 +289,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if params is None:
         return rep
     state = item.config.stash[_STATE]
-    row = state.rows.setdefault(item.nodeid, {
+    row = state.building.setdefault(item.nodeid, {
         "engine": params["engine_name"],
         "tfjs": state.tfjs[0]["version"] if state.tfjs else None,
         "backend": item.config.getoption("tfjs_backend"),
@@ -268,20 +308,60 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = _outcome(rep, call)
     if row["outcome"] == "passed" and outcome != "passed":  # the first phase that did not pass decides
         row["outcome"], row["detail"] = outcome, _detail(rep, call, outcome)
+    if rep.when == "teardown":  # finished: travel with the report (to the xdist controller, if any)
+        rep.user_properties.append(("conformance_row", state.building.pop(item.nodeid)))
     return rep
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for key, value in report.user_properties:
+        if key == "conformance_row":
+            _state_of(report).rows[report.nodeid] = value
+
+
+_CONFIG: list[pytest.Config] = []  # the running config (pytest_runtest_logreport gets no config)
+
+
+def _state_of(report) -> _State:
+    return _CONFIG[-1].stash[_STATE]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """xdist: a worker finished; keep the engines it ran and the TF.js it served."""
+    out = getattr(node, "workeroutput", {}).get("conformance")
+    if out:
+        state = node.config.stash[_STATE]
+        state.worker_engines.extend(out["engines"])
+        state.tfjs = state.tfjs or out["tfjs"]
+
+
+def _engine_records(state: _State) -> list[dict]:
+    """One record per engine that has rows: the one with a version when several processes ran it."""
+    seen = (state.pool.infos() if state.pool else []) + state.worker_engines
+    out = []
+    for name in dict.fromkeys(r["engine"] for r in state.rows.values()):
+        records = [e for e in seen if e["engine"] == name]
+        out.append(next((e for e in records if e.get("version")), records[0] if records else
+                        {"engine": name, "version": None, "driver": None, "build": None}))
+    return out
 
 
 def _document(config: pytest.Config) -> dict:
     state = config.stash[_STATE]
-    engines = state.pool.infos() if state.pool else [{"engine": e, "version": None, "driver": None, "build": None} for e in state.engines]
-    return report.document(engines, state.tfjs, list(state.rows.values()))
+    return report.document(_engine_records(state), state.tfjs, list(state.rows.values()))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(_STATE, None)
-    if state is None or not state.rows or hasattr(session.config, "workerinput"):
+    if state is None:
         return
-    report.write(state.results_dir / "conformance.json", _document(session.config))
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes the report
+        session.config.workeroutput["conformance"] = {"engines": state.pool.infos() if state.pool else [],
+                                                      "tfjs": state.tfjs}
+        return
+    if state.rows:
+        report.write(state.results_dir / "conformance.json", _document(session.config))
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

@@ -48,14 +48,15 @@ class ExpectedSave:
 
     @classmethod
     def of(cls, golden: Golden, tfjs_version: str) -> "ExpectedSave":
+        # What a loaded model saves: a quantized layers model holds (and saves) dequantized float32.
         model_json = expected_after_save(golden.model_json, tfjs_version)
         info = {
             "modelTopologyType": "JSON",
             "modelTopologyBytes": len(js_json_bytes(model_json["modelTopology"])),
-            "weightSpecsBytes": len(js_json_bytes(golden.weight_specs)),
-            "weightDataBytes": len(golden.weight_data),
+            "weightSpecsBytes": len(js_json_bytes(golden.after_load_specs)),
+            "weightDataBytes": len(golden.after_load_data),
         }
-        return cls(model_json, golden.weight_specs, golden.weight_data, info)
+        return cls(model_json, golden.after_load_specs, golden.after_load_data, info)
 
     def metadata(self) -> dict:
         return {k: self.model_json.get(k) for k in ("format", "generatedBy", "convertedBy")}
@@ -108,11 +109,12 @@ class Trip:
         return self.golden.model_json.get("format", "layers-model")
 
     def fixture_url(self, name: str = "model.json") -> str:
-        return f"{self.server.url}/fixtures/{self.golden.name}/{name}"
+        base = self.state.get("fixture_base") or f"{self.server.url}/fixtures/{self.golden.name}"
+        return f"{base}/{name}"
 
     def inputs(self) -> list[dict]:
         return [
-            {"url": self.fixture_url(spec["path"]), "dtype": spec["dtype"], "shape": spec["shape"]}
+            {"name": spec["name"], "url": self.fixture_url(spec["path"]), "dtype": spec["dtype"], "shape": spec["shape"]}
             for spec in self.golden.examples["inputs"]
         ]
 
@@ -129,6 +131,44 @@ class Trip:
                             f"{err.get('message')}", err)
         return reply["result"]
 
+    async def prepare(self) -> None:
+        """A bring-your-own golden (harness.golden.byo) is completed on the page, before the round trip:
+        the user's files are served, inputs derived from the model's own input specs, and what TF.js
+        holds and predicts after loading the files becomes the expectation."""
+        if not self.golden.examples.get("derive"):
+            return
+        from harness.golden import byo
+
+        g = self.golden
+        model_file = g.examples["model_file"]
+        files = {model_file: (g.dir / model_file).read_bytes()}
+        files.update({p: (g.dir / p).read_bytes() for group in g.model_json.get("weightsManifest", []) for p in group["paths"]})
+        upload = self.server.open_upload()
+        upload.publish(files)
+        self.state["fixture_base"] = f"{self.server.url}/uploads/{upload.token}"
+        described = await self.step("describe", {"fixture": self.fixture_url(model_file)})
+        inputs = byo.derive_inputs(g.name, described["inputs"])
+        upload.publish({f"input{i}.bin": x.tobytes() for i, x in enumerate(inputs)})
+        examples = {**g.examples, "inputs": [
+            {"name": spec["name"], "dtype": spec["dtype"], "shape": list(x.shape), "path": f"input{i}.bin"}
+            for i, (spec, x) in enumerate(zip(described["inputs"], inputs))
+        ]}
+        self.golden = dataclasses.replace(g, inputs=inputs, examples=examples)
+        result = await self.load({"kind": "url", "url": self.fixture_url(model_file)}, prefix="reference.")
+        parts = self.parts()
+        reference = json.loads(parts["reference.loaded.json"])
+        self.golden = dataclasses.replace(
+            self.golden,
+            model_json={k: v for k, v in reference.items() if k != "weightSpecs"},
+            weight_specs=reference.get("weightSpecs") or [],
+            weight_data=parts["reference.loaded.weights.bin"],
+            after_load_specs=reference.get("weightSpecs") or [],
+            after_load_data=parts["reference.loaded.weights.bin"],
+            outputs=[_array(parts[p["part"]], p) for p in result["predictions"]],
+        )
+        self.want = ExpectedSave.of(self.golden, self.tfjs_version)
+        self.observed["reference"] = {"inputs": examples["inputs"], "weightBytes": len(self.golden.weight_data)}
+
     async def save(self, target: dict, *, inspect: dict | None = None, page: Page | None = None) -> dict:
         """Load the golden over http and save it to `target`; returns the SaveResult."""
         args = {"fixture": self.fixture_url(), "target": target, "inspect": inspect, "flipBit": self.flip_bit}
@@ -138,6 +178,15 @@ class Trip:
     async def load(self, source: dict, *, prefix: str = "", page: Page | None = None) -> dict:
         """Load from `source`, predict, capture; the posted parts are named `<prefix>loaded.json` etc."""
         return await self.step("load", {"source": source, "inputs": self.inputs(), "prefix": prefix}, page)
+
+    async def load_and_check(self, source: dict, *, prefix: str = "", page: Page | None = None) -> list[Difference]:
+        """`load` then `check_loaded`; TF.js failing to load is one more difference (the ones found
+        before it are kept)."""
+        try:
+            result = await self.load(source, prefix=prefix, page=page)
+        except TfjsError as e:
+            return [Difference(f"{prefix}tfjs-error", str(e.error.get("phase")), str(e))]
+        return self.check_loaded(result, prefix=prefix)
 
     def parts(self) -> dict[str, bytes]:
         return self.server.parts(self.token)
@@ -177,15 +226,26 @@ class Trip:
         if len(predictions) != len(outputs):
             out.append(Difference(f"{prefix}predictions", "$", f"expected {len(outputs)} outputs, got {len(predictions)}"))
         for p, expected in zip(predictions, outputs):
-            actual = np.frombuffer(parts[p["part"]], "<f4").reshape(p["shape"])
+            actual = _array(parts[p["part"]], p)
             out += diff_arrays(expected, actual, tol["rtol"], tol["atol"], f"{prefix}predictions", f"output{p['output']}")
         return out
+
+
+def _array(data: bytes, spec: dict) -> np.ndarray:
+    """A prediction posted by the page: raw little-endian values of spec's dtype and shape; string
+    tensors come as JSON (nested lists of strings), returned as an object array of UTF-8 bytes."""
+    if spec.get("dtype") == "string":
+        values = np.array(json.loads(data), dtype=object).reshape(spec["shape"])
+        return np.vectorize(lambda v: v.encode("utf-8"), otypes=[object])(values) if values.size else values
+    dtype = {"float32": "<f4", "int32": "<i4", "bool": "|u1"}[spec.get("dtype", "float32")]
+    return np.frombuffer(data, dtype).reshape(spec["shape"])
 
 
 async def run(scheme, trip: Trip) -> list[Difference]:
     """Run `scheme` on `trip`; close the trip's result slot whatever happens. TF.js throwing where
     it must not is reported as a difference (what="tfjs-error") like any other."""
     try:
+        await trip.prepare()
         return await scheme.run(trip)
     except TfjsError as e:
         return [Difference("tfjs-error", str(e.error.get("phase")), str(e))]

@@ -29,12 +29,28 @@ def test_regeneration_is_deterministic(tmp_path):
 
 # --- an independent reader: json + struct only, no numpy, no harness.golden code ---
 
-_FORMATS = {"float32": ("<f", 4), "int32": ("<i", 4)}
+_FORMATS = {"float32": ("<f", 4), "int32": ("<i", 4), "bool": ("<?", 1)}
+_QUANTIZED_FORMATS = {"uint8": ("<B", 1), "uint16": ("<H", 2), "float16": ("<e", 2)}  # "<e": IEEE half
 _SHARD = re.compile(r"group(\d+)-shard(\d+)of(\d+)\.bin")
 
 
+def _byte_length(w, data, offset):
+    """Bytes one manifest weight takes at ``offset``: quantized by its storage dtype; strings are
+    elements of (uint32 LE length, UTF-8 bytes)."""
+    count = math.prod(w["shape"])
+    if "quantization" in w:
+        return count * _QUANTIZED_FORMATS[w["quantization"]["dtype"]][1]
+    if w["dtype"] == "string":
+        n = 0
+        for _ in range(count):
+            (length,) = struct.unpack_from("<I", data, offset + n)
+            n += 4 + length
+        return n
+    return count * _FORMATS[w["dtype"]][1]
+
+
 def _read_artifacts(model_dir):
-    """Return (model_json, [(name, shape, dtype, offset)], all shard bytes) using json/struct only."""
+    """Return (model_json, [(spec, offset, byte length)], all shard bytes) using json/struct only."""
     with open(model_dir / "model.json", encoding="utf-8") as f:
         model_json = json.load(f)
     entries, data = [], b""
@@ -45,18 +61,46 @@ def _read_artifacts(model_dir):
             assert _SHARD.fullmatch(path).groups() == (str(g), str(i), str(n)), path
             with open(model_dir / path, "rb") as f:
                 group_data += f.read()
-        offset = len(data)
-        for w in group["weights"]:
-            entries.append((w["name"], w["shape"], w["dtype"], offset))
-            offset += math.prod(w["shape"]) * _FORMATS[w["dtype"]][1]
-        assert offset - len(data) == len(group_data), "manifest sizes != shard bytes"
         data += group_data
+        offset = len(data) - len(group_data)
+        for w in group["weights"]:
+            size = _byte_length(w, data, offset)
+            entries.append((w, offset, size))
+            offset += size
+        assert offset == len(data), "manifest sizes != shard bytes"
     return model_json, entries, data
 
 
-# The two top-level key orders a model.json may have: the tensorflowjs converter's, and TF.js's
-# own (tfjs-core io_utils getModelJSONForModelArtifacts); spelled out here, not imported.
+def _decode(spec, data, offset):
+    """Every element of one weight as Python values; quantized ones dequantized as TF.js does
+    (q * scale + min in double precision, then rounded to float32; float16 widened)."""
+    count = math.prod(spec["shape"])
+    if "quantization" in spec:
+        q = spec["quantization"]
+        fmt, size = _QUANTIZED_FORMATS[q["dtype"]]
+        raw = [struct.unpack_from(fmt, data, offset + k * size)[0] for k in range(count)]
+        if q["dtype"] != "float16":
+            raw = [v * q["scale"] + q["min"] for v in raw]
+        return [struct.unpack("<f", struct.pack("<f", v))[0] for v in raw], raw
+    if spec["dtype"] == "string":
+        values, n = [], 0
+        for _ in range(count):
+            (length,) = struct.unpack_from("<I", data, offset + n)
+            values.append(data[offset + n + 4 : offset + n + 4 + length])
+            n += 4 + length
+        return values, values
+    fmt, size = _FORMATS[spec["dtype"]]
+    values = [struct.unpack_from(fmt, data, offset + k * size)[0] for k in range(count)]
+    return values, values
+
+
+# The top-level key orders a model.json may have: the tensorflowjs converter's (layers, graph),
+# and TF.js's own (tfjs-core io_utils getModelJSONForModelArtifacts); spelled out here, not imported.
 _CONVERTER_ORDER = ["format", "generatedBy", "convertedBy", "modelTopology", "userDefinedMetadata", "weightsManifest"]
+_CONVERTER_GRAPH_ORDER = [
+    "format", "generatedBy", "convertedBy", "signature", "modelTopology",
+    "userDefinedMetadata", "modelInitializer", "weightsManifest",
+]  # fmt: skip
 _TFJS_ORDER = [
     "modelTopology", "format", "generatedBy", "convertedBy", "weightsManifest",
     "signature", "userDefinedMetadata", "modelInitializer", "initializerSignature", "trainingConfig",
@@ -70,23 +114,73 @@ def _same_bits(a, b) -> bool:
     return a == b and (a != 0 or math.copysign(1, a) == math.copysign(1, b))
 
 
+def _f32_values(arr) -> list:
+    """A numpy weight's elements as Python values, through struct (float32 bits kept)."""
+    flat = arr.reshape(-1)
+    if arr.dtype == object:
+        return [v if isinstance(v, bytes) else v.encode("utf-8") for v in flat]
+    fmt = {"float32": "<f", "int32": "<i", "bool": "<?"}[str(arr.dtype)]
+    return [struct.unpack(fmt, flat[k : k + 1].astype(fmt).tobytes())[0] for k in range(flat.size)]
+
+
 @pytest.mark.parametrize("name", golden.MODELS)
 def test_independent_reader(name):
     model_json, entries, data = _read_artifacts(golden.FIXTURES / name)
     keys = list(model_json)
-    assert keys in ([k for k in _CONVERTER_ORDER if k in keys], [k for k in _TFJS_ORDER if k in keys]), keys
-    assert keys[:4] == _CONVERTER_ORDER[:4] or keys[:4] == _TFJS_ORDER[:4]
-    assert model_json["format"] == "layers-model"
+    orders = (_CONVERTER_ORDER, _CONVERTER_GRAPH_ORDER, _TFJS_ORDER)
+    assert keys in [[k for k in order if k in keys] for order in orders], keys
+    assert model_json["format"] in ("layers-model", "graph-model")
     model = models.build(name)
-    assert [e[0] for e in entries] == [n for n, _ in model.weights]
-    for (wname, shape, dtype, offset), (_, arr) in zip(entries, model.weights):
-        assert shape == list(arr.shape) and dtype == str(arr.dtype)
-        fmt, size = _FORMATS[dtype]
-        count = math.prod(shape)
-        flat = arr.reshape(-1)
-        for k in sorted({0, 1, count // 2, count - 1} & set(range(count))):  # a few values per weight
-            (value,) = struct.unpack_from(fmt, data, offset + k * size)
-            assert _same_bits(value, struct.unpack(fmt, flat[k : k + 1].astype(fmt).tobytes())[0]), (wname, k)
+    assert [e[0]["name"] for e in entries] == [n for n, _ in model.weights]
+    for (spec, offset, _), (wname, arr) in zip(entries, model.weights):
+        assert spec["shape"] == list(arr.shape)
+        assert spec["dtype"] == ("string" if arr.dtype == object else str(arr.dtype))
+        values, raw = _decode(spec, data, offset)
+        original = _f32_values(arr)
+        if "quantization" not in spec:
+            assert all(_same_bits(v, o) for v, o in zip(values, original, strict=True)), wname
+            continue
+        q = spec["quantization"]
+        assert spec["dtype"] == "float32" and q["original_dtype"] == "float32"
+        if q["dtype"] == "float16":
+            assert list(q) == ["dtype", "original_dtype"]
+            for v, o in zip(values, original, strict=True):  # nearest half: within half an ulp (2**-11 relative)
+                assert v == o or abs(v - o) <= max(abs(o) * 2.0**-11, 2.0**-25), (wname, v, o)
+        else:
+            assert list(q) == ["dtype", "min", "scale", "original_dtype"]
+            lo, hi = min(original), max(original)
+            if lo == hi:
+                assert q["scale"] == 1 and q["min"] == lo and set(raw) == {lo}
+                continue
+            levels = {"uint8": 255, "uint16": 65535}[q["dtype"]]
+            assert q["scale"] == (hi - lo) / levels
+            if lo <= 0 <= hi:  # nudged: some stored integer means exactly 0
+                assert round(-q["min"] / q["scale"]) * q["scale"] + q["min"] == 0
+            else:
+                assert q["min"] == lo
+            for v, o in zip(raw, original, strict=True):  # round to nearest level (+ float slack)
+                assert abs(v - o) <= q["scale"] * 0.5001, (wname, v, o)
+
+
+@pytest.mark.parametrize("name", [n for n in golden.MODELS if golden.load(n).quantized])
+def test_independent_reader_after_load(name):
+    """examples.json "after_load": the manifest without "quantization", float32 values that are the
+    independent dequantization of the stored ones, bit for bit."""
+    model_json, entries, data = _read_artifacts(golden.FIXTURES / name)
+    d = golden.FIXTURES / name
+    with open(d / "examples.json", encoding="utf-8") as f:
+        after = json.load(f)["after_load"]
+    assert after["weights"] == [{k: v for k, v in spec.items() if k != "quantization"} for spec, _, _ in entries]
+    with open(d / after["path"], "rb") as f:
+        loaded = f.read()
+    offset = 0
+    for spec, start, _ in entries:
+        values, _ = _decode(spec, data, start)
+        n = math.prod(spec["shape"])
+        stored = list(struct.unpack_from(f"<{n}f", loaded, offset))
+        assert all(_same_bits(a, b) for a, b in zip(stored, values, strict=True)), spec["name"]
+        offset += 4 * n
+    assert offset == len(loaded)
 
 
 @pytest.mark.parametrize("name", golden.MODELS)
@@ -108,14 +202,29 @@ def test_shards_are_cut_at_4_mib(name):
 def test_load_matches_model_definition(name):
     g = golden.load(name)
     model = models.build(name)
-    assert g.weight_specs == [writer.tensor_spec(n, a, model.spec_extra.get(n)) for n, a in model.weights]
-    assert g.weight_data == b"".join(writer.encode_tensor(a) for _, a in model.weights)
+    assert g.format == model.format
+    specs, stored = [], []
+    for n, a in model.weights:
+        spec = writer.tensor_spec(n, a, model.spec_extra.get(n))
+        if n in model.quantization:
+            q, spec["quantization"] = writer.quantize(a, model.quantization[n])
+            stored.append(q.astype(q.dtype.newbyteorder("<")).tobytes())
+        else:
+            stored.append(writer.encode_tensor(a))
+        specs.append(spec)
+    assert g.weight_specs == specs
+    assert g.weight_data == b"".join(stored)
+    loaded = writer.dequantized_weights(model.weights, model.quantization)
+    assert g.after_load_specs == [writer.tensor_spec(n, a, model.spec_extra.get(n)) for n, a in loaded]
+    assert g.after_load_data == b"".join(writer.encode_tensor(a) for _, a in loaded)
+    assert ("after_load" in g.examples) == bool(model.quantization) == g.quantized
     assert g.model_json["modelTopology"] == model.topology
     assert [e["name"] for e in g.examples["inputs"]] == [n for n, _ in model.inputs]
     assert [e["name"] for e in g.examples["outputs"]] == model.output_names
-    for stored, (_, x) in zip(g.inputs, model.inputs, strict=True):
-        assert stored.dtype == x.dtype and stored.tobytes() == x.tobytes()
-    assert len(g.outputs) == len(model.output_names) and all(y.dtype == np.float32 for y in g.outputs)
+    for stored_x, (_, x) in zip(g.inputs, model.inputs, strict=True):
+        assert stored_x.dtype == x.dtype and stored_x.tobytes() == x.tobytes()
+    assert len(g.outputs) == len(model.output_names)
+    assert all(y.dtype in (np.float32, object) for y in g.outputs)
     assert set(g.tolerance) == {"rtol", "atol", "why"}
     assert all(g.examples["tolerance"][k] > 0 for k in ("rtol", "atol"))
 
@@ -131,7 +240,9 @@ def test_models_listed_in_order():
     assert set(golden.MODELS) == {
         "mlp", "cnn", "rnn", "embedding", "batchnorm", "functional", "sharded",
         "special-floats", "edge", "no-weights", "metadata",
+        "quantized-uint8", "quantized-uint16", "quantized-float16", "graph",
     }  # fmt: skip
+    assert golden.MODELS[-4:] == ("quantized-uint8", "quantized-uint16", "quantized-float16", "graph")
 
 
 # --- multi-shard split ---

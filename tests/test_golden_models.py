@@ -226,11 +226,19 @@ def _layer_names(config):
 _TFJS_TENSOR_NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9._/]*")
 
 
-@pytest.mark.parametrize("name", golden.MODELS)
+LAYERS_MODELS = [n for n in golden.MODELS if models.build(n).format == "layers-model"]
+
+
+@pytest.mark.parametrize("name", LAYERS_MODELS)
 def test_layer_names_are_valid_tfjs_tensor_names(name):
     config = _model_json(name)["modelTopology"]["config"]
     for layer_name in _layer_names(config):
         assert _TFJS_TENSOR_NAME.fullmatch(layer_name), layer_name
+
+
+def test_graph_node_names_are_valid_tensor_names():
+    for node in _model_json("graph")["modelTopology"]["node"]:
+        assert _TFJS_TENSOR_NAME.fullmatch(node["name"]), node["name"]
 
 
 def test_cnn_weights_are_keras_layout():
@@ -394,3 +402,183 @@ def test_write_weights_zero_bytes_and_spec_extra(tmp_path):
     manifest, _ = writer.write_weights(tmp_path, [[("n", np.array(7, np.int32))]], spec_extra={"n": {"group": "optimizer"}})
     assert manifest[0]["weights"] == [{"name": "n", "shape": [], "dtype": "int32", "group": "optimizer"}]
     assert (tmp_path / "group1-shard1of1.bin").read_bytes() == struct.pack("<i", 7)
+
+
+# --- quantization (tensorflowjs quantization.py rules, TF.js io_utils decodeWeight) ---
+
+
+def test_quantize_uint8_nudges_zero_hand_computed():
+    # [-1, 0, 3]: scale 4/255; zero point round(1 / (4/255)) = round(63.75) = 64; min = -64 * 4/255;
+    # -1 -> round(0.25) = 0, 0 -> 64 exactly, 3 -> clipped to max = (255 - 64) * 4/255 -> 255
+    q, entry = writer.quantize(np.array([-1.0, 0.0, 3.0], np.float32), "uint8")
+    assert q.dtype == np.uint8 and q.tolist() == [0, 64, 255]
+    assert entry == {"dtype": "uint8", "min": -64 * (4 / 255), "scale": 4 / 255, "original_dtype": "float32"}
+    assert list(entry) == ["dtype", "min", "scale", "original_dtype"]  # tensorflowjs write_weights order
+    assert writer.dequantize(q, entry)[1] == 0.0
+
+
+def test_quantize_matches_converter_test_scales():
+    """tensorflowjs quantization_test.py: np.arange(lo, hi + 1) quantizes with scale (hi - lo) / (2**bits - 1)."""
+    for lo, hi in [(-3, -1), (-3, 0), (-3, 3), (0, 3), (1, 3)]:
+        d = np.arange(lo, hi + 1, dtype=np.float32)
+        for dtype, levels in (("uint8", 255), ("uint16", 65535)):
+            q, entry = writer.quantize(d, dtype)
+            assert entry["scale"] == (hi - lo) / levels
+            np.testing.assert_allclose(writer.dequantize(q, entry), d, atol=entry["scale"])
+            if lo <= 0 <= hi:
+                assert 0.0 in writer.dequantize(q, entry).tolist()  # zero exactly representable
+            else:
+                assert entry["min"] == lo  # not nudged
+
+
+def test_quantize_all_equal_and_float16():
+    q, entry = writer.quantize(np.full(5, 0.25, np.float32), "uint16")
+    assert q.dtype == np.uint16 and not q.any() and entry["scale"] == 1.0 and entry["min"] == 0.25
+    q, entry = writer.quantize(np.array([1.0, -0.0, 3e-6, 1e-9, 70000.0], np.float32), "float16")
+    assert entry == {"dtype": "float16", "original_dtype": "float32"}
+    assert q.dtype == np.float16 and q.view(np.uint16).tolist() == [0x3C00, 0x8000, 0x0032, 0x0000, 0x7C00]
+    with pytest.raises(ValueError, match="float32"):
+        writer.quantize(np.ones(2, np.int32), "uint8")
+    with pytest.raises(ValueError, match="unknown quantization"):
+        writer.quantize(np.ones(2, np.float32), "int8")
+
+
+def test_dequantize_rounds_once_like_javascript():
+    """TF.js: Float32Array[i] = q * scale + min with JavaScript (double) numbers: one rounding to
+    float32 at the end. Doing the arithmetic in float32 gives different bits for about half the
+    values of a real weight (measured: 61 of 128 elements of quantized-uint8 dense_1/kernel)."""
+    entry = {"dtype": "uint16", "min": -0.48845079997006585, "scale": 0.003876593650556078}
+    q = np.arange(65536, dtype=np.uint16)
+    got = writer.dequantize(q, entry)
+    exact = [np.float32(int(v) * entry["scale"] + entry["min"]) for v in q[:2000]]
+    assert got[:2000].tobytes() == np.array(exact, np.float32).tobytes()
+    in_float32 = q.astype(np.float32) * np.float32(entry["scale"]) + np.float32(entry["min"])
+    assert (in_float32 != got).sum() > 1000
+
+
+def test_float16_dequantize_is_exact_widening():
+    bits = np.arange(65536, dtype=np.uint16)
+    got = writer.dequantize(bits.view(np.float16), {"dtype": "float16"})
+    assert got.dtype == np.float32
+    finite = np.isfinite(got)
+    assert (got[finite] == bits.view(np.float16)[finite].astype(np.float64)).all()
+    assert np.isnan(got).sum() == 2 * 1023 and np.isinf(got).sum() == 2
+
+
+@pytest.mark.parametrize("name, dtype", [("quantized-uint8", "uint8"), ("quantized-uint16", "uint16"), ("quantized-float16", "float16")])
+def test_quantized_fixtures(name, dtype):
+    g = golden.load(name)
+    assert g.format == "layers-model" and g.quantized
+    assert all(s["dtype"] == "float32" and s["quantization"]["dtype"] == dtype for s in g.weight_specs)
+    width = {"uint8": 1, "uint16": 2, "float16": 2}[dtype]
+    assert len(g.weight_data) == width * (8 * 16 + 16 + 16 * 4 + 4)
+    assert len(g.after_load_data) == 4 * (8 * 16 + 16 + 16 * 4 + 4) and (g.dir / "after-load.bin").exists()
+    assert all("quantization" not in s for s in g.after_load_specs)
+    specs = {s["name"]: s["quantization"] for s in g.weight_specs}
+    loaded = dict(writer.dequantized_weights(models.build(name).weights, {s["name"]: dtype for s in g.weight_specs}))
+    if dtype != "float16":
+        assert specs["dense_2/bias"] == {"dtype": dtype, "min": float(np.float32(0.05)), "scale": 1, "original_dtype": "float32"}
+        assert specs["dense_1/bias"]["min"] > 0  # all positive: not nudged
+        assert 0.0 in loaded["dense_1/kernel"].ravel().tolist()  # nudged: zero exact
+    else:
+        row = loaded["dense_1/kernel"][0, :4]
+        assert row.view(np.uint32).tolist()[0] == 0x80000000  # -0 kept
+        assert row[1] == np.float16(3e-6) and row[2] == 2.0**-24 and row[3] == 0.0  # subnormals, underflow
+
+
+def test_quantized_outputs_use_dequantized_weights():
+    g = golden.load("quantized-uint8")
+    model = models.build("quantized-uint8")
+    loaded = dict(writer.dequantized_weights(model.weights, model.quantization))
+    (y,) = reference.predict(model.topology, loaded, [g.inputs[0]])
+    assert y.astype(np.float32).tobytes() == g.outputs[0].tobytes()
+    (y_orig,) = reference.predict(model.topology, dict(model.weights), [g.inputs[0]])
+    assert not np.array_equal(y_orig.astype(np.float32), g.outputs[0])  # quantization changed something
+
+
+# --- strings, bools ---
+
+
+def test_string_codec():
+    arr = np.array([b"hello", b"", "naïve 🙂"], dtype=object)
+    data = writer.encode_tensor(arr)
+    assert data == b"\x05\x00\x00\x00hello" + b"\x00" * 4 + struct.pack("<I", 11) + "naïve 🙂".encode("utf-8")
+    assert writer.dtype_name(arr) == "string"
+    back = writer.decode_tensor(data, "string", [3])
+    assert back.dtype == object and back.tolist() == [b"hello", b"", "naïve 🙂".encode("utf-8")]
+    assert writer.decode_tensor(writer.encode_tensor(arr.reshape(3, 1)), "string", [3, 1]).shape == (3, 1)
+    with pytest.raises(ValueError, match="bytes"):
+        writer.decode_tensor(data + b"x", "string", [3])
+    assert writer.encode_tensor(np.array([True, False, True])) == b"\x01\x00\x01"
+
+
+# --- graph model ---
+
+
+def test_reference_graph_hand_computed():
+    nodes = [
+        models.placeholder_node("x", "float32", [-1, 2]),
+        models.const_node("w", "float32", (2, 2)),
+        models.const_node("b", "float32", (2,)),
+        models.const_node("i", "int32", (3,)),
+        models.const_node("axis", "int32", ()),
+        models.const_node("m", "bool", (2,)),
+        models.op_node("mm", "MatMul", ["x", "w"], {}),
+        models.op_node("ba", "BiasAdd", ["mm", "b"], {}),
+        models.op_node("r", "Relu", ["ba"], {}),
+        models.op_node("g", "GatherV2", ["ba", "i", "axis"], {}),
+        models.op_node("c", "Cast", ["m"], {"DstT": {"type": "DT_FLOAT"}}),
+        models.op_node("k", "Mul", ["ba", "c", "^r"], {}),
+    ]
+    weights = {
+        "w": np.array([[1.0, -1.0], [0.5, 2.0]]),
+        "b": np.array([0.5, -10.0]),
+        "i": np.array([1, 0, 1], np.int32),
+        "axis": np.array(1, np.int32),
+        "m": np.array([False, True]),
+    }
+    # [1, 2] @ w + b = [2.5, -7]
+    r, g, k = reference.run_graph_def({"node": nodes}, weights, {"x": np.array([[1.0, 2.0]])}, ["r", "g", "k"])
+    np.testing.assert_array_equal(r, [[2.5, 0.0]])
+    np.testing.assert_array_equal(g, [[-7.0, 2.5, -7.0]])
+    np.testing.assert_array_equal(k, [[0.0, -7.0]])
+    with pytest.raises(NotImplementedError, match="Softmax"):
+        reference.run_graph_def({"node": [*nodes, models.op_node("s", "Softmax", ["r"], {})]}, weights, {"x": np.zeros((1, 2))}, ["s"])
+
+
+def test_graph_model_json_as_the_converter_writes_it():
+    mj = _model_json("graph")
+    assert list(mj) == ["format", "generatedBy", "convertedBy", "signature", "modelTopology", "weightsManifest"]
+    assert mj["format"] == "graph-model"
+    topology = mj["modelTopology"]
+    assert list(topology) == ["node", "library", "versions"]
+    nodes = {n["name"]: n for n in topology["node"]}
+    for node in topology["node"]:
+        assert list(node) == (["name", "op", "attr"] if node["op"] in ("Placeholder", "Const") else ["name", "op", "input", "attr"])
+    specs = mj["weightsManifest"][0]["weights"]
+    consts = [n["name"] for n in topology["node"] if n["op"] == "Const"]
+    assert [s["name"] for s in specs] == consts  # a weight per Const, in node order
+    assert {s["dtype"] for s in specs} == {"float32", "int32", "bool", "string"}
+    dt = {"float32": "DT_FLOAT", "int32": "DT_INT32", "bool": "DT_BOOL", "string": "DT_STRING"}
+    for s in specs:
+        tensor = nodes[s["name"]]["attr"]["value"]["tensor"]
+        assert tensor["dtype"] == dt[s["dtype"]] == nodes[s["name"]]["attr"]["dtype"]["type"]
+        assert [int(d["size"]) for d in tensor["tensorShape"].get("dim", [])] == s["shape"]
+    assert specs[3] == {"name": "gather/axis", "shape": [], "dtype": "int32"}  # a scalar: tensorShape {}
+    assert nodes["dense/BiasAdd"]["attr"]["data_format"] == {"s": "TkhXQw=="}  # bytes are base64 in proto JSON
+
+
+def test_graph_examples_and_string_weight():
+    g = golden.load("graph")
+    assert [e["name"] for e in g.examples["inputs"]] == ["x"]
+    assert [e["name"] for e in g.examples["outputs"]] == ["output", "gathered", "masked", "labels"]
+    assert list(g.model_json["signature"]["outputs"]) == ["output", "gathered", "masked", "labels"]
+    assert [e["dtype"] for e in g.examples["outputs"]] == ["float32", "float32", "float32", "string"]
+    assert g.outputs[3].tolist() == models.GRAPH_LABELS
+    out, gathered, masked, _ = g.outputs
+    assert (out >= 0).all() and (gathered[:, 0] == gathered[:, 2]).all()
+    np.testing.assert_array_equal(out, np.maximum(gathered[:, [1, 3, 0]], 0))  # gathered = biasadd[:, [2, 0, 2, 1]]
+    assert (masked[:, 1] == 0).all() and (masked[:, [0, 2]] == gathered[:, [1, 0]]).all()
+    tail = b"".join(struct.pack("<I", len(s)) + s for s in models.GRAPH_LABELS)
+    assert g.weight_data.endswith(b"\x01\x00\x01" + tail)  # bool mask, then the string weight
+    assert "after_load" not in g.examples and g.after_load_data == g.weight_data

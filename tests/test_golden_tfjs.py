@@ -1,7 +1,9 @@
 """Every golden model through real TF.js in Node (no browser): harness/golden/tfjs_check.js serves
-fixtures/ over http, tf.loadLayersModel()s each model, saves it with tf.io.withSaveHandler and
-predicts on the golden inputs. The golden must load, predict within its tolerance, and come back
-identical except for the differences TF.js 4.22.0 is known to make (pinned below: findings)."""
+fixtures/ over http, tf.loadLayersModel()s (or tf.loadGraphModel()s) each model, saves it with
+tf.io.withSaveHandler and predicts (executes) on the golden inputs. The golden must load, predict
+within its tolerance, and come back identical except for the differences TF.js 4.22.0 is known to
+make (pinned below: findings). Quantized goldens come back dequantized: as examples.json
+"after_load" says, bit for bit."""
 
 from __future__ import annotations
 
@@ -50,20 +52,34 @@ def report():
     return json.loads(proc.stdout)
 
 
+LAYERS_MODELS = tuple(n for n in golden.MODELS if golden.load(n).format == "layers-model")
+GRAPH_MODELS = tuple(n for n in golden.MODELS if golden.load(n).format == "graph-model")
+
+
 @pytest.mark.parametrize("name", golden.MODELS)
 def test_tfjs_loads_and_predicts_within_tolerance(report, name):
     r = report["models"][name]
     assert "loadError" not in r, r.get("loadError")
+    assert "executeError" not in r, r.get("executeError")
     g = golden.load(name)
     assert "outputCountMismatch" not in r
     assert len(r["predictions"]) == len(g.outputs)
     for p, spec in zip(r["predictions"], g.examples["outputs"]):
         assert p["shape"] == spec["shape"] == p["expectedShape"]
+        assert p["dtype"] == spec["dtype"]
         assert p["outside"] == 0 and p["nanMismatch"] == 0, p
 
 
+@pytest.mark.parametrize("name", LAYERS_MODELS)
+def test_tfjs_holds_the_after_load_weights(report, name):
+    """model.getWeights() after loading = the golden's after-load weights (quantized: dequantized
+    by numpy the way TF.js does it), bit for bit."""
+    w = report["models"][name]["getWeights"]
+    assert w["count"] == w["expectedCount"] and w["equal"], w["differing"]
+
+
 @pytest.mark.parametrize("config", ["save", "saveIncludeOptimizer"])
-@pytest.mark.parametrize("name", golden.MODELS)
+@pytest.mark.parametrize("name", LAYERS_MODELS)
 def test_tfjs_saves_back_the_golden(report, name, config):
     if report["tfjs"] != "4.22.0":
         pytest.skip(f"findings pinned for TF.js 4.22.0, not {report['tfjs']}")
@@ -81,3 +97,27 @@ def test_tfjs_saves_back_the_golden(report, name, config):
         assert (weights["expectedBytes"], weights["actualBytes"]) == KNOWN_WEIGHT_DIFFS[config][name]
     else:
         assert r["weightSpecsDiff"] == [] and weights["equal"], (r["weightSpecsDiff"], weights["differing"])
+
+
+# GraphModel.save(handler) hands the handler the artifacts it loaded (this.artifacts), unchanged:
+# the keys of io.getModelArtifactsForJSONSync, in its order (signature after the weights; absent
+# optional fields such as userDefinedMetadata are not keys at all); generatedBy/convertedBy are the
+# file's (not rewritten, unlike layers models); weightData is what the http loader read: one
+# ArrayBuffer per shard, in an array. Quantized weight specs would keep their "quantization".
+GRAPH_SAVE_KEYS = ["modelTopology", "format", "generatedBy", "convertedBy", "weightSpecs", "weightData", "signature"]
+
+
+@pytest.mark.parametrize("name", GRAPH_MODELS)
+def test_tfjs_graph_model_saves_back_the_golden(report, name):
+    if report["tfjs"] != "4.22.0":
+        pytest.skip(f"findings pinned for TF.js 4.22.0, not {report['tfjs']}")
+    r = report["models"][name]
+    g = golden.load(name)
+    save = r["save"]
+    assert save["topLevelKeys"] == GRAPH_SAVE_KEYS
+    assert save["jsonDiff"] == [] and save["topologyKeyOrderEqual"] and save["signatureKeyOrderEqual"]
+    assert save["weightSpecsDiff"] == [] and save["weights"]["equal"], save["weights"]["differing"]
+    shards = sum(len(group["paths"]) for group in g.model_json["weightsManifest"])
+    assert save["weightDataKind"] == f"array of {shards} ArrayBuffer(s)"
+    assert r["inputNodes"] == [e["name"] for e in g.examples["inputs"]]
+    assert r["outputNodes"] == [e["name"] for e in g.examples["outputs"]]  # signature output order

@@ -8,6 +8,18 @@ tensorflowjs layout, see ``writer``) and ``examples.json`` + ``input{i}.bin`` /
 ``output{i}.bin`` (fixed inputs, expected outputs, tolerance). Regenerate with
 ``python -m harness.golden``; ``--check`` verifies fixtures/ is up to date.
 ``MODELS`` lists the zoo (``models.ZOO``) in registration order, mlp first.
+
+Two kinds need more than "load, save, compare with the files":
+
+* quantized layers models (``quantized-*``): the manifest stores uint8/uint16/float16 values
+  with a ``"quantization"`` entry; TF.js dequantizes on load, so it holds and saves plain
+  float32 weights without that entry. ``Golden.after_load_specs`` / ``after_load_data`` (from
+  examples.json ``"after_load"``) are what a loaded model must hold / save; for every other
+  model they equal ``weight_specs`` / ``weight_data``.
+* the graph model (``format == "graph-model"``, ``graph``): load it with
+  ``tf.loadGraphModel``, run ``model.execute({<input name>: x}, [<output names>])`` with the
+  names in examples.json; outputs may be string tensors (dtype "string", length-prefixed
+  UTF-8 like the weights). ``GraphModel.save`` hands back the loaded artifacts unchanged.
 """
 
 from __future__ import annotations
@@ -40,6 +52,17 @@ class Golden:
     outputs: list[np.ndarray]
     tolerance: dict
     examples: dict  # examples.json as written: input/output specs with their file names
+    after_load_specs: list[dict]  # what TF.js holds/saves after loading (quantized: dequantized float32)
+    after_load_data: bytes
+
+    @property
+    def format(self) -> str:
+        """model.json "format": "layers-model" or "graph-model"."""
+        return self.model_json["format"]
+
+    @property
+    def quantized(self) -> bool:
+        return any("quantization" in spec for spec in self.weight_specs)
 
 
 def load(name: str, root: Path = FIXTURES) -> Golden:
@@ -55,16 +78,26 @@ def load(name: str, root: Path = FIXTURES) -> Golden:
     def tensors(kind: str) -> list[np.ndarray]:
         return [writer.decode_tensor((d / e["path"]).read_bytes(), e["dtype"], e["shape"]) for e in examples[kind]]
 
+    weight_data = b"".join(shards)
+    after_load = examples.get("after_load")
+    if after_load is None:
+        after_load_specs, after_load_data = [dict(s) for s in specs], weight_data
+    else:
+        after_load_specs = [dict(s) for s in after_load["weights"]]
+        after_load_data = (d / after_load["path"]).read_bytes()
+
     return Golden(
         name=name,
         dir=d,
         model_json=model_json,
         weight_specs=specs,
-        weight_data=b"".join(shards),
+        weight_data=weight_data,
         inputs=tensors("inputs"),
         outputs=tensors("outputs"),
         tolerance=examples["tolerance"],
         examples=examples,
+        after_load_specs=after_load_specs,
+        after_load_data=after_load_data,
     )
 
 
@@ -82,13 +115,30 @@ def write_golden(model: models.ModelDef, out_dir: Path) -> list[Path]:
         extra=model.extra_json,
         key_order=model.key_order,
         spec_extra=model.spec_extra,
+        quantization=model.quantization,
+        format=model.format,
     )
-    expected = reference.predict(model.topology, dict(model.weights), [x for _, x in model.inputs])
-    outputs = [(n, y.astype(np.float32)) for n, y in zip(model.output_names, expected, strict=True)]
-    files += writer.write_examples(out_dir, model.inputs, outputs, model.tolerance)
+    loaded = writer.dequantized_weights(model.weights, model.quantization)  # as TF.js holds them
+    xs = [x for _, x in model.inputs]
+    if model.format == "graph-model":
+        feeds = dict(model.inputs)
+        expected = reference.run_graph_def(model.topology, dict(loaded), feeds, model.output_names)
+    else:
+        expected = reference.predict(model.topology, dict(loaded), xs)
+    outputs = [(n, _output_array(y)) for n, y in zip(model.output_names, expected, strict=True)]
+    after_load = None
+    if model.quantization:
+        after_load = [(writer.tensor_spec(n, a, model.spec_extra.get(n)), a) for n, a in loaded]
+    files += writer.write_examples(out_dir, model.inputs, outputs, model.tolerance, after_load)
     for stale in sorted(set(out_dir.iterdir()) - set(files)):
         stale.unlink()
     return files
+
+
+def _output_array(y: np.ndarray) -> np.ndarray:
+    """Expected outputs: float maths (float64) as float32; int32 / bool / string tensors as they are."""
+    y = np.asarray(y)
+    return y.astype(np.float32) if y.dtype.kind == "f" else y
 
 
 def generate(root: Path = FIXTURES, names: tuple[str, ...] = MODELS) -> list[Path]:

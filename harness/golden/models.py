@@ -22,7 +22,10 @@ Zoo: mlp, cnn, rnn (LSTM), embedding (int32 input), batchnorm, functional (two i
 two outputs, nested Sequential), sharded (10 MB, three 4 MiB shards), special-floats
 (NaN payloads, +-Inf, -0, subnormals), edge (unicode model name, 200+ char layer names,
 a zero-size weight, weight-less layers), no-weights, metadata (userDefinedMetadata,
-trainingConfig, optimizer weights, signature; TF.js's model.json key order).
+trainingConfig, optimizer weights, signature; TF.js's model.json key order), quantized-uint8,
+quantized-uint16, quantized-float16 (the mlp shape with every weight stored quantized as the
+tensorflowjs converter writes it; ``ModelDef.quantization``), graph (a "graph-model": GraphDef
+JSON, Const weights of dtype float32/int32/bool/string, a signature; ``ModelDef.format``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import Callable
 
 import numpy as np
 
-from .writer import DEFAULT_SHARD_SIZE, GENERATED_BY, Named
+from .writer import DEFAULT_SHARD_SIZE, GENERATED_BY, Named, dtype_name
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -51,6 +54,10 @@ class ModelDef:
     key_order: str = "converter"  # writer.KEY_ORDERS key
     spec_extra: dict = dataclasses.field(default_factory=dict)  # weight name -> extra manifest keys
     shard_size: int = DEFAULT_SHARD_SIZE
+    # weight name -> "uint8" | "uint16" | "float16": stored quantized (writer.quantize); TF.js
+    # dequantizes on load, so examples.json also gets "after_load" (writer.write_examples)
+    quantization: dict = dataclasses.field(default_factory=dict)
+    format: str = "layers-model"  # or "graph-model": topology is a GraphDef, see reference.run_graph_def
 
 
 # Float32 TF.js (cpu backend) vs float64 reference cast to float32, small dense nets.
@@ -668,3 +675,169 @@ def metadata() -> ModelDef:
         spec_extra={name: {"group": "optimizer"} for name, _ in slots},
     )
     return dataclasses.replace(model, weights=[*model_weights, *slots])
+
+
+# --- quantized weights ------------------------------------------------------------------
+
+
+def _quantized_mlp(name: str, seed: int, dtype: str, tolerance: dict) -> ModelDef:
+    """The mlp shape (Dense(16, relu, input 8) -> Dense(4, softmax)), every weight stored quantized
+    to ``dtype`` as ``tensorflowjs_converter --quantize_{dtype}`` (no pattern: all weights) writes it.
+
+    The four weights cover the converter's cases: both kernels span 0 (uint8/uint16: the range is
+    nudged so 0 is exact), dense_1/bias is all positive (no nudge), dense_2/bias is one repeated
+    value (min == max: stored as zeros, scale 1, min the value). dense_1/kernel's first row holds
+    -0, a float16 subnormal (3e-6), the smallest float16 subnormal (2**-24) and a value below half
+    of it (1e-9: float16 0, uint: rounds to the zero point); 5 examples."""
+    rng = np.random.default_rng(seed)
+    net = SequentialBuilder(name, input_shape=[8], rng=rng)
+    net.dense("dense_1", 16, "relu")
+    net.dense("dense_2", 4, "softmax")
+    weights = dict(net.weights)
+    weights["dense_1/kernel"][0, :4] = [-0.0, 3e-6, 2.0**-24, 1e-9]
+    weights["dense_1/bias"] = uniform_range(rng, (16,), 0.01, 0.2)
+    weights["dense_2/bias"] = np.full((4,), 0.05, np.float32)
+    net.weights = list(weights.items())
+    model = net.finish(seed=seed, batch=5, tolerance=tolerance)
+    return dataclasses.replace(model, quantization={n: dtype for n, _ in model.weights})
+
+
+def _quantized_tolerance(max_abs: str, max_rel: str) -> dict:
+    return {
+        "rtol": 1e-5,
+        "atol": 1e-6,
+        "why": (
+            "Expected outputs are the numpy forward pass computed in float64 from the weights as TF.js "
+            "holds them after loading (dequantized to float32 exactly as TF.js does: "
+            "after-load.bin) and the float32 inputs, then cast to float32; TF.js computes in float32. "
+            f"TF.js 4.22.0 cpu backend measured max abs {max_abs}, max rel {max_rel}. Elementwise "
+            "|actual - expected| <= atol + rtol * |expected| leaves >=10x margin."
+        ),
+    }
+
+
+@register
+def quantized_uint8() -> ModelDef:
+    return _quantized_mlp("quantized-uint8", 20240112, "uint8", _quantized_tolerance("6.0e-8", "1.2e-7"))
+
+
+@register
+def quantized_uint16() -> ModelDef:
+    return _quantized_mlp("quantized-uint16", 20240113, "uint16", _quantized_tolerance("3.0e-8", "1.5e-7"))
+
+
+@register
+def quantized_float16() -> ModelDef:
+    return _quantized_mlp("quantized-float16", 20240114, "float16", _quantized_tolerance("3.0e-8", "1.8e-7"))
+
+
+quantized_uint8.__doc__ = quantized_uint16.__doc__ = quantized_float16.__doc__ = _quantized_mlp.__doc__
+
+
+# --- graph model ------------------------------------------------------------------------
+
+# DataType enum names as protobuf's MessageToDict writes them.
+TF_DTYPES = {"float32": "DT_FLOAT", "int32": "DT_INT32", "bool": "DT_BOOL", "string": "DT_STRING"}
+
+
+def _tensor_shape(shape) -> dict:
+    """TensorShapeProto as MessageToDict writes it: int64 sizes as strings; a scalar is ``{}``."""
+    return {"dim": [{"size": str(d)} for d in shape]} if len(shape) else {}
+
+
+def placeholder_node(name: str, dtype: str, shape: list[int]) -> dict:
+    return {
+        "name": name,
+        "op": "Placeholder",
+        "attr": {"shape": {"shape": _tensor_shape(shape)}, "dtype": {"type": TF_DTYPES[dtype]}},
+    }
+
+
+def const_node(name: str, dtype: str, shape: tuple[int, ...]) -> dict:
+    """A Const whose value the converter moved to the weights (tensor content cleared: dtype and shape remain)."""
+    tf_dtype = TF_DTYPES[dtype]
+    return {
+        "name": name,
+        "op": "Const",
+        "attr": {"value": {"tensor": {"dtype": tf_dtype, "tensorShape": _tensor_shape(shape)}}, "dtype": {"type": tf_dtype}},
+    }
+
+
+def op_node(name: str, op: str, inputs: list[str], attr: dict) -> dict:
+    """NodeDef fields in proto field order, as MessageToDict writes them: name, op, input, attr."""
+    return {"name": name, "op": op, "input": list(inputs), "attr": attr}
+
+
+def _t(dtype: str) -> dict:
+    return {"type": TF_DTYPES[dtype]}
+
+
+def _tensor_info(name: str, dtype: str, shape: list[int]) -> dict:
+    return {"name": name, "dtype": TF_DTYPES[dtype], "tensorShape": _tensor_shape(shape)}
+
+
+GRAPH_LABELS = [b"hello", b"", "naïve café 日本語 🙂".encode("utf-8")]
+
+
+@register
+def graph() -> ModelDef:
+    """A graph model ("format": "graph-model") as tensorflowjs_converter writes one for a frozen
+    SavedModel: modelTopology is the GraphDef in protobuf JSON (MessageToDict), every Const's value
+    moved to the weights (float32, int32 incl. a scalar, bool, string), a ``signature``.
+
+    x [-1, 4] float32 -> MatMul(dense/kernel [4, 3]) -> BiasAdd(dense/bias) -> Relu -> Identity
+    "output"; GatherV2(BiasAdd, gather/indices int32 [2, 0, 2, 1], gather/axis int32 scalar 1)
+    "gathered"; Mul(BiasAdd, Cast(mask bool [3] -> float)) "masked"; Identity(labels/value string [3])
+    "labels". Outputs in that order; 5 examples."""
+    seed = 20240115
+    rng = np.random.default_rng(seed)
+    kernel = uniform(rng, (4, 3), glorot_limit(4, 3))
+    bias = uniform(rng, (3,), 0.5)
+    consts: list[Named] = [
+        ("dense/kernel", kernel),
+        ("dense/bias", bias),
+        ("gather/indices", np.array([2, 0, 2, 1], np.int32)),
+        ("gather/axis", np.array(1, np.int32)),
+        ("mask", np.array([True, False, True])),
+        ("labels/value", np.array(GRAPH_LABELS, dtype=object)),
+    ]
+    f32 = _t("float32")
+    nodes = [placeholder_node("x", "float32", [-1, 4])]
+    nodes += [const_node(n, dtype_name(a), a.shape) for n, a in consts]
+    nodes += [
+        op_node("dense/MatMul", "MatMul", ["x", "dense/kernel"], {"transpose_a": {"b": False}, "transpose_b": {"b": False}, "T": f32}),
+        op_node("dense/BiasAdd", "BiasAdd", ["dense/MatMul", "dense/bias"], {"T": f32, "data_format": {"s": "TkhXQw=="}}),  # b"NHWC", base64
+        op_node("dense/Relu", "Relu", ["dense/BiasAdd"], {"T": f32}),
+        op_node("output", "Identity", ["dense/Relu"], {"T": f32}),
+        op_node(
+            "gathered",
+            "GatherV2",
+            ["dense/BiasAdd", "gather/indices", "gather/axis"],
+            {"Tparams": f32, "Tindices": _t("int32"), "Taxis": _t("int32"), "batch_dims": {"i": "0"}},
+        ),
+        op_node("mask/Cast", "Cast", ["mask"], {"SrcT": _t("bool"), "DstT": f32, "Truncate": {"b": False}}),
+        op_node("masked", "Mul", ["dense/BiasAdd", "mask/Cast"], {"T": f32}),
+        op_node("labels", "Identity", ["labels/value"], {"T": _t("string")}),
+    ]
+    topology = {"node": nodes, "library": {}, "versions": {}}
+    signature = {
+        "inputs": {"x": _tensor_info("x:0", "float32", [-1, 4])},
+        "outputs": {
+            "output": _tensor_info("output:0", "float32", [-1, 3]),
+            "gathered": _tensor_info("gathered:0", "float32", [-1, 4]),
+            "masked": _tensor_info("masked:0", "float32", [-1, 3]),
+            "labels": _tensor_info("labels:0", "string", [3]),
+        },
+    }
+    return ModelDef(
+        name="graph",
+        seed=seed,
+        topology=topology,
+        weights=consts,
+        inputs=[("x", uniform(rng, (5, 4), 2.0))],
+        output_names=["output", "gathered", "masked", "labels"],
+        tolerance=_measured("a 4-term dot product, a bias, relu, gather and a 0/1 mask", "1.2e-7", "1.2e-7", "; the string output is compared exactly"),
+        extra_json={"signature": signature},
+        key_order="converter-graph",
+        format="graph-model",
+    )

@@ -362,3 +362,85 @@ def predict(topology: dict, weights: Weights, inputs: list[np.ndarray]) -> list[
         if kind == "Model":
             return run_graph(config["config"], weights, list(inputs))
     raise NotImplementedError(f"reference: model class {kind!r}")
+
+
+# --- graph models: a GraphDef (protobuf JSON, as model.json's modelTopology) ----------
+
+# DataType enum names -> numpy dtypes, for Placeholder / Cast.
+TF_DTYPES: dict[str, Any] = {"DT_FLOAT": np.float32, "DT_INT32": np.int32, "DT_BOOL": np.bool_, "DT_STRING": object}
+
+
+def _gather_v2(params: np.ndarray, indices: np.ndarray, axis: np.ndarray, attr: dict) -> np.ndarray:
+    if int(attr.get("batch_dims", {}).get("i", "0")) != 0:
+        raise NotImplementedError("reference: GatherV2 batch_dims")
+    return np.take(params, np.asarray(indices).astype(np.int64), axis=int(axis))
+
+
+def _cast(x: np.ndarray, attr: dict) -> np.ndarray:
+    dst = TF_DTYPES[attr["DstT"]["type"]]
+    return np.asarray(x).astype(np.float64 if dst is np.float32 else dst)
+
+
+def _bias_add(x: np.ndarray, b: np.ndarray, attr: dict) -> np.ndarray:
+    fmt = attr.get("data_format", {}).get("s", "TkhXQw==")  # base64 b"NHWC"
+    if fmt != "TkhXQw==":
+        raise NotImplementedError(f"reference: BiasAdd data_format {fmt!r}")
+    return _f64(x) + _f64(b)
+
+
+def _matmul(a: np.ndarray, b: np.ndarray, attr: dict) -> np.ndarray:
+    a, b = _f64(a), _f64(b)
+    if attr.get("transpose_a", {}).get("b"):
+        a = a.T
+    if attr.get("transpose_b", {}).get("b"):
+        b = b.T
+    return a @ b
+
+
+# op -> fn(*input values, attr) -> value. Float maths in float64; ints, bools and strings as they are.
+GRAPH_OPS: dict[str, Callable[..., np.ndarray]] = {
+    "Identity": lambda x, attr: x,
+    "MatMul": _matmul,
+    "BiasAdd": _bias_add,
+    "Relu": lambda x, attr: np.maximum(_f64(x), 0.0),
+    "Mul": lambda a, b, attr: _f64(a) * _f64(b),
+    "GatherV2": _gather_v2,
+    "Cast": _cast,
+}
+
+
+def run_graph_def(graph_def: dict, weights: Weights, feeds: Mapping[str, np.ndarray], outputs: list[str]) -> list[np.ndarray]:
+    """Evaluate the named output nodes of a GraphDef: Placeholders from ``feeds`` (by node name),
+    Consts from ``weights`` (by node name: the converter names each Const's weight after its
+    node), the other ops from ``GRAPH_OPS``. Inputs ``"name:0"`` / ``"name"`` are output 0 of a
+    node; ``"^name"`` (control inputs) are ignored. Float results are float64."""
+    nodes = {node["name"]: node for node in graph_def["node"]}
+    values: dict[str, np.ndarray] = {}
+
+    def value(name: str) -> np.ndarray:
+        if name in values:
+            return values[name]
+        node = nodes[name]
+        op = node["op"]
+        if op == "Placeholder":
+            x = np.asarray(feeds[name])
+        elif op == "Const":
+            x = np.asarray(weights[name])
+        else:
+            fn = GRAPH_OPS.get(op)
+            if fn is None:
+                raise NotImplementedError(f"reference: graph op {op!r}")
+            inputs = []
+            for ref in node.get("input", []):
+                if ref.startswith("^"):
+                    continue
+                base, _, index = ref.partition(":")
+                if index not in ("", "0"):
+                    raise NotImplementedError(f"reference: output {ref!r} (only output 0)")
+                inputs.append(value(base))
+            x = fn(*inputs, node.get("attr", {}))
+        values[name] = x
+        return x
+
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        return [value(name) for name in outputs]

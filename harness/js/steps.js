@@ -146,12 +146,18 @@
       for (const spec of args.inputs) {
         xs.push(tf.tensor(typedArray(spec.dtype, await env.fetchBytes(spec.url)), spec.shape, spec.dtype));
       }
-      const x = xs.length === 1 ? xs[0] : xs;
-      const ys = [].concat(args.format === 'graph-model' ? model.execute(x) : model.predict(x));
+      let ys;
+      if (args.format === 'graph-model') {  // inputs by placeholder name; outputs in outputNodes order
+        ys = model.execute(Object.fromEntries(args.inputs.map((spec, i) => [spec.name, xs[i]])));
+      } else {
+        ys = model.predict(xs.length === 1 ? xs[0] : xs);
+      }
+      ys = [].concat(ys);
       result.predictions = [];
       for (let j = 0; j < ys.length; j++) {
-        const part = `${p}prediction${j}.bin`;
-        await env.post(part, bytesOf(await ys[j].data()));
+        const string = ys[j].dtype === 'string';  // posted as JSON: nested lists of strings
+        const part = `${p}prediction${j}.${string ? 'json' : 'bin'}`;
+        await env.post(part, string ? encoder.encode(JSON.stringify(await ys[j].array())) : bytesOf(await ys[j].data()));
         result.predictions.push({output: j, part, shape: ys[j].shape, dtype: ys[j].dtype});
       }
     });
@@ -168,6 +174,13 @@
     return result;
   }
 
+  // What a model takes and gives: its inputs' and outputs' names, shapes and dtypes.
+  async function describe(tf, env, args) {
+    const model = await loadModel(tf, args.format, args.fixture);
+    const spec = (t) => ({name: t.name, shape: t.shape, dtype: t.dtype});
+    return {inputs: model.inputs.map(spec), outputs: model.outputs.map(spec)};
+  }
+
   // tf.io model management: one call, its result, and what the storage holds afterwards.
   async function manage(tf, env, args) {
     let value;
@@ -179,5 +192,5 @@
     return {value};
   }
 
-  return {steps: {save, load, manage}, joinWeightData};
+  return {steps: {save, load, describe, manage}, joinWeightData};
 });

@@ -38,7 +38,7 @@ class Scheme:
         saved = await trip.save(self.save_target(trip), inspect=self.inspect(trip))
         out = trip.check_save_result(saved)
         out += await self.after_save(trip, saved)
-        return out + trip.check_loaded(await trip.load(self.load_source(trip)))
+        return out + await trip.load_and_check(self.load_source(trip))
 
     def __str__(self) -> str:
         return self.name

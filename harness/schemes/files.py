@@ -58,17 +58,14 @@ def check_downloaded_pair(trip: Trip, name: str, files: dict[str, bytes]) -> lis
 class Downloads(Scheme):
     name = "downloads"
 
-    def save_target(self, trip: Trip) -> dict:
-        return {"kind": "url", "url": f"downloads://{self.path(trip)}"}
-
-    def load_source(self, trip: Trip) -> dict:
-        return {"kind": "browserFiles", "input": FILE_INPUT}
-
-    async def after_save(self, trip: Trip, save_result: dict) -> list[Difference]:
-        files, out = await downloaded_pair(trip, self.path(trip))
-        if files:  # both arrived: load them back even if their content already differs
-            await choose_files(trip, files)
-        return out
+    async def run(self, trip: Trip) -> list[Difference]:
+        saved = await trip.save({"kind": "url", "url": f"downloads://{self.path(trip)}"})
+        out = trip.check_save_result(saved)
+        files, diffs = await downloaded_pair(trip, self.path(trip))
+        if not files:  # nothing a user could load back
+            return out + diffs
+        await choose_files(trip, files)  # load them back even if their content already differs
+        return out + diffs + await trip.load_and_check({"kind": "browserFiles", "input": FILE_INPUT})
 
 
 class BrowserFiles(Scheme):
@@ -80,4 +77,4 @@ class BrowserFiles(Scheme):
             files.update({p: (trip.golden.dir / p).read_bytes() for p in group["paths"]})
         await choose_files(trip, files)
         trip.observed["files"] = list(files)
-        return trip.check_loaded(await trip.load({"kind": "browserFiles", "input": FILE_INPUT}))
+        return await trip.load_and_check({"kind": "browserFiles", "input": FILE_INPUT})

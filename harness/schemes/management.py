@@ -23,12 +23,12 @@ class ModelManagement(Scheme):
         c = f"indexeddb://{p}-c"  # copy across media
         await self._manage(trip, "copyModel", a, c)
         out += await self._expect(trip, "after copyModel(a, c)", {a, b, c})
-        out += trip.check_loaded(await trip.load({"kind": "url", "url": c}, prefix="copy."), prefix="copy.")
+        out += await trip.load_and_check({"kind": "url", "url": c}, prefix="copy.")
 
         d = f"localstorage://{p}-d"  # move across media
         await self._manage(trip, "moveModel", b, d)
         out += await self._expect(trip, "after moveModel(b, d)", {a, c, d})
-        out += trip.check_loaded(await trip.load({"kind": "url", "url": d}, prefix="move."), prefix="move.")
+        out += await trip.load_and_check({"kind": "url", "url": d}, prefix="move.")
         out += await self._load_fails(trip, b)
 
         e = f"localstorage://{p}-e"  # copy within one medium

@@ -15,8 +15,7 @@ class CustomHandler(Scheme):
     async def run(self, trip: Trip) -> list[Difference]:
         key = self.path(trip)
         out = trip.check_save_result(await trip.save({"kind": "custom", "key": key}))
-        out += trip.check_loaded(await trip.load({"kind": "custom", "key": key}))
+        out += await trip.load_and_check({"kind": "custom", "key": key})
         saved = await trip.save({"kind": "withSaveHandler", "key": f"{key}-passthrough"})
         out += trip.check_save_result(saved, "withSaveHandler")
-        result = await trip.load({"kind": "fromMemory", "key": f"{key}-passthrough"}, prefix="fromMemory.")
-        return out + trip.check_loaded(result, prefix="fromMemory.")
+        return out + await trip.load_and_check({"kind": "fromMemory", "key": f"{key}-passthrough"}, prefix="fromMemory.")

@@ -37,8 +37,7 @@ class FileNode(Scheme):
         out = trip.check_save_result(await trip.save({"kind": "url", "url": directory.as_uri()}))
         _, diffs = read_saved_dir(trip, directory)
         out += diffs
-        result = await trip.load({"kind": "url", "url": (directory / "model.json").as_uri()})
-        return out + trip.check_loaded(result)
+        return out + await trip.load_and_check({"kind": "url", "url": (directory / "model.json").as_uri()})
 
 
 class NodeToBrowser(Scheme):
@@ -53,7 +52,7 @@ class NodeToBrowser(Scheme):
         upload = trip.server.open_upload()
         upload.publish(files)
         url = f"{trip.server.url}/uploads/{upload.token}/model.json"
-        return out + trip.check_loaded(await trip.load({"kind": "url", "url": url}))
+        return out + await trip.load_and_check({"kind": "url", "url": url})
 
 
 class BrowserToNode(Scheme):
@@ -70,4 +69,4 @@ class BrowserToNode(Scheme):
             (trip.tmp / file_name).write_bytes(data)
         node = await trip.open_page(NODE)
         source = {"kind": "url", "url": (trip.tmp / f"{name}.json").as_uri()}
-        return out + trip.check_loaded(await trip.load(source, page=node))
+        return out + await trip.load_and_check(source, page=node)

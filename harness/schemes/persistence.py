@@ -22,8 +22,8 @@ class _Persistence(Scheme):
     async def _load_all(self, trip: Trip, page) -> list[Difference]:
         out = []
         for medium in MEDIA:
-            result = await trip.load({"kind": "url", "url": f"{medium}://{self.path(trip)}"}, prefix=f"{medium}.", page=page)
-            out += trip.check_loaded(result, prefix=f"{medium}.")
+            out += await trip.load_and_check({"kind": "url", "url": f"{medium}://{self.path(trip)}"},
+                                             prefix=f"{medium}.", page=page)
         return out
 
 
