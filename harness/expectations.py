@@ -10,6 +10,7 @@ as soon as it passes (a stale expectation must be noticed and removed), unless i
     except_schemes = ["save-result"]  # optional, with "*"
     engines = ["chromium"]          # optional: every engine when absent
     models = ["mlp"]                # optional: every model when absent
+    formats = ["graph-model"]       # optional: models of these model.json formats (zoo or --model)
     tfjs = ["4.22.0"]               # optional: every TF.js version when absent
     intermittent = true             # optional: it fails only sometimes, so a pass is not an error
     differences = ["$.signature"]   # optional: text every difference must contain (any of them);
@@ -27,7 +28,7 @@ from pathlib import Path
 from harness.config import REPO
 
 DEFAULT = REPO / "scenarios" / "expectations.toml"
-_KEYS = {"scheme", "except_schemes", "engines", "models", "tfjs", "intermittent", "differences", "reason", "link"}
+_KEYS = {"scheme", "except_schemes", "formats", "engines", "models", "tfjs", "intermittent", "differences", "reason", "link"}
 
 
 class KnownFinding(AssertionError):
@@ -45,12 +46,15 @@ class Finding:
     intermittent: bool = False
     differences: tuple[str, ...] = ()
     except_schemes: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
 
     def covers(self, difference) -> bool:
         return not self.differences or any(text in str(difference) for text in self.differences)
 
-    def matches(self, scheme: str, engine: str, model: str, tfjs: str) -> bool:
+    def matches(self, scheme: str, engine: str, model: str, tfjs: str, format: str = "") -> bool:
         return (
+            (not self.formats or format in self.formats)
+            and
             ("*" in self.scheme or scheme in self.scheme)
             and scheme not in self.except_schemes
             and (not self.engines or engine in self.engines)
@@ -77,7 +81,7 @@ def load(path: Path = DEFAULT) -> list[Finding]:
         findings.append(Finding(schemes, entry["reason"], entry["link"], tuple(entry.get("engines", ())),
                                 tuple(entry.get("models", ())), tuple(entry.get("tfjs", ())),
                                 bool(entry.get("intermittent", False)), tuple(entry.get("differences", ())),
-                                tuple(entry.get("except_schemes", ()))))
+                                tuple(entry.get("except_schemes", ())), tuple(entry.get("formats", ()))))
     return findings
 
 
@@ -93,6 +97,6 @@ def judge(findings: list[Finding], differences: list, summary: str) -> None:
     raise AssertionError(summary)
 
 
-def match(findings: list[Finding], scheme: str, engine: str, model: str, tfjs: str) -> list[Finding]:
+def match(findings: list[Finding], scheme: str, engine: str, model: str, tfjs: str, format: str = "") -> list[Finding]:
     """Every finding that applies to the row."""
-    return [f for f in findings if f.matches(scheme, engine, model, tfjs)]
+    return [f for f in findings if f.matches(scheme, engine, model, tfjs, format)]

@@ -11,6 +11,7 @@ Tests parametrised with `scheme` and `model` are conformance rows: they go to co
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -214,6 +215,15 @@ def _golden(config: pytest.Config, name: str):
     return user_models(config).get(name) or golden.load(name)
 
 
+def _model_format(config: pytest.Config, name: str) -> str:
+    """model.json's "format" of a zoo or --model model, without reading its weights."""
+    from harness import golden
+
+    user = user_models(config).get(name)
+    path = user.dir / user.examples["model_file"] if user else golden.FIXTURES / name / "model.json"
+    return json.loads(path.read_text("utf-8")).get("format", "layers-model")
+
+
 def models_to_run(config: pytest.Config, default: list[str]) -> list[str]:
     """The user's models when --model is given, else `default` (the golden zoo)."""
     return list(user_models(config)) or default
@@ -238,7 +248,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         params = _row_params(item)
         if params is None:
             continue
-        found = expectations.match(findings, str(params["scheme"]), params["engine_name"], str(params["model"]), version)
+        model = str(params["model"])
+        found = expectations.match(findings, str(params["scheme"]), params["engine_name"], model, version,
+                                   _model_format(config, model))
         if found:
             item.stash[_FINDINGS] = found
             reason = " | ".join(f.describe() for f in found)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import golden
+
 from harness import config
 from harness.config import EngineEntry, load_matrix
 from harness.engines import ENGINES
@@ -170,7 +172,7 @@ def test_end_to_end_missing_engine_skips_rows_with_reason(pytester: pytest.Pytes
     )
 
     browser_schemes = [s for s in SCHEMES.values() if "browser" in s.hosts]  # chromium runs no Node-only scheme
-    n = len(browser_schemes)  # one model ("mlp") x one engine
+    n = len(browser_schemes) * len(golden.MODELS)  # every zoo model x one engine
     assert run.ret == pytest.ExitCode.OK, run.stdout.str() + run.stderr.str()
     run.assert_outcomes(skipped=n)
 
@@ -179,7 +181,7 @@ def test_end_to_end_missing_engine_skips_rows_with_reason(pytester: pytest.Pytes
     assert len(doc["results"]) == n
     assert {r["scheme"] for r in doc["results"]} == {str(s) for s in browser_schemes}
     for r in doc["results"]:
-        assert r["engine"] == "chromium" and r["model"] == "mlp"
+        assert r["engine"] == "chromium" and r["model"] in golden.MODELS
         assert r["outcome"] == "skipped", r
         assert "/nonexistent/chromium" in r["detail"], r
         assert "apt-get install -y chromium" in r["detail"], r

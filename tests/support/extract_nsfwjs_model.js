@@ -8,7 +8,8 @@ const fs = require('fs');
 const path = require('path');
 
 const [name, out] = process.argv.slice(2);
-const dir = path.join(path.dirname(require.resolve('nsfwjs/package.json')), 'dist', 'models', name);
+// nsfwjs's package "exports" hide its files from require.resolve: find it from the repo instead.
+const dir = path.join(__dirname, '..', '..', 'node_modules', 'nsfwjs', 'dist', 'models', name);
 const unwrap = (m) => (m && m.default !== undefined ? m.default : m);
 const modelJson = unwrap(require(path.join(dir, 'model.min.js')));
 fs.mkdirSync(out, {recursive: true});
