@@ -380,6 +380,6 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is None or not state.rows:
         return
-    terminalreporter.section("conformance matrix (engine x scheme)")
+    terminalreporter.section("conformance matrix (scheme x engine)")
     terminalreporter.write_line(report.matrix(_document(config)))
     terminalreporter.write_line(f"written: {state.results_dir / 'conformance.json'}")
