@@ -8,7 +8,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 RESULTS := test-results
 # Engines run in parallel, one pytest-xdist worker per engine (each keeps its browser for the session).
-PARALLEL ?= -n 4 --dist loadgroup
+PARALLEL ?= -n 3 --dist loadgroup
 
 .PHONY: setup engines conformance test fixtures clean
 

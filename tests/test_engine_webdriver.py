@@ -141,8 +141,8 @@ async def test_second_open_sees_empty_storage(driver, base_url):
         await first.run_step("inspect", {}, timeout=10)
 
 
-def _webkit_processes() -> dict[int, str]:
-    """Live (non-zombie) WebKit/Xvfb processes by pid."""
+def _webkit_processes(pgids: set[int] | None = None) -> dict[int, str]:
+    """Live (non-zombie) WebKit/Xvfb processes by pid (only those in process groups `pgids`, if given)."""
     found = {}
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -152,19 +152,21 @@ def _webkit_processes() -> dict[int, str]:
                 cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        state = stat.rsplit(")", 1)[1].split()[0]
-        if state != "Z" and WEBKIT_PROCESS.search(cmdline):
+        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
+        if state != "Z" and WEBKIT_PROCESS.search(cmdline) and (pgids is None or int(pgrp) in pgids):
             found[int(entry)] = cmdline
     return found
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def own_driver():
-    """A driver of the test's own, and the WebKit/Xvfb processes it started."""
-    before = set(_webkit_processes())
+    """A driver of the test's own, and the WebKit/Xvfb processes it started: WebKitWebDriver's process
+    group (MiniBrowser and its WebKit*Process children) and its Xvfb, never another run's processes."""
     driver = WebDriverDriver(ENGINE, BUILD)
     await driver.start()
-    driver.test_processes = {pid: cmd for pid, cmd in _webkit_processes().items() if pid not in before}
+    xvfb = driver._procs.xvfb.process.pid
+    driver.test_processes = {**_webkit_processes({driver._procs.service.process.pid}),
+                             **{pid: cmd for pid, cmd in _webkit_processes().items() if pid == xvfb}}
     yield driver
     await driver.stop()
 
