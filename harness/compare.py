@@ -148,6 +148,17 @@ def diff_arrays(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: flo
             what,
             f"{path}{list(map(int, worst))}",
             f"expected {float(e[worst])!r}, got {float(a[worst])!r} (|diff| {abs(a[worst] - e[worst]):.3g} > atol {atol:g} + "
-            f"rtol {rtol:g} * |expected|); {int((~ok).sum())} of {ok.size} values outside tolerance",
+            f"rtol {rtol:g} * |expected|); {int((~ok).sum())} of {ok.size} values outside tolerance; "
+            f"{_max_errors(e, a)}",
         )
     ]
+
+
+def _max_errors(e: np.ndarray, a: np.ndarray) -> str:
+    """Max absolute and relative error over the finite pairs (NaN/Inf placement is checked above)."""
+    finite = np.isfinite(e) & np.isfinite(a)
+    if not finite.any():
+        return "no finite values to measure"
+    abs_err = np.abs(a[finite] - e[finite])
+    rel_err = abs_err / np.maximum(np.abs(e[finite]), np.finfo(np.float64).tiny)
+    return f"max abs error {abs_err.max():.3g}, max rel error {rel_err.max():.3g}"

@@ -259,3 +259,17 @@ def test_diff_arrays_nan_where_a_number_was_expected():
 def test_diff_arrays_shape_mismatch():
     (d,) = diff_arrays(np.zeros((5, 4)), np.zeros((4, 5)), rtol=1.0, atol=1.0, what="predictions", path="output0")
     assert d == Difference("predictions", "output0", "expected shape [5, 4], got [4, 5]")
+
+
+def test_diff_arrays_reports_max_abs_and_rel_error():
+    expected = np.array([1.0, 2.0, 4.0], np.float32)
+    actual = np.array([1.0, 2.5, 4.1], np.float32)
+    (d,) = diff_arrays(expected, actual, rtol=1e-5, atol=1e-6, what="predictions", path="output0")
+    assert "max abs error 0.5" in d.message and "max rel error 0.25" in d.message, d.message
+
+
+def test_diff_arrays_compares_strings_exactly():
+    expected = np.array([b"hello", b"", "naïve".encode()], dtype=object)
+    assert diff_arrays(expected, expected.copy(), 0, 0, "p", "o") == []
+    (d,) = diff_arrays(expected, np.array([b"hello", b"x", "naïve".encode()], dtype=object), 0, 0, "p", "o")
+    assert d.path == "o[1]" and "1 of 3 strings differ" in d.message
