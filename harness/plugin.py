@@ -202,7 +202,10 @@ def user_models(config: pytest.Config) -> dict:
 
     models = {}
     for path in config.getoption("model"):
-        g = byo.load_user_model(path)
+        try:
+            g = byo.load_user_model(path)
+        except ValueError as e:
+            raise pytest.UsageError(str(e)) from None
         if g.name in models:
             raise pytest.UsageError(f"--model {path}: two models named {g.name}; give them different folders")
         models[g.name] = g

@@ -17,6 +17,7 @@ from pathlib import Path
 SCHEMA = 1
 OUTCOMES = ("passed", "failed", "xfailed", "skipped", "error")
 _CELL = {"passed": "pass", "failed": "FAIL", "xfailed": "xfail", "skipped": "skip", "error": "ERROR"}
+_WORST_FIRST = ("error", "failed", "skipped", "xfailed", "passed")
 
 
 def document(engines: list[dict], tfjs: list[dict], results: list[dict]) -> dict:
@@ -33,8 +34,9 @@ def write(path: Path, doc: dict) -> Path:
 
 
 def matrix(doc: dict) -> str:
-    """Scheme x engine table (one row per scheme, one column per engine); a cell counts outcomes,
-    worst first (e.g. "FAIL 1/2"). Then a tally, the engines' versions and why any is missing."""
+    """Scheme x engine table (one row per scheme, one column per engine); a cell counts its rows'
+    outcomes, worst first (e.g. "1 FAIL, 2 xfail, 12 pass"). Then a tally, the engines' versions and
+    why any is missing."""
     results = doc["results"]
     if not results:
         return "(no conformance rows in this run)"
@@ -47,9 +49,7 @@ def matrix(doc: dict) -> str:
     def cell(counts: collections.Counter) -> str:
         if not counts:
             return "-"
-        total = sum(counts.values())
-        worst = next(o for o in ("error", "failed", "skipped", "xfailed", "passed") if counts[o])
-        return f"{_CELL[worst]} {counts[worst]}/{total}"
+        return ", ".join(f"{counts[o]} {_CELL[o]}" for o in _WORST_FIRST if counts[o])
 
     head = ["scheme", *engines]
     rows = [[s, *(cell(cells[s, e]) for e in engines)] for s in schemes]
