@@ -74,6 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--engine {unknown}: not in the matrix {config.getoption('engine_config')}")
     config.stash[_STATE] = _State(matrix, list(dict.fromkeys(chosen)), Path(config.getoption("results_dir")))
     _CONFIG.append(config)
+    user_models(config)  # a bad --model path is a usage error before anything starts
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
