@@ -9,7 +9,7 @@ isolated storage, on which named JavaScript steps run with JSON arguments.
     driver = make_driver(found)          # harness.engines.discovery
     info = await driver.start()          # EngineInfo: name, exact version, driver, build
     page = await driver.open(url)        # fresh storage, harness page loaded and ready
-    reply = await page.run_step("roundtrip", {...}, timeout=60)
+    reply = await page.run_step("save", {...}, timeout=60)  # steps: harness/js/steps.js
     await page.close(); await driver.stop()
 """
 

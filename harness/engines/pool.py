@@ -81,5 +81,3 @@ class EnginePool:
             except Exception as e:  # keep stopping the others
                 print(f"warning: stopping {driver.spec.name} failed: {e}")
 
-
-__all__ = ["EnginePool", "EngineInfo"]

@@ -75,8 +75,7 @@
     }
     await post('storage.json', encoder.encode(JSON.stringify(report)));
     if (weights !== null && weights !== undefined) {
-      const joined = Array.isArray(weights) ? tf.io.CompositeArrayBuffer.join(weights) : weights;
-      await post('storage.weights.bin', joined);
+      await post('storage.weights.bin', harnessSteps.joinWeightData(tf, weights));
     }
   }
 
