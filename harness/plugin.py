@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from harness import expectations, report, tfjs
+from harness import expectations, quota, report, tfjs
 from harness.config import DEFAULT_CONFIG, load_matrix
 from harness.engines import ENGINES
 from harness.engines.base import Driver, EngineError, Page
@@ -41,8 +41,9 @@ class _State:
 
 
 _STATE = pytest.StashKey[_State]()
-_TRIP = pytest.StashKey[object]()
-_FINDINGS = pytest.StashKey[list]()  # the test's roundtrip.Trip, for the facts it observed
+_TRIP = pytest.StashKey[object]()  # the test's roundtrip.Trip, for the facts it observed
+_FINDINGS = pytest.StashKey[list]()  # the expectations entries of a row
+_QUOTA = pytest.StashKey[dict]()  # how the test's page was limited (harness.quota.limit_page)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,11 +63,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a model.json of your own (repeatable): run every scheme over it instead of the golden zoo")
     group.addoption("--expectations", default=str(expectations.DEFAULT),
                     help="known findings, run as strict xfails (scenarios/expectations.toml)")
+    group.addoption("--quota", default=None, metavar="SIZE", type=_size_option,
+                    help="limit every browser page's storage to SIZE (e.g. 2MB, 512KiB): IndexedDB by the engine's "
+                         "quota emulation, localStorage by filling it; overrides @pytest.mark.quota")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance(schemes, models): a conformance scenario over scheme x model x engine")
     config.addinivalue_line("markers", "hosts(*hosts): engine hosts a test taking engine_name runs on (default: browser)")
+    config.addinivalue_line("markers", "quota(size): open this test's pages with their storage limited to size (--quota wins)")
     matrix = load_matrix(Path(config.getoption("engine_config")))
     chosen = config.getoption("engine") or list(matrix)
     unknown = [e for e in chosen if e not in matrix]
@@ -151,13 +156,39 @@ async def engine(engine_name: str, _engine_pool: EnginePool) -> Driver:
     return await _engine_pool.get(engine_name)
 
 
+def _size_option(text: str) -> int:
+    try:
+        return quota.parse_size(text)
+    except ValueError as e:
+        raise pytest.UsageError(f"--quota: {e}") from None
+
+
+@pytest.fixture
+def storage_quota(request: pytest.FixtureRequest) -> int | None:
+    """The storage quota (bytes) this test's pages get: --quota, else the test's quota(SIZE) marker."""
+    option = request.config.getoption("quota")
+    if option is not None:
+        return option
+    marker = request.node.get_closest_marker("quota")
+    if marker is None:
+        return None
+    try:
+        return quota.parse_size(marker.args[0])
+    except (IndexError, ValueError) as e:
+        raise pytest.UsageError(f"{request.node.nodeid}: @pytest.mark.quota(SIZE): {e}") from None
+
+
 @pytest_asyncio.fixture(loop_scope="session")
-async def harness_page(engine: Driver, _engine_pool: EnginePool, harness_server: HarnessServer,
-                       tfjs_build: tfjs.TfjsBuild, tfjs_backend: str) -> Page:
-    """The harness page on this test's engine, with fresh storage, closed after the test."""
+async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_pool: EnginePool,
+                       harness_server: HarnessServer, tfjs_build: tfjs.TfjsBuild, tfjs_backend: str,
+                       storage_quota: int | None) -> Page:
+    """The harness page on this test's engine, with fresh storage (limited to `storage_quota`, if
+    any), closed after the test."""
     url = harness_server.page_url(tfjs_build.version, tfjs_backend)
     try:
-        page = await engine.open(url, timeout=PAGE_TIMEOUT_S)
+        page = await engine.open(url, timeout=PAGE_TIMEOUT_S, quota=storage_quota)
+        if storage_quota is not None and engine.spec.host == "browser":
+            request.node.stash[_QUOTA] = await quota.limit_page(page, storage_quota, PAGE_TIMEOUT_S)
     except EngineError:
         if not engine.alive:
             await _engine_pool.restart(engine.spec.name)
@@ -170,7 +201,7 @@ async def harness_page(engine: Driver, _engine_pool: EnginePool, harness_server:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page: Page, harness_server: HarnessServer, _engine_pool: EnginePool,
-                    tfjs_build: tfjs.TfjsBuild, tfjs_backend: str, tmp_path: Path):
+                    tfjs_build: tfjs.TfjsBuild, tfjs_backend: str, tmp_path: Path, storage_quota: int | None):
     """`make_trip(model_name)`: a round trip of that golden on this test's page (see harness.roundtrip)."""
     from harness import golden
     from harness.roundtrip import Trip
@@ -188,7 +219,7 @@ async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page
 
     def make(model: str, **options) -> Trip:
         trip = Trip(harness_page, engine, harness_server, _golden(request.config, model), tfjs_build.version, tmp_path,
-                    page_url=url, open_page=open_page, **options)
+                    page_url=url, open_page=open_page, quota=storage_quota, **options)
         request.node.stash[_TRIP] = trip
         return trip
 
@@ -321,6 +352,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         trip = item.stash.get(_TRIP, None)
         if trip is not None and trip.observed:
             row["observed"] = trip.observed
+        if _QUOTA in item.stash:
+            row["quota"] = item.stash[_QUOTA]
     outcome = _outcome(rep, call)
     if row["outcome"] == "passed" and outcome != "passed":  # the first phase that did not pass decides
         row["outcome"], row["detail"] = outcome, _detail(rep, call, outcome)

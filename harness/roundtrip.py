@@ -94,6 +94,7 @@ class Trip:
     open_page: Callable[[str], Awaitable[Page]] | None = None  # a page on another engine (e.g. node)
     timeout: float = STEP_TIMEOUT_S
     flip_bit: dict | None = None  # harness self-test only: corrupt one weight bit before the first save
+    quota: int | None = None  # the storage quota the page was opened with (harness.quota), if any
 
     def __post_init__(self):
         self.token = self.server.expect()
@@ -169,15 +170,19 @@ class Trip:
         self.want = ExpectedSave.of(self.golden, self.tfjs_version)
         self.observed["reference"] = {"inputs": examples["inputs"], "weightBytes": len(self.golden.weight_data)}
 
-    async def save(self, target: dict, *, inspect: dict | None = None, page: Page | None = None) -> dict:
-        """Load the golden over http and save it to `target`; returns the SaveResult."""
-        args = {"fixture": self.fixture_url(), "target": target, "inspect": inspect, "flipBit": self.flip_bit}
+    async def save(self, target: dict, *, inspect: dict | None = None, page: Page | None = None,
+                   fixture: str | None = None, deadline: float | None = None) -> dict:
+        """Load the golden (or the model.json at `fixture`) over http and save it to `target`; returns
+        the SaveResult. `deadline`: seconds for save() to settle, else TfjsError "DeadlineExceeded"."""
+        args = {"fixture": fixture or self.fixture_url(), "target": target, "inspect": inspect,
+                "flipBit": self.flip_bit, "deadline": deadline}
         self.flip_bit = None
         return (await self.step("save", args, page))["saveResult"]
 
-    async def load(self, source: dict, *, prefix: str = "", page: Page | None = None) -> dict:
+    async def load(self, source: dict, *, prefix: str = "", page: Page | None = None, deadline: float | None = None) -> dict:
         """Load from `source`, predict, capture; the posted parts are named `<prefix>loaded.json` etc."""
-        return await self.step("load", {"source": source, "inputs": self.inputs(), "prefix": prefix}, page)
+        return await self.step("load", {"source": source, "inputs": self.inputs(), "prefix": prefix,
+                                        "deadline": deadline}, page)
 
     async def load_and_check(self, source: dict, *, prefix: str = "", page: Page | None = None) -> list[Difference]:
         """`load` then `check_loaded`; TF.js failing to load is one more difference (the ones found
@@ -251,6 +256,22 @@ async def run(scheme, trip: Trip) -> list[Difference]:
         return [Difference("tfjs-error", str(e.error.get("phase")), str(e))]
     finally:
         trip.close()
+
+
+async def conform(scheme, trip: Trip, findings: list, engine_name: str) -> None:
+    """A scenario's body: run the scheme, skip if the engine cannot, else judge the differences
+    against the row's known findings (harness.expectations)."""
+    import pytest
+
+    from harness import expectations
+    from harness.schemes import Unsupported
+
+    try:
+        differences = await run(scheme, trip)
+    except Unsupported as e:
+        pytest.skip(str(e))
+    header = f"in {scheme} round trip of {trip.golden.name} on {engine_name}"
+    expectations.judge(findings, differences, summary(differences, header))
 
 
 def summary(differences: list[Difference], header: str) -> str:

@@ -38,6 +38,12 @@ class Build:
     # download, e.g. Playwright's page.on("download")) or "directory" (the browser writes them into a
     # directory the driver chooses and polls; see harness.engines.downloads).
     downloads: str = "event"
+    # How the driver limits the quota of the page's origin (IndexedDB and the rest of the quota-managed
+    # storage; localStorage has a fixed limit everywhere, see harness.quota): "cdp" (Chromium's
+    # Storage.overrideQuotaForOrigin on the page's CDP session), "prefs" (a browser launched with
+    # Firefox's dom.quotaManager.temporaryStorage.fixedLimit), or "" with the reason in no_quota.
+    quota: str = ""
+    no_quota: str = ""
     notes: str = ""  # quirks and their upstream links
 
 
@@ -73,8 +79,25 @@ class StepTimeout(EngineError):
     """A page step did not answer within its deadline."""
 
 
+@dataclasses.dataclass(frozen=True)
+class QuotaApplied:
+    """What the driver did to limit the page's storage quota: `requested` bytes, `effective` bytes
+    (the engine's unit may round), `how` (the mechanism), or `effective` None and the reason in `how`.
+    `localstorage`: the same limit also holds localStorage (Firefox: it counts toward the quota)."""
+
+    requested: int
+    effective: int | None
+    how: str
+    localstorage: bool = False
+
+    def as_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
 class Page(abc.ABC):
     """The harness page open in one fresh, isolated storage context."""
+
+    quota: QuotaApplied | None = None  # set by Driver.open when a quota was asked for
 
     @abc.abstractmethod
     async def run_step(self, name: str, args: Mapping[str, Any], timeout: float) -> dict:
@@ -104,6 +127,10 @@ class Page(abc.ABC):
         """Reload the page (storage kept) and wait until `window.harness.ready` resolves again."""
         raise NotImplementedError(f"{type(self).__name__} cannot reload")
 
+    async def set_quota(self, quota: int, timeout: float) -> QuotaApplied:
+        """Change the quota of this open page's origin now (the medium filling up while the page runs)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot change the quota of an open page")
+
 
 class Driver(abc.ABC):
     """One running browser of one engine build, for a whole pytest session."""
@@ -118,8 +145,11 @@ class Driver(abc.ABC):
     async def start(self) -> EngineInfo: ...
 
     @abc.abstractmethod
-    async def open(self, url: str, *, timeout: float) -> Page:
-        """Open ``url`` with fresh storage and wait until ``window.harness.ready`` resolves."""
+    async def open(self, url: str, *, timeout: float, quota: int | None = None) -> Page:
+        """Open ``url`` with fresh storage and wait until ``window.harness.ready`` resolves.
+
+        ``quota``: limit the origin's quota-managed storage (IndexedDB) to this many bytes where the
+        build can (``Build.quota``); ``Page.quota`` says what was done, or why nothing could be."""
 
     @abc.abstractmethod
     async def stop(self) -> None: ...

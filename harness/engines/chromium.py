@@ -8,7 +8,7 @@ _QUIET = ("--disable-background-networking", "--disable-component-update", "--no
 ENGINE = EngineSpec(
     name="chromium",
     builds={
-        "playwright": Build(kind="playwright", driver="playwright", browser_type="chromium", args=_QUIET),
+        "playwright": Build(kind="playwright", driver="playwright", browser_type="chromium", args=_QUIET, quota="cdp"),
         "system": Build(
             kind="system",
             driver="playwright",
@@ -17,11 +17,16 @@ ENGINE = EngineSpec(
             # --no-sandbox: CI runs as root, and Chromium refuses to sandbox as root.
             args=("--no-sandbox", *_QUIET),
             apt_packages=("chromium",),
+            quota="cdp",
             notes=(
                 "Downloads: page.on('download') reports both files of a TF.js downloads:// save (two "
                 "back-to-back <a download> blob clicks), no multiple-downloads prompt in headless mode; "
                 "expect_download would see only the first. launch_persistent_context keeps localStorage and "
-                "IndexedDB across a close and relaunch on the same profile dir."
+                "IndexedDB across a close and relaunch on the same profile dir. "
+                "Quota: Storage.overrideQuotaForOrigin works on a page-level CDP session (a browser-level "
+                "session fails). In a Playwright context (off the record) it caps each IndexedDB "
+                "transaction, not the total: 64 MiB written as 1 MiB puts under a 4 MB override all "
+                "committed, estimate() then reported usage 81920 and quota 10 GiB (the override is not shown)."
             ),
         ),
     },

@@ -13,7 +13,7 @@ _PREFS = {
 ENGINE = EngineSpec(
     name="firefox",
     builds={
-        "playwright": Build(kind="playwright", driver="playwright", browser_type="firefox", prefs=_PREFS),
+        "playwright": Build(kind="playwright", driver="playwright", browser_type="firefox", prefs=_PREFS, quota="prefs"),
         "system": Build(
             kind="system",
             driver="playwright",
@@ -25,13 +25,19 @@ ENGINE = EngineSpec(
             # Over BiDi Playwright reports no download events for blob downloads: the driver launches with
             # downloads_path=DIR and polls DIR, where Firefox writes them under their own names.
             downloads="directory",
+            quota="prefs",
             notes=(
                 "Playwright is pinned to 1.64.1: 1.65.x fails to create a context on Firefox ESR 153 over BiDi "
                 "(Protocol error (emulation.setMediaFeaturesOverride): unknown command). "
                 "Downloads: page.on('download') never fires over BiDi; with downloads_path=DIR both files of a "
                 "TF.js downloads:// save (two back-to-back <a download> blob clicks) land in DIR as m.json and "
                 "m.weights.bin within 0.3 s, no prompt. launch_persistent_context keeps localStorage and "
-                "IndexedDB across a close and relaunch on the same profile dir."
+                "IndexedDB across a close and relaunch on the same profile dir. "
+                "Quota: dom.quotaManager.temporaryStorage.fixedLimit (KiB) is read at launch, so each quota "
+                "needs a browser of its own; it is the global limit, and an origin's group gets "
+                "min(limit, max(limit / 5, 10 MiB)) (QuotaManager::GetGroupLimit), so up to 10 MiB the "
+                "limit is the quota and above it 5 x the quota. estimate() reports it; the limit is "
+                "cumulative (filling with 1 MiB puts under 4,096,000 bytes stopped at 4,095,506)."
             ),
         ),
     },

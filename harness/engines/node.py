@@ -218,8 +218,9 @@ class NodeDriver(Driver):
     def alive(self) -> bool:
         return self._running
 
-    async def open(self, url: str, *, timeout: float) -> Page:
-        """Start a fresh host for the harness page URL `http://HOST:PORT/page?tfjs=VERSION&backend=NAME`."""
+    async def open(self, url: str, *, timeout: float, quota: int | None = None) -> Page:
+        """Start a fresh host for the harness page URL `http://HOST:PORT/page?tfjs=VERSION&backend=NAME`.
+        Node has no browser storage: a quota is ignored (file:// is the disk's business)."""
         if not self._running:
             raise EngineError(f"{self.spec.name}: the driver is not started")
         parts = urlsplit(url)

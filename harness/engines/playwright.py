@@ -4,6 +4,10 @@ One browser per engine per pytest session; every page gets a new browser context
 localStorage and IndexedDB start empty and vanish with it. ``open_persistent`` launches a
 separate browser on an on-disk profile (``launch_persistent_context``) with the same options.
 
+Quota (``Build.quota``): "cdp" overrides the page origin's quota on the page's own CDP session
+before the page loads; "prefs" opens the page in a second browser launched with Firefox's fixed
+temporary-storage limit (one browser per quota, kept for the session).
+
 Downloads are captured as the build declares (``Build.downloads``): "event" keeps each page's
 ``download`` events; "directory" launches with ``downloads_path`` (a private directory, emptied
 whenever a page opens, so a driver's pages must not download at the same time) and polls it.
@@ -17,12 +21,13 @@ import shutil
 import tempfile
 import time
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 
 from harness.engines import downloads
-from harness.engines.base import READY_JS, Driver, EngineError, EngineInfo, Page, StepTimeout
+from harness.engines.base import READY_JS, Driver, EngineError, EngineInfo, Page, QuotaApplied, StepTimeout
 from harness.engines.xvfb import Xvfb
 
 _RUN_STEP_JS = """async ([name, args]) => {
@@ -96,6 +101,12 @@ class PlaywrightPage(Page):
         left = max(timeout - (time.monotonic() - started), 0.1)
         await self._bounded("waiting for harness.ready after reload", left, self.page.evaluate(_WAIT_READY_JS))
 
+    async def set_quota(self, quota: int, timeout: float) -> QuotaApplied:
+        if self._driver.build.quota != "cdp":
+            return await super().set_quota(quota, timeout)
+        self.quota = await self._driver._limit_quota(self, self.page.url, quota, timeout)
+        return self.quota
+
     async def _bounded(self, what: str, timeout: float, awaitable) -> Any:
         try:
             return await asyncio.wait_for(awaitable, timeout + GRACE_S)
@@ -114,6 +125,20 @@ class PlaywrightPage(Page):
         finally:
             if self._owns_downloads_dir and self.downloads_dir:
                 shutil.rmtree(self.downloads_dir, ignore_errors=True)
+
+
+_FIREFOX_MIN_GROUP_KIB = 10 * 1024  # QuotaManager::GetGroupLimit: a group may always use 10 MiB (if the limit allows)
+
+
+def _firefox_fixed_limit_kib(quota: int) -> int:
+    """The fixedLimit (KiB) that gives one origin's group `quota` bytes: the group limit is
+    min(limit, max(limit / 5, 10 MiB)), so below 10 MiB the limit itself, above it 5 x quota."""
+    kib = max(quota // 1024, 1)
+    return kib if kib <= _FIREFOX_MIN_GROUP_KIB else 5 * kib
+
+
+def _firefox_group_limit(limit_kib: int) -> int:
+    return min(limit_kib, max(limit_kib // 5, _FIREFOX_MIN_GROUP_KIB)) * 1024
 
 
 def _read(path: str) -> bytes:
@@ -151,6 +176,7 @@ class PlaywrightDriver(Driver):
         build = self.build
         self._downloads_dir = None
         self._xvfb = None
+        self._quota_browsers: dict[int, Any] = {}  # Firefox: fixedLimit KiB -> a browser launched with it
         self._pw = await async_playwright().start()
         browser_type = self._browser_type = getattr(self._pw, build.browser_type)
         if self.headed and not os.environ.get("DISPLAY"):  # headed windows need a screen: give them a virtual one
@@ -176,20 +202,60 @@ class PlaywrightDriver(Driver):
     def alive(self) -> bool:
         return self._browser.is_connected()
 
-    async def open(self, url: str, *, timeout: float) -> Page:
+    async def open(self, url: str, *, timeout: float, quota: int | None = None) -> Page:
         if not self.alive:
             raise EngineError(f"{self.spec.name}: the browser is no longer running")
         if self._downloads_dir:
             await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
+        browser = self._browser
+        if quota is not None and self.build.quota == "prefs":
+            browser = await self._browser_with_quota(quota, timeout)
         try:
-            context = await asyncio.wait_for(
-                self._browser.new_context(ignore_https_errors=True, accept_downloads=True), timeout)
+            context = await asyncio.wait_for(browser.new_context(ignore_https_errors=True, accept_downloads=True), timeout)
             page = await asyncio.wait_for(context.new_page(), timeout)
         except (asyncio.TimeoutError, PlaywrightError) as e:
             raise EngineError(f"{self.spec.name}: could not open a new context: {e!r}") from e
         harness_page = PlaywrightPage(self, context, page, downloads_dir=self._downloads_dir)
+        if quota is not None:
+            harness_page.quota = await self._limit_quota(harness_page, url, quota, timeout)
         await self._load(harness_page, url, timeout)
         return harness_page
+
+    async def _limit_quota(self, harness_page: PlaywrightPage, url: str, quota: int, timeout: float) -> QuotaApplied:
+        how = self.build.quota
+        if how == "prefs":
+            kib = _firefox_fixed_limit_kib(quota)
+            # localStorage counts toward the same group limit: with fixedLimit 1953 KiB, localStorage took
+            # 1,999,872 characters, exactly the group limit.
+            return QuotaApplied(quota, _firefox_group_limit(kib), f"dom.quotaManager.temporaryStorage.fixedLimit={kib} (KiB)",
+                                localstorage=True)
+        if how == "cdp":
+            origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+            try:
+                cdp = await asyncio.wait_for(harness_page.context.new_cdp_session(harness_page.page), timeout)
+                await asyncio.wait_for(cdp.send("Storage.overrideQuotaForOrigin", {"origin": origin, "quotaSize": quota}), timeout)
+            except (asyncio.TimeoutError, PlaywrightError) as e:
+                await harness_page.close()
+                raise EngineError(f"{self.spec.name}: Storage.overrideQuotaForOrigin({origin}) failed: {e!r}") from e
+            return QuotaApplied(quota, quota, f"CDP Storage.overrideQuotaForOrigin({origin}, {quota})")
+        return QuotaApplied(quota, None, self.build.no_quota or f"{self.spec.name}: no quota emulation")
+
+    async def _browser_with_quota(self, quota: int, timeout: float):
+        kib = _firefox_fixed_limit_kib(quota)
+        browser = self._quota_browsers.get(kib)
+        if browser is not None and browser.is_connected():
+            return browser
+        options = self._launch_options()
+        options["firefox_user_prefs"] = {**options.get("firefox_user_prefs", {}),
+                                         "dom.quotaManager.temporaryStorage.fixedLimit": kib}
+        if self._downloads_dir:
+            options["downloads_path"] = self._downloads_dir
+        try:
+            browser = await asyncio.wait_for(self._browser_type.launch(**options), timeout + GRACE_S)
+        except (asyncio.TimeoutError, PlaywrightError) as e:
+            raise EngineError(f"{self.spec.name}: could not launch with a {kib} KiB storage limit: {e!r}") from e
+        self._quota_browsers[kib] = browser
+        return browser
 
     async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> Page:
         """A second browser process on ``profile_dir``; closing the page closes that browser."""
@@ -223,9 +289,11 @@ class PlaywrightDriver(Driver):
 
     async def stop(self) -> None:
         try:
-            await asyncio.wait_for(self._browser.close(), 30)
-        except (PlaywrightError, asyncio.TimeoutError):
-            pass
+            for browser in [*self._quota_browsers.values(), self._browser]:
+                try:
+                    await asyncio.wait_for(browser.close(), 30)
+                except (PlaywrightError, asyncio.TimeoutError):
+                    pass
         finally:
             await self._cleanup()
 

@@ -37,7 +37,7 @@ from selenium.webdriver.common.by import By
 
 from harness.config import JS_DIR
 from harness.engines import downloads
-from harness.engines.base import Driver, EngineError, EngineInfo, Page, StepTimeout
+from harness.engines.base import Driver, EngineError, EngineInfo, Page, QuotaApplied, StepTimeout
 from harness.engines.xvfb import Xvfb
 
 # Waits for the harness page, then empties the origin's storage and lists what is left.
@@ -70,8 +70,7 @@ const [body, done] = arguments;
 # Measured on WebKitGTK 2.50.6 (Debian 12); see Build.notes of harness.engines.webkit.
 NO_PERSISTENT_PROFILE = (
     "WebKitGTK through WebKitWebDriver keeps no website data across sessions: WebKitWebDriver always "
-    "starts MiniBrowser with --automation (a session with browserOptions args [] ran "
-    "'MiniBrowser --automation' too), and in automation mode MiniBrowser uses an ephemeral website data "
+    "starts MiniBrowser with --automation, and in automation mode MiniBrowser uses an ephemeral website data "
     "manager. Measured: with the same private HOME (XDG_DATA_HOME unset, so ~/.local/share) for two "
     "sessions, localStorage 'k' and IndexedDB 'db' written in the first were gone in the second, and "
     "nothing was written under HOME but .cache/dconf and the GStreamer registry. MiniBrowser --help-all "
@@ -192,7 +191,10 @@ class WebDriverDriver(Driver):
 
     def _new_session(self) -> webdriver.WebKitGTK:
         options = webdriver.WebKitGTKOptions()
-        options.set_capability("webkitgtk:browserOptions", {"args": ["--automation", *self.build.args]})
+        # Selenium builds webkitgtk:browserOptions from these (a set_capability of that key is
+        # overwritten by to_capabilities(), so the build's args would never reach MiniBrowser).
+        for arg in ("--automation", *self.build.args):
+            options.add_argument(arg)
         options.set_capability("acceptInsecureCerts", True)
         return webdriver.WebKitGTK(options=options, service=self._procs.service)
 
@@ -214,8 +216,9 @@ class WebDriverDriver(Driver):
 
     # -- pages -----------------------------------------------------------------
 
-    async def open(self, url: str, *, timeout: float) -> WebDriverPage:
-        """Navigate to ``url``, wait for ``harness.ready``, then empty and check the origin's storage."""
+    async def open(self, url: str, *, timeout: float, quota: int | None = None) -> WebDriverPage:
+        """Navigate to ``url``, wait for ``harness.ready``, then empty and check the origin's storage.
+        No quota emulation over WebDriver: a requested quota is reported as not applied (Build.no_quota)."""
         if not self.alive:
             raise EngineError(f"{self.spec.name}: the browser is not usable{self._wedged or ' (stopped, or its driver exited)'}")
         self._page = None
@@ -229,6 +232,8 @@ class WebDriverDriver(Driver):
         if state["left"]:
             raise EngineError(f"{self.spec.name}: storage at {url} is not empty after clearing: {'; '.join(state['left'])}")
         self._page = WebDriverPage(self, url)
+        if quota is not None:
+            self._page.quota = QuotaApplied(quota, None, self.build.no_quota or "no quota emulation over WebDriver")
         return self._page
 
     async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> WebDriverPage:

@@ -2,10 +2,22 @@
 
 from harness.engines.base import Build, EngineSpec
 
+NO_QUOTA_PLAYWRIGHT = "Playwright has no quota override for WebKit (no Storage.overrideQuotaForOrigin, no prefs)"
+NO_QUOTA_GTK = (
+    "no way to set a quota in WebKitGTK through WebKitWebDriver + MiniBrowser (measured, 2.50.6): "
+    "MiniBrowser --help-all and its 472 --features have no quota or data-directory option, the library "
+    "reads no quota environment variable, and WebKitWebsiteDataManager's origin-storage-ratio is only "
+    "settable by an embedding app and is ignored for ephemeral data anyway (automation mode keeps data "
+    "in memory, so a small filesystem changes nothing). The ephemeral quota is 1000 MiB per origin and "
+    "caps each write, not the total (4 x 300 MiB were stored); after the first quota error the origin's "
+    "quota drops to 5 MiB for the rest of the browser session (WebKitGTK answers the quota-increase "
+    "request with a fixed ~5 MB)."
+)
+
 ENGINE = EngineSpec(
     name="webkit",
     builds={
-        "playwright": Build(kind="playwright", driver="playwright", browser_type="webkit"),
+        "playwright": Build(kind="playwright", driver="playwright", browser_type="webkit", no_quota=NO_QUOTA_PLAYWRIGHT),
         "system": Build(
             kind="system",
             driver="webdriver",
@@ -13,9 +25,14 @@ ENGINE = EngineSpec(
             executable="/usr/bin/WebKitWebDriver",
             needs_display=True,
             downloads="directory",  # the XDG download dir of the driver's private HOME
+            no_quota=NO_QUOTA_GTK,
             apt_packages=("webkit2gtk-driver", "xvfb"),
             version_command=("dpkg-query", "-W", "-f=${Version}", "webkit2gtk-driver"),  # no --version flag
             notes=(
+                "Build args reach MiniBrowser through Selenium's WebKitGTKOptions.add_argument (a "
+                "set_capability('webkitgtk:browserOptions', ...) is overwritten by to_capabilities() and "
+                "was silently dropped). navigator.storage exists with --features=+StorageAPI,+StorageAPIEstimate "
+                "(not the default, so not used). "
                 "Debian's WebKitGTK 2.50 MiniBrowser, driven by WebKitWebDriver (W3C WebDriver, via Selenium). "
                 "No headless mode: it needs an X display, and without one New Session hangs with no error "
                 "(MiniBrowser logs 'cannot open display' to the driver log and WebKitWebDriver never answers), so "
@@ -34,8 +51,8 @@ ENGINE = EngineSpec(
                 "anchor click) delivered only m.weights.bin in 9 of 12 fresh pages through this driver and 7 of 7 "
                 "saves in one page, both files otherwise; plain blob-anchor clicks with no gap delivered only "
                 "the second file in 5 of 6 tries, and both files with a gap of 10, 50 or 200 ms (3 of 3 each). "
-                "No persistent profile: WebKitWebDriver always starts MiniBrowser with --automation (even when "
-                "browserOptions args are empty), automation mode uses an ephemeral website data manager, and "
+                "No persistent profile: the harness starts MiniBrowser with --automation (WebKitWebDriver needs "
+                "it), automation mode uses an ephemeral website data manager, and "
                 "MiniBrowser has no data-directory option (--help-all: only --cookies-file, --session-file, "
                 "--private); the same HOME across two sessions kept neither localStorage nor IndexedDB and "
                 "nothing was written under ~/.local/share, so open_persistent raises NotImplementedError."

@@ -36,7 +36,7 @@ from . import models, reference, writer
 FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"  # <repo>/fixtures
 MODELS: tuple[str, ...] = tuple(models.ZOO)
 
-__all__ = ["FIXTURES", "MODELS", "Golden", "load", "write_golden", "generate", "check"]
+__all__ = ["FIXTURES", "MODELS", "Golden", "load", "sized", "write_golden", "generate", "check"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # eq=False: numpy fields make == meaningless
@@ -99,6 +99,14 @@ def load(name: str, root: Path = FIXTURES) -> Golden:
         after_load_specs=after_load_specs,
         after_load_data=after_load_data,
     )
+
+
+def sized(weight_bytes: int, root: Path) -> Golden:
+    """The sized model of `weight_bytes` (``models.sized``), written under ``root`` on first use."""
+    name = models.sized_name(weight_bytes)
+    if not (Path(root) / name / writer.EXAMPLES_JSON).exists():
+        write_golden(models.sized(weight_bytes), Path(root) / name)
+    return load(name, root)
 
 
 def write_golden(model: models.ModelDef, out_dir: Path) -> list[Path]:

@@ -841,3 +841,37 @@ def graph() -> ModelDef:
         key_order="converter-graph",
         format="graph-model",
     )
+
+
+# --- sized models: any number of weight bytes, made on demand (quota, capacity, large models) ---
+
+SIZED_ROW_BYTES = 1024  # one kernel row: SIZED_UNITS float32 values
+SIZED_UNITS = SIZED_ROW_BYTES // 4
+
+
+def sized_name(weight_bytes: int) -> str:
+    """"sized-256MiB", "sized-4000KiB", "sized-3072B": the model's name in rows and reports."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if weight_bytes % size == 0:
+            return f"sized-{weight_bytes // size}{unit}"
+    return f"sized-{weight_bytes}B"
+
+
+def sized(weight_bytes: int) -> ModelDef:
+    """Sequential "sized-<size>": one Dense(256, linear, no bias) over a one-hot input of
+    weight_bytes / 1024 features, so its only weight (the kernel) is exactly `weight_bytes` bytes,
+    cut into the usual 4 MiB shards. The two examples are one-hot rows (first and last feature):
+    the expected outputs are kernel rows, bit for bit (0 * w adds only zeros), so any byte of the
+    model that comes back wrong either shows in the weight comparison or in the predictions."""
+    if weight_bytes <= 0 or weight_bytes % SIZED_ROW_BYTES:
+        raise ValueError(f"a sized model has a positive multiple of {SIZED_ROW_BYTES} weight bytes, not {weight_bytes}")
+    rows = weight_bytes // SIZED_ROW_BYTES
+    name = sized_name(weight_bytes)
+    seed = 20240200
+    net = SequentialBuilder(name, input_shape=[rows], rng=np.random.default_rng(seed))
+    kernel = net.rng.random((rows, SIZED_UNITS), dtype=np.float32) * 2 - 1  # float32 directly: 512 MiB models too
+    net.add("Dense", dense_config("dense", SIZED_UNITS, "linear", use_bias=False), [("dense/kernel", kernel)])
+    x = np.zeros((2, rows), np.float32)
+    x[0, 0] = x[1, rows - 1] = 1.0
+    exact = {"rtol": 0.0, "atol": 0.0, "why": "one-hot inputs: each output is a kernel row, copied exactly"}
+    return net.finish(seed=seed, batch=2, tolerance=exact, x=x)

@@ -31,6 +31,7 @@
     info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend()}),
     // Browser only: every key in localStorage and in the tensorflowjs IndexedDB database.
     storageKeys: async () => harnessStorage.keys(),
+    ...harnessQuota.steps,
   };
 
   async function run(name, args) {

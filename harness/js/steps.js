@@ -32,6 +32,21 @@
     }
   }
 
+  // `promise`, or a DeadlineExceeded error once `seconds` pass with it unsettled (no deadline when
+  // seconds is falsy). A promise that never settles is an outcome of its own, not a slow success.
+  function withDeadline(promise, seconds, what) {
+    if (!seconds) return promise;
+    let timer;
+    const expired = new Promise((resolve, reject) => {
+      timer = setTimeout(() => {
+        const e = new Error(`${what} neither resolved nor rejected within ${seconds} s`);
+        e.name = 'DeadlineExceeded';
+        reject(e);
+      }, seconds * 1000);
+    });
+    return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+  }
+
   // All weights as one ArrayBuffer (TF.js >= 4.10 may hand over an ArrayBuffer[]).
   function joinWeightData(tf, weightData) {
     if (weightData == null) return new ArrayBuffer(0);
@@ -127,7 +142,8 @@
     const timings = {};
     const model = await phase('load-golden', timings, () => loadModel(tf, args.format, args.fixture));
     if (args.flipBit) flipBit(tf, model, args.flipBit);
-    const saveResult = await phase('save', timings, () => model.save(saveTarget(tf, env, args.target), args.saveConfig || undefined));
+    const saveResult = await phase('save', timings, () => withDeadline(
+        model.save(saveTarget(tf, env, args.target), args.saveConfig || undefined), args.deadline, 'save()'));
     if (args.inspect && env.inspectStorage) {
       await phase('inspect-storage', timings, () => env.inspectStorage(args.inspect, env.post));
     }
@@ -140,7 +156,8 @@
     const timings = {};
     const result = {timings};
     const p = args.prefix || '';
-    const model = await phase('load', timings, () => loadModel(tf, args.format, loadSource(tf, env, args.source, result)));
+    const model = await phase('load', timings, () => withDeadline(
+        loadModel(tf, args.format, loadSource(tf, env, args.source, result)), args.deadline, 'load()'));
     await phase('predict', timings, async () => {
       const xs = [];
       for (const spec of args.inputs) {
@@ -185,11 +202,11 @@
   async function manage(tf, env, args) {
     let value;
     try {
-      value = await tf.io[args.op](...args.args);
+      value = await withDeadline(tf.io[args.op](...args.args), args.deadline, `tf.io.${args.op}()`);
     } catch (e) {
       return {error: {name: e.name, message: String(e.message || e)}};
     }
-    return {value};
+    return {value: value === undefined ? null : JSON.parse(JSON.stringify(value))};  // Dates as ISO strings
   }
 
   return {steps: {save, load, describe, manage}, joinWeightData};

@@ -5,6 +5,10 @@
   const encoder = new TextEncoder();
   const LS_PREFIX = 'tensorflowjs_models/';  // TF.js's key prefix (local_storage.ts)
   const IDB_NAME = 'tensorflowjs';            // TF.js's database name (indexed_db.ts)
+  // What the harness itself writes to fill storage up (harness/js/quota.js): never reported as a
+  // scheme's keys; counted apart.
+  const FILLER = 'harness-filler/';
+  const FILLER_DB = 'harness-filler';
 
   function base64ToBytes(text) {
     const raw = atob(text);
@@ -17,7 +21,7 @@
     const keys = {};
     for (let i = 0; i < localStorage.length; i++) {
       const key = localStorage.key(i);
-      keys[key] = localStorage.getItem(key).length;
+      if (!key.startsWith(FILLER)) keys[key] = localStorage.getItem(key).length;
     }
     const prefix = `${LS_PREFIX}${path}/`;
     const get = (name) => localStorage.getItem(prefix + name);
@@ -87,8 +91,12 @@
 
   // Every key of both media, whoever wrote it: to check what remains after model management.
   async function keys() {
-    const out = {localStorage: [], indexeddb: {}};
-    for (let i = 0; i < localStorage.length; i++) out.localStorage.push(localStorage.key(i));
+    const out = {localStorage: [], indexeddb: {}, filler: {localStorageKeys: 0}};
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      if (key.startsWith(FILLER)) out.filler.localStorageKeys++;
+      else out.localStorage.push(key);
+    }
     out.localStorage.sort();
     const db = await openExisting(IDB_NAME);
     if (db !== null) {
@@ -104,5 +112,5 @@
     return out;
   }
 
-  root.harnessStorage = {inspect, keys};
+  root.harnessStorage = {inspect, keys, FILLER, FILLER_DB};
 })(self);
