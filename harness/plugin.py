@@ -35,6 +35,7 @@ class _State:
     results_dir: Path
     building: dict = dataclasses.field(default_factory=dict)  # nodeid -> row, while its phases run
     rows: dict = dataclasses.field(default_factory=dict)  # nodeid -> finished row (from this process or workers)
+    capacity: list = dataclasses.field(default_factory=list)  # capacity probe rows (harness.capacity)
     worker_engines: list = dataclasses.field(default_factory=list)  # engine records sent by xdist workers
     pool: EnginePool | None = None
     tfjs: list[dict] = dataclasses.field(default_factory=list)
@@ -63,6 +64,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a model.json of your own (repeatable): run every scheme over it instead of the golden zoo")
     group.addoption("--expectations", default=str(expectations.DEFAULT),
                     help="known findings, run as strict xfails (scenarios/expectations.toml)")
+    group.addoption("--run-large", action="store_true",
+                    help="also run tests marked large (256-512 MiB models; make test does)")
     group.addoption("--quota", default=None, metavar="SIZE", type=_size_option,
                     help="limit every browser page's storage to SIZE (e.g. 2MB, 512KiB): IndexedDB by the engine's "
                          "quota emulation, localStorage by filling it; overrides @pytest.mark.quota")
@@ -71,6 +74,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance(schemes, models): a conformance scenario over scheme x model x engine")
     config.addinivalue_line("markers", "hosts(*hosts): engine hosts a test taking engine_name runs on (default: browser)")
+    config.addinivalue_line("markers", "large: hundreds of MiB per engine; skipped unless --run-large")
     config.addinivalue_line("markers", "quota(size): open this test's pages with their storage limited to size (--quota wins)")
     matrix = load_matrix(Path(config.getoption("engine_config")))
     chosen = config.getoption("engine") or list(matrix)
@@ -246,7 +250,10 @@ def user_models(config: pytest.Config) -> dict:
 
 def _golden(config: pytest.Config, name: str):
     from harness import golden
+    from harness.golden.models import sized_bytes
 
+    if sized_bytes(name):  # "sized-256MiB": made by numpy on first use (harness.golden.sized)
+        return golden.sized(sized_bytes(name))
     return user_models(config).get(name) or golden.load(name)
 
 
@@ -254,6 +261,10 @@ def _model_format(config: pytest.Config, name: str) -> str:
     """model.json's "format" of a zoo or --model model, without reading its weights."""
     from harness import golden
 
+    from harness.golden.models import sized_bytes
+
+    if sized_bytes(name):
+        return "layers-model"
     user = user_models(config).get(name)
     path = user.dir / user.examples["model_file"] if user else golden.FIXTURES / name / "model.json"
     return json.loads(path.read_text("utf-8")).get("format", "layers-model")
@@ -271,10 +282,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Under xdist (`-n N --dist loadgroup`) every test of one engine goes to one worker, which keeps
     that engine's browser for the session. Known findings become strict xfails: evidence kept while
     they fail, a red run once they pass."""
+    run_large = config.getoption("run_large")
     for item in items:
         engine = getattr(getattr(item, "callspec", None), "params", {}).get("engine_name")
         if engine is not None:
             item.add_marker(pytest.mark.xdist_group(engine))
+        if not run_large and item.get_closest_marker("large"):
+            item.add_marker(pytest.mark.skip(reason="large: run with --run-large (make test does)"))
     findings = expectations.load(Path(config.getoption("expectations")))
     if not findings:
         return
@@ -366,6 +380,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     for key, value in report.user_properties:
         if key == "conformance_row":
             _state_of(report).rows[report.nodeid] = value
+        elif key == "capacity_row" and report.when == "call":
+            _state_of(report).capacity.append(value)
 
 
 _CONFIG: list[pytest.Config] = []  # the running config (pytest_runtest_logreport gets no config)
@@ -411,10 +427,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     if state.rows:
         report.write(state.results_dir / "conformance.json", _document(session.config))
+    if state.capacity:
+        from harness import capacity
+
+        capacity.write(state.results_dir, state.capacity)
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
+    if state is not None and state.capacity:
+        from harness import capacity
+
+        terminalreporter.section("storage capacity (largest model that round-trips)")
+        terminalreporter.write_line(capacity.table(state.capacity))
+        terminalreporter.write_line(f"written: {state.results_dir / 'capacity.json'}, {state.results_dir / 'capacity.md'}")
     if state is None or not state.rows:
         return
     terminalreporter.section("conformance matrix (scheme x engine)")

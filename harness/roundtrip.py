@@ -110,8 +110,8 @@ class Trip:
         return self.golden.model_json.get("format", "layers-model")
 
     def fixture_url(self, name: str = "model.json") -> str:
-        base = self.state.get("fixture_base") or f"{self.server.url}/fixtures/{self.golden.name}"
-        return f"{base}/{name}"
+        base = self.state.get("fixture_base")  # a bring-your-own model, served from an upload slot
+        return f"{base}/{name}" if base else self.server.fixture_url(self.golden, name)
 
     def inputs(self) -> list[dict]:
         return [
@@ -177,7 +177,9 @@ class Trip:
         args = {"fixture": fixture or self.fixture_url(), "target": target, "inspect": inspect,
                 "flipBit": self.flip_bit, "deadline": deadline}
         self.flip_bit = None
-        return (await self.step("save", args, page))["saveResult"]
+        reply = await self.step("save", args, page)
+        self.state["save_timings"] = reply.get("timings")  # seconds per phase, as the page measured them
+        return reply["saveResult"]
 
     async def load(self, source: dict, *, prefix: str = "", page: Page | None = None, deadline: float | None = None) -> dict:
         """Load from `source`, predict, capture; the posted parts are named `<prefix>loaded.json` etc."""

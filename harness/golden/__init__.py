@@ -101,11 +101,24 @@ def load(name: str, root: Path = FIXTURES) -> Golden:
     )
 
 
-def sized(weight_bytes: int, root: Path) -> Golden:
-    """The sized model of `weight_bytes` (``models.sized``), written under ``root`` on first use."""
+GENERATED = FIXTURES / "generated"  # sized models, written on first use (not in git), served under /fixtures
+
+
+def sized(weight_bytes: int, root: Path = GENERATED) -> Golden:
+    """The sized model of `weight_bytes` (``models.sized``), written under ``root/<name>`` on first
+    use. Several processes may ask at once (xdist workers): each writes into a directory of its own
+    and renames it into place; the first rename wins."""
     name = models.sized_name(weight_bytes)
-    if not (Path(root) / name / writer.EXAMPLES_JSON).exists():
-        write_golden(models.sized(weight_bytes), Path(root) / name)
+    final = Path(root) / name
+    if not (final / writer.EXAMPLES_JSON).exists():
+        Path(root).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=root, prefix=f".{name}-") as tmp:
+            write_golden(models.sized(weight_bytes), Path(tmp) / name)
+            try:
+                (Path(tmp) / name).rename(final)
+            except OSError:
+                if not (final / writer.EXAMPLES_JSON).exists():
+                    raise
     return load(name, root)
 
 

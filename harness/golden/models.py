@@ -857,6 +857,18 @@ def sized_name(weight_bytes: int) -> str:
     return f"sized-{weight_bytes}B"
 
 
+def sized_bytes(name: str) -> int | None:
+    """The weight bytes of a sized model's name ("sized-256MiB" -> 268435456), None for other names."""
+    units = {"GiB": 2**30, "MiB": 2**20, "KiB": 2**10, "B": 1}
+    if not name.startswith("sized-"):
+        return None
+    for unit, size in units.items():
+        number = name[len("sized-"):].removesuffix(unit)
+        if name.endswith(unit) and number.isdigit():
+            return int(number) * size
+    return None
+
+
 def sized(weight_bytes: int) -> ModelDef:
     """Sequential "sized-<size>": one Dense(256, linear, no bias) over a one-hot input of
     weight_bytes / 1024 features, so its only weight (the kernel) is exactly `weight_bytes` bytes,

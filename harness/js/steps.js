@@ -191,6 +191,26 @@
     return result;
   }
 
+  // Load a model (with a deadline) and report what it holds without sending its bytes: the SHA-256
+  // of its weight data as TF.js would save it, its byte count and its topology. For models too big
+  // to post back (the large and capacity checks compare the digest with the golden's).
+  async function fingerprint(tf, env, args) {
+    const timings = {};
+    const model = await phase('load', timings, () => withDeadline(
+        loadModel(tf, args.format, loadSource(tf, env, args.source, {})), args.deadline, 'load()'));
+    let captured = null;
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+    }));
+    const weights = joinWeightData(tf, captured.weightData);
+    const digest = await phase('digest', timings, () => crypto.subtle.digest('SHA-256', weights));
+    const sha256 = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+    if (model.dispose) model.dispose();  // free the big tensors before the next try
+    return {weightBytes: weights.byteLength, sha256, modelTopology: captured.modelTopology,
+            weightSpecs: captured.weightSpecs, timings};
+  }
+
   // What a model takes and gives: its inputs' and outputs' names, shapes and dtypes.
   async function describe(tf, env, args) {
     const model = await loadModel(tf, args.format, args.fixture);
@@ -209,5 +229,5 @@
     return {value: value === undefined ? null : JSON.parse(JSON.stringify(value))};  // Dates as ISO strings
   }
 
-  return {steps: {save, load, describe, manage}, joinWeightData};
+  return {steps: {save, load, fingerprint, describe, manage}, joinWeightData};
 });

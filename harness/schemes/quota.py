@@ -144,11 +144,8 @@ class QuotaIndexedDB(QuotaScheme):
 
 
 def _serve_sized(trip: Trip, weight_bytes: int) -> str:
-    """Write the sized model (numpy) under the test's tmp dir and serve it; returns its model.json URL."""
-    g = goldens.sized(weight_bytes, trip.tmp / "sized")
-    upload = trip.server.open_upload()
-    upload.publish({p.name: p.read_bytes() for p in g.dir.iterdir()})
-    return f"{trip.server.url}/uploads/{upload.token}/model.json"
+    """The sized model (written by numpy into fixtures/generated/, served from there): its model.json URL."""
+    return trip.server.fixture_url(goldens.sized(weight_bytes))
 
 
 async def _manage(trip: Trip, op: str, *args: str):

@@ -86,6 +86,10 @@ class HarnessServer:
         """A model-server slot: TF.js saves to /uploads/<token>, loads from /uploads/<token>/<file>."""
         return self.uploads.open(require)
 
+    def fixture_url(self, golden, name: str = "model.json") -> str:
+        """The URL of a golden's file; the golden must live under this server's fixtures dir."""
+        return f"{self.url}/fixtures/{golden.dir.resolve().relative_to(self.fixtures.resolve()).as_posix()}/{name}"
+
     def page_url(self, tfjs_version: str, backend: str) -> str:
         return f"{self.url}/page?tfjs={tfjs_version}&backend={backend}"
 

@@ -1,0 +1,143 @@
+"""Capacity probe: the largest model (weight bytes) that round-trips through a storage medium.
+
+Sizes are bisected: each try opens a fresh page (with the quota, if any), saves the sized model
+(harness.golden.models.sized) to the medium with a deadline, loads it back and compares the SHA-256
+of its weights and its topology with the golden's. The upper bound is tried first: if it fits, the
+medium holds at least that much (``max_weight_bytes`` = the bound, ``error_at_next_step`` null).
+
+Results go to ``test-results/capacity.json``
+(``[{"engine", "scheme", "quota_bytes", "max_weight_bytes", "error_at_next_step", ...}]``) and a
+Markdown table beside it (``capacity.md``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from harness import golden, quota
+from harness.compare import diff_json
+from harness.engines.base import Driver
+from harness.golden.models import SIZED_ROW_BYTES  # noqa: F401 (used by scenarios)
+from harness.roundtrip import ExpectedSave
+
+def deadline_for(weight_bytes: int) -> float:
+    """Seconds a save or load of this many weight bytes gets to settle before it counts as a hang:
+    10 s + 20 MB/s. Measured here: 256 MiB saved to IndexedDB in 2.2-3.4 s, loaded in 1.4-2.4 s."""
+    return round(10.0 + weight_bytes / 20e6, 1)
+MAX_LOCALSTORAGE = 6 * 2**20  # above every engine's ~5 Mi characters, even before base64
+MAX_INDEXEDDB = 512 * 2**20  # without a quota: "holds at least this much"
+MARGIN = 64 * 1024
+
+
+def _round(n: int) -> int:
+    return max(SIZED_ROW_BYTES, n // SIZED_ROW_BYTES * SIZED_ROW_BYTES)
+
+
+def upper_bound(medium: str, quota_bytes: int | None) -> int:
+    if quota_bytes is not None:
+        return _round(quota_bytes + MARGIN)
+    return MAX_LOCALSTORAGE if medium == "localstorage" else MAX_INDEXEDDB
+
+
+async def bisect(fits: Callable[[int], Awaitable[tuple[bool, str | None]]], hi: int, resolution: int) -> dict:
+    """The largest size (a multiple of SIZED_ROW_BYTES, within `resolution`) for which `fits` says yes."""
+    ok, error = await fits(hi)
+    if ok:
+        return {"max_weight_bytes": hi, "failing_weight_bytes": None, "error_at_next_step": None}
+    lo, bad, bad_error = 0, hi, error
+    while bad - lo > resolution:
+        mid = max(_round((lo + bad) // 2), lo + SIZED_ROW_BYTES)
+        if mid >= bad:
+            break
+        ok, error = await fits(mid)
+        if ok:
+            lo = mid
+        else:
+            bad, bad_error = mid, error
+    return {"max_weight_bytes": lo, "failing_weight_bytes": bad, "error_at_next_step": bad_error}
+
+
+class Probe:
+    """Round trips of sized models through `medium` on fresh pages of one engine."""
+
+    def __init__(self, driver: Driver, server, page_url: str, tfjs_version: str, medium: str, quota_bytes: int | None):
+        self.driver, self.server, self.page_url = driver, server, page_url
+        self.tfjs_version, self.medium, self.quota = tfjs_version, medium, quota_bytes
+        self.tries: list[dict] = []
+
+    async def fits(self, weight_bytes: int) -> tuple[bool, str | None]:
+        g = golden.sized(weight_bytes)
+        want = ExpectedSave.of(g, self.tfjs_version)
+        url = f"{self.medium}://capacity-probe"
+        started = time.monotonic()
+        page = await self.driver.open(self.page_url, timeout=60, quota=self.quota)
+        try:
+            if self.quota is not None:
+                await quota.limit_page(page, self.quota, 60)
+            error = await self._round_trip(page, g, want, url)
+        finally:
+            await page.close()
+        self.tries.append({"weight_bytes": weight_bytes, "ok": error is None, "error": error,
+                           "seconds": round(time.monotonic() - started, 2)})
+        return error is None, error
+
+    async def _round_trip(self, page, g, want: ExpectedSave, url: str) -> str | None:
+        deadline = deadline_for(len(want.weight_data))
+        common = {"format": "layers-model", "deadline": deadline, "token": "", "server": self.server.url}
+        save = await page.run_step("save", {**common, "fixture": self.server.fixture_url(g),
+                                            "target": {"kind": "url", "url": url}}, deadline * 3)
+        if save.get("status") != "ok":
+            return _error(save, "save")
+        loaded = await page.run_step("fingerprint", {**common, "source": {"kind": "url", "url": url}}, deadline * 3)
+        if loaded.get("status") != "ok":
+            return f"save resolved, then {_error(loaded, 'load')}"
+        got = loaded["result"]
+        if got["sha256"] != hashlib.sha256(want.weight_data).hexdigest() or got["weightBytes"] != len(want.weight_data):
+            return (f"save and load resolved but the weights differ: {got['weightBytes']} bytes, sha256 "
+                    f"{got['sha256'][:16]}..., expected {len(want.weight_data)} bytes, sha256 "
+                    f"{hashlib.sha256(want.weight_data).hexdigest()[:16]}...")
+        differences = diff_json(want.model_json["modelTopology"], got["modelTopology"], "modelTopology")
+        return f"the topology differs: {differences[0]}" if differences else None
+
+
+def _error(reply: dict, what: str) -> str:
+    err = reply.get("error") or {}
+    return f"{what} failed ({err.get('phase')}): {err.get('name')}: {err.get('message')}"
+
+
+def row(engine: str, medium: str, quota_bytes: int | None, found: dict, probe: Probe, resolution: int, hi: int) -> dict:
+    out = {"engine": engine, "scheme": medium, "quota_bytes": quota_bytes, **found,
+           "upper_bound_bytes": hi, "resolution_bytes": resolution, "tries": probe.tries}
+    if medium == "localstorage" and found["max_weight_bytes"]:
+        out["base64_chars_at_max"] = 4 * -(-found["max_weight_bytes"] // 3)  # what TF.js writes for the weights
+    return out
+
+
+def write(results_dir: Path, rows: list[dict]) -> tuple[Path, Path]:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    rows = sorted(rows, key=lambda r: (r["engine"], r["scheme"], r["quota_bytes"] or 0))
+    j = results_dir / "capacity.json"
+    j.write_text(json.dumps(rows, indent=2) + "\n")
+    m = results_dir / "capacity.md"
+    m.write_text(table(rows) + "\n")
+    return j, m
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| engine | scheme | quota | largest model that round-trips (weight bytes) | next size tried | error at the next size |",
+             "|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["engine"], r["scheme"], r["quota_bytes"] or 0)):
+        q = quota.format_size(r["quota_bytes"]) if r["quota_bytes"] else "engine's own"
+        biggest = f"{r['max_weight_bytes']:,}"
+        if r["failing_weight_bytes"] is None:
+            biggest = f">= {biggest} (the largest size tried)"
+        elif "base64_chars_at_max" in r:
+            biggest += f" (base64: {r['base64_chars_at_max']:,} chars)"
+        nxt = f"{r['failing_weight_bytes']:,}" if r["failing_weight_bytes"] else "-"
+        err = (r["error_at_next_step"] or "-").replace("|", "\\|").replace("\n", " ")[:200]
+        lines.append(f"| {r['engine']} | {r['scheme']} | {q} | {biggest} | {nxt} | {err} |")
+    return "\n".join(lines)

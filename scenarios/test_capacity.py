@@ -1,0 +1,37 @@
+"""Storage capacity per engine: the largest model that round-trips through localStorage and
+IndexedDB, by bisection over model sizes (harness.capacity). Prints a table at the end and writes
+test-results/capacity.json and capacity.md. `--quota SIZE` probes every medium under that quota.
+
+    pytest scenarios/test_capacity.py                # localStorage, IndexedDB under a 16 MB quota
+    pytest scenarios/test_capacity.py --run-large    # and IndexedDB up to 512 MiB with the engine's own quota
+"""
+
+import pytest
+
+from harness import capacity, quota
+
+CASES = [
+    pytest.param("localstorage", None, id="localstorage"),
+    pytest.param("indexeddb", "16MB", id="indexeddb-16MB"),
+    pytest.param("indexeddb", None, id="indexeddb", marks=pytest.mark.large),
+]
+
+
+@pytest.mark.parametrize(("medium", "size"), CASES)
+async def test_capacity(request, medium, size, engine_name, engine, harness_server, tfjs_build, tfjs_backend):
+    quota_bytes = request.config.getoption("quota") or (quota.parse_size(size) if size else None)
+    if medium == "indexeddb" and quota_bytes is not None and not engine.build.quota:
+        pytest.skip(f"no IndexedDB quota emulation on {engine_name}: {engine.build.no_quota}")
+    hi = capacity.upper_bound(medium, quota_bytes)
+    # localStorage tries are quick: 1/1024 of the range (6 KiB); IndexedDB under a quota 1/256; up to 512 MiB
+    # 1/64 (8 MiB), where every failed try may cost a deadline
+    steps = 1024 if medium == "localstorage" else 256 if quota_bytes else 64
+    resolution = max(capacity.SIZED_ROW_BYTES, hi // steps // capacity.SIZED_ROW_BYTES * capacity.SIZED_ROW_BYTES)
+    probe = capacity.Probe(engine, harness_server, harness_server.page_url(tfjs_build.version, tfjs_backend),
+                           tfjs_build.version, medium, quota_bytes)
+    found = await capacity.bisect(probe.fits, hi, resolution)
+    result = capacity.row(engine_name, medium, quota_bytes, found, probe, resolution, hi)
+    request.node.user_properties.append(("capacity_row", result))
+    assert found["max_weight_bytes"] > 0, f"not even {capacity.SIZED_ROW_BYTES} weight bytes round-trip: {probe.tries}"
+    if quota_bytes is not None:  # a quota the engine enforces: the next size must be refused
+        assert found["failing_weight_bytes"] is not None, f"{hi} weight bytes fit under a {quota_bytes}-byte quota: {probe.tries}"

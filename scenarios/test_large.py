@@ -1,0 +1,14 @@
+"""Large models: 256 MiB of weights through IndexedDB in every browser engine, with the time of
+the save and the load and the browser's peak memory (observed.large in conformance.json).
+Marked large: skipped unless --run-large (make test runs them)."""
+
+import pytest
+
+from harness import roundtrip
+from harness.schemes.large import LargeIndexedDB
+
+
+@pytest.mark.large
+@pytest.mark.conformance(schemes=[LargeIndexedDB()], models=["sized-256MiB"])
+async def test_large(scheme, model, engine_name, make_trip, known_findings):
+    await roundtrip.conform(scheme, make_trip(model), known_findings, engine_name)
