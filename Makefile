@@ -1,6 +1,7 @@
 # make setup        one idempotent step: virtualenv + `pip install -e .[dev]`, `npm ci`, engines
 # make conformance  setup + the conformance matrix on every engine found (JUnit + conformance.json)
-# make test         setup + every test (the harness's own tests and the scenarios)
+# make test         setup + every test (the harness's own tests and the scenarios, large ones too)
+# make capacity     setup + the storage capacity probe on every engine (test-results/capacity.json, .md)
 # make fixtures     regenerate fixtures/ from the Python golden writer (prints every file written)
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ RESULTS := test-results
 # Engines run in parallel, one pytest-xdist worker per engine (each keeps its browser for the session).
 PARALLEL ?= -n 3 --dist loadgroup
 
-.PHONY: setup engines conformance test fixtures clean
+.PHONY: setup engines conformance test capacity fixtures clean
 
 setup: $(VENV)/.installed node_modules/.installed engines
 
@@ -31,7 +32,10 @@ conformance: setup
 	$(PY) -m pytest scenarios $(PARALLEL) -p no:cacheprovider --junitxml=$(RESULTS)/junit.xml
 
 test: setup
-	$(PY) -m pytest $(PARALLEL)
+	$(PY) -m pytest $(PARALLEL) --run-large
+
+capacity: setup
+	$(PY) -m pytest scenarios/test_capacity.py $(PARALLEL) --run-large -p no:cacheprovider
 
 fixtures: $(VENV)/.installed
 	$(PY) -m harness.golden

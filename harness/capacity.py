@@ -43,12 +43,20 @@ def upper_bound(medium: str, quota_bytes: int | None) -> int:
     return MAX_LOCALSTORAGE if medium == "localstorage" else MAX_INDEXEDDB
 
 
-async def bisect(fits: Callable[[int], Awaitable[tuple[bool, str | None]]], hi: int, resolution: int) -> dict:
-    """The largest size (a multiple of SIZED_ROW_BYTES, within `resolution`) for which `fits` says yes."""
-    ok, error = await fits(hi)
-    if ok:
-        return {"max_weight_bytes": hi, "failing_weight_bytes": None, "error_at_next_step": None}
-    lo, bad, bad_error = 0, hi, error
+async def bisect(fits: Callable[[int], Awaitable[tuple[bool, str | None]]], hi: int, resolution: int,
+                 start: int | None = None) -> dict:
+    """The largest size (a multiple of SIZED_ROW_BYTES, within `resolution`) for which `fits` says yes,
+    up to `hi`. Tries `hi` first; with `start`, doubles from `start` up to `hi` instead (cheaper when
+    a failed try costs a deadline and the limit is likely far below `hi`)."""
+    lo, bad, bad_error = 0, None, None
+    for size in _ladder(hi, start):
+        ok, error = await fits(size)
+        if not ok:
+            bad, bad_error = size, error
+            break
+        lo = size
+    if bad is None:
+        return {"max_weight_bytes": lo, "failing_weight_bytes": None, "error_at_next_step": None}
     while bad - lo > resolution:
         mid = max(_round((lo + bad) // 2), lo + SIZED_ROW_BYTES)
         if mid >= bad:
@@ -59,6 +67,15 @@ async def bisect(fits: Callable[[int], Awaitable[tuple[bool, str | None]]], hi: 
         else:
             bad, bad_error = mid, error
     return {"max_weight_bytes": lo, "failing_weight_bytes": bad, "error_at_next_step": bad_error}
+
+
+def _ladder(hi: int, start: int | None) -> list[int]:
+    if start is None or start >= hi:
+        return [hi]
+    sizes = [start]
+    while sizes[-1] * 2 < hi:
+        sizes.append(sizes[-1] * 2)
+    return sizes + [hi]
 
 
 class Probe:

@@ -42,6 +42,18 @@ def test_bisect_finds_the_largest_size_that_fits(limit):
     assert all(n % models.SIZED_ROW_BYTES == 0 for n in tried)
 
 
+def test_bisect_doubles_from_start():
+    tried = []
+
+    async def fits(n):
+        tried.append(n)
+        return n <= 125 * 2**20, "too big"
+
+    found = asyncio.run(capacity.bisect(fits, 512 * 2**20, 8 * 2**20, start=64 * 2**20))
+    assert tried[:2] == [64 * 2**20, 128 * 2**20]
+    assert found["max_weight_bytes"] == 120 * 2**20 and found["failing_weight_bytes"] == 128 * 2**20
+
+
 def test_bisect_reports_an_upper_bound_that_fits():
     async def fits(n):
         return True, None
