@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from harness import expectations, quota, report, tfjs
+from harness import artifacts, baseline, expectations, html_report, quota, report, summary, tfjs
 from harness.config import DEFAULT_CONFIG, load_matrix
 from harness.engines import ENGINES
 from harness.engines.base import Driver, EngineError, Page
@@ -36,15 +37,29 @@ class _State:
     building: dict = dataclasses.field(default_factory=dict)  # nodeid -> row, while its phases run
     rows: dict = dataclasses.field(default_factory=dict)  # nodeid -> finished row (from this process or workers)
     capacity: list = dataclasses.field(default_factory=list)  # capacity probe rows (harness.capacity)
+    baseline: dict | None = None  # --baseline's document
+    baseline_diff: object = None  # harness.baseline.BaselineDiff, once the run is over
+    notes: list = dataclasses.field(default_factory=list)  # lines for the terminal summary
     worker_engines: list = dataclasses.field(default_factory=list)  # engine records sent by xdist workers
     pool: EnginePool | None = None
-    tfjs: list[dict] = dataclasses.field(default_factory=list)
+    builds: list = dataclasses.field(default_factory=list)  # the TF.js builds this run tests (harness.tfjs)
+    partners: list = dataclasses.field(default_factory=list)  # cross-version rows' other builds, when one is tested
+
+    def pairs(self) -> list[tuple]:
+        """Cross-version (A, B) pairs, both orders: among the builds tested, or the one tested and its partner."""
+        builds = self.builds if len(self.builds) > 1 else self.builds + self.partners
+        return [(a, b) for a in builds for b in builds if a is not b]
+
+    @property
+    def tfjs(self) -> list[dict]:
+        return [b.as_row() for b in self.builds]
 
 
 _STATE = pytest.StashKey[_State]()
 _TRIP = pytest.StashKey[object]()  # the test's roundtrip.Trip, for the facts it observed
 _FINDINGS = pytest.StashKey[list]()  # the expectations entries of a row
 _QUOTA = pytest.StashKey[dict]()  # how the test's page was limited (harness.quota.limit_page)
+_FAILED = pytest.StashKey[bool]()  # the row failed: keep the page's trace
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,12 +73,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--tfjs-backend", default="cpu", choices=BACKENDS,
         help="TF.js backend in the page (default cpu: bit-exact weights, deterministic predictions)",
     )
+    group.addoption("--tfjs-version", action="append", default=[], metavar="V",
+                    help="TF.js version from npm to run (repeatable; installed side by side as package.json aliases "
+                         "tfjs-<V>; default: the newest stable one)")
+    group.addoption("--tfjs-bundle", action="append", default=[], metavar="PATH",
+                    help="a local TF.js UMD bundle (tf.js / tf.min.js as built from the TF.js repo) to run instead "
+                         "of npm's, in every engine and in Node (repeatable)")
     group.addoption("--engine-config", default=str(DEFAULT_CONFIG), help="the engine matrix file (playwright.config)")
     group.addoption("--results-dir", default="test-results", help="where conformance.json goes")
     group.addoption("--model", action="append", default=[], metavar="PATH",
                     help="a model.json of your own (repeatable): run every scheme over it instead of the golden zoo")
     group.addoption("--expectations", default=str(expectations.DEFAULT),
                     help="known findings, run as strict xfails (scenarios/expectations.toml)")
+    group.addoption("--baseline", default=None, metavar="OLD.json",
+                    help="compare this run with a stored conformance.json: list regressions, fixes, new rows; "
+                         "exit non-zero on any regression")
+    group.addoption("--update-expectations", action="store_true",
+                    help="rewrite --expectations to this run's outcomes: record unexpected failures, drop entries "
+                         "whose rows now pass")
+    group.addoption("--repeat", type=int, default=1, metavar="N",
+                    help="run every conformance row N times; rows whose outcome differs between repeats are "
+                         "reported as flaky (matrix, conformance.json \"flaky\")")
     group.addoption("--run-large", action="store_true",
                     help="also run tests marked large (256-512 MiB models; make test does)")
     group.addoption("--quota", default=None, metavar="SIZE", type=_size_option,
@@ -81,9 +111,53 @@ def pytest_configure(config: pytest.Config) -> None:
     unknown = [e for e in chosen if e not in matrix]
     if unknown:
         raise pytest.UsageError(f"--engine {unknown}: not in the matrix {config.getoption('engine_config')}")
-    config.stash[_STATE] = _State(matrix, list(dict.fromkeys(chosen)), Path(config.getoption("results_dir")))
+    builds = _select_builds(config)
+    config.stash[_STATE] = _State(matrix, list(dict.fromkeys(chosen)), Path(config.getoption("results_dir")),
+                                  builds=builds, partners=_partners(builds))
+    if config.getoption("baseline"):
+        try:
+            config.stash[_STATE].baseline = baseline.load(Path(config.getoption("baseline")))
+        except baseline.BaselineError as e:
+            raise pytest.UsageError(f"--baseline: {e}") from None
+    tfjs.register(builds + config.stash[_STATE].partners)
     _CONFIG.append(config)
     user_models(config)  # a bad --model path is a usage error before anything starts
+
+
+def _select_builds(config: pytest.Config) -> list:
+    """--tfjs-version and --tfjs-bundle, in that order; neither: the newest stable npm version."""
+    try:
+        available = tfjs.available()
+    except FileNotFoundError:
+        return []  # nothing installed: the fixtures say how to install it when a test needs TF.js
+    versions, bundles = config.getoption("tfjs_version"), config.getoption("tfjs_bundle")
+    unknown = [v for v in versions if v not in available]
+    if unknown:
+        raise pytest.UsageError(f"--tfjs-version {', '.join(unknown)}: not installed; installed: {', '.join(available)} "
+                                f"(add an alias \"tfjs-V\": \"npm:@tensorflow/tfjs@V\" to package.json, then npm install)")
+    builds = [available[v] for v in dict.fromkeys(versions)]
+    for path in bundles:
+        try:
+            builds.append(tfjs.bundle(path))
+        except ValueError as e:
+            raise pytest.UsageError(str(e)) from None
+    return builds or [tfjs.newest_stable(available)]
+
+
+def _partners(builds: list) -> list:
+    """With one build under test, cross-version rows pair it with the last stable release on npm (a
+    candidate or bundle against the last release), or, when it is that release, the oldest installed."""
+    if len(builds) != 1:
+        return []
+    try:
+        available = tfjs.available()
+    except FileNotFoundError:
+        return []
+    newest = tfjs.newest_stable(available)
+    if builds[0].version != newest.version:
+        return [newest]
+    older = [b for b in available.values() if not b.prerelease and b.version != newest.version]
+    return older[:1]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -105,15 +179,30 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("conformance")
     if marker is not None:
         schemes, models = marker.kwargs["schemes"], models_to_run(metafunc.config, marker.kwargs["models"])
+        user = set(user_models(metafunc.config))
         combos = [
             (scheme, model, engine)
             for engine in metafunc.config.stash[_STATE].engines
             for scheme in schemes
             if ENGINES[engine].host in scheme.hosts
             for model in models
+            if model in user or getattr(scheme, "models", None) is None or model in scheme.models
         ]
-        ids = [f"{s}-{m}-{e}" for s, m, e in combos]
-        metafunc.parametrize(("scheme", "model", "engine_name"), combos, ids=ids)
+        state = metafunc.config.stash[_STATE]
+        builds = [b.version for b in state.builds]
+        if marker.kwargs.get("cross_version"):  # one row per ordered pair of builds: tfjs "A->B"
+            combos4 = [(s, m, e, f"{a.version}->{b.version}") for s, m, e in combos for a, b in state.pairs()]
+            metafunc.parametrize(("scheme", "model", "engine_name", "tfjs_version"), combos4,
+                                 ids=[f"{s}-{m}-{e}-tfjs{v}" for s, m, e, v in combos4])
+        elif len(builds) > 1:  # the TF.js version is a dimension of its own, last in the id
+            combos4 = [(s, m, e, v) for s, m, e in combos for v in builds]
+            metafunc.parametrize(("scheme", "model", "engine_name", "tfjs_version"), combos4,
+                                 ids=[f"{s}-{m}-{e}-tfjs{v}" for s, m, e, v in combos4])
+        else:
+            metafunc.parametrize(("scheme", "model", "engine_name"), combos, ids=[f"{s}-{m}-{e}" for s, m, e in combos])
+        repeat = metafunc.config.getoption("repeat")
+        if repeat > 1:
+            metafunc.parametrize("repeat_index", range(repeat), ids=[f"r{i}" for i in range(repeat)])
         return
     hosts = metafunc.definition.get_closest_marker("hosts")
     metafunc.parametrize("engine_name", _engines_for(metafunc.config, hosts.args if hosts else ("browser",)))
@@ -128,15 +217,42 @@ def tfjs_backend(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def tfjs_build(pytestconfig: pytest.Config) -> tfjs.TfjsBuild:
-    build = tfjs.installed()
-    pytestconfig.stash[_STATE].tfjs = [build.as_row()]
-    return build
+def tfjs_builds(pytestconfig: pytest.Config) -> list:
+    """Every TF.js build of this run (--tfjs-version, --tfjs-bundle; default the newest stable)."""
+    state = pytestconfig.stash[_STATE]
+    if not state.builds:
+        tfjs.installed()  # raises, saying how to install TF.js
+    return state.builds + state.partners
+
+
+@pytest.fixture
+def repeat_index() -> int:
+    """Which of --repeat N runs of a conformance row this is (0 without --repeat)."""
+    return 0
+
+
+@pytest.fixture
+def tfjs_version() -> str | None:
+    """The row's TF.js build id when the run has several ("4.0.0", or "A->B" for cross-version rows);
+    parametrised by pytest_generate_tests, None otherwise."""
+    return None
+
+
+@pytest.fixture
+def tfjs_build(tfjs_version: str | None, tfjs_builds: list) -> tfjs.TfjsBuild:
+    """This test's TF.js build: A of "A->B", the row's build, or the run's only one."""
+    return tfjs.lookup(tfjs_version.split("->")[0]) if tfjs_version else tfjs_builds[0]
+
+
+@pytest.fixture
+def tfjs_load_build(tfjs_version: str | None):
+    """Cross-version rows ("A->B"): the build B that loads what A saved; None otherwise."""
+    return tfjs.lookup(tfjs_version.split("->")[1]) if tfjs_version and "->" in tfjs_version else None
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def harness_server(tfjs_build: tfjs.TfjsBuild):
-    server = await HarnessServer([tfjs_build]).start()
+async def harness_server(tfjs_builds: list):
+    server = await HarnessServer(tfjs_builds).start()
     yield server
     await server.stop()
 
@@ -198,6 +314,10 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
             await _engine_pool.restart(engine.spec.name)
         raise
     yield page
+    if request.node.stash.get(_FAILED, False) and _row_params(request.node) is not None:
+        out = artifacts.test_dir(request.config.stash[_STATE].results_dir, request.node.nodeid)
+        out.mkdir(parents=True, exist_ok=True)
+        await page.save_trace(str(out / "trace.zip"))
     await page.close()
     if not engine.alive:  # the browser died during the test: relaunch for the next one
         await _engine_pool.restart(engine.spec.name)
@@ -205,7 +325,8 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page: Page, harness_server: HarnessServer, _engine_pool: EnginePool,
-                    tfjs_build: tfjs.TfjsBuild, tfjs_backend: str, tmp_path: Path, storage_quota: int | None):
+                    tfjs_build: tfjs.TfjsBuild, tfjs_backend: str, tmp_path: Path, storage_quota: int | None,
+                    tfjs_load_build, repeat_index: int):
     """`make_trip(model_name)`: a round trip of that golden on this test's page (see harness.roundtrip)."""
     from harness import golden
     from harness.roundtrip import Trip
@@ -221,9 +342,15 @@ async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page
         others.append(page)
         return page
 
+    async def open_sibling(version: str) -> Page:
+        page = await engine.open_sibling(harness_page, harness_server.page_url(version, tfjs_backend), timeout=PAGE_TIMEOUT_S)
+        others.append(page)
+        return page
+
     def make(model: str, **options) -> Trip:
-        trip = Trip(harness_page, engine, harness_server, _golden(request.config, model), tfjs_build.version, tmp_path,
-                    page_url=url, open_page=open_page, quota=storage_quota, **options)
+        trip = Trip(harness_page, engine, harness_server, _golden(request.config, model), tfjs_build.semver, tmp_path,
+                    page_url=url, open_page=open_page, quota=storage_quota, load_with=tfjs_load_build,
+                    open_sibling=open_sibling, **options)
         request.node.stash[_TRIP] = trip
         return trip
 
@@ -292,13 +419,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     findings = expectations.load(Path(config.getoption("expectations")))
     if not findings:
         return
-    version = tfjs.installed().version
+    builds = config.stash[_STATE].builds
     for item in items:
         params = _row_params(item)
         if params is None:
             continue
         model = str(params["model"])
-        found = expectations.match(findings, str(params["scheme"]), params["engine_name"], model, version,
+        versions = str(params.get("tfjs_version") or builds[0].version).split("->")
+        semver = "->".join(tfjs.lookup(v).semver for v in versions)  # "A->B" for cross-version rows
+        found = expectations.match(findings, str(params["scheme"]), params["engine_name"], model, semver,
                                    _model_format(config, model))
         if found:
             item.stash[_FINDINGS] = found
@@ -352,7 +481,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     state = item.config.stash[_STATE]
     row = state.building.setdefault(item.nodeid, {
         "engine": params["engine_name"],
-        "tfjs": state.tfjs[0]["version"] if state.tfjs else None,
+        "tfjs": params.get("tfjs_version") or (state.builds[0].version if state.builds else None),
         "backend": item.config.getoption("tfjs_backend"),
         "scheme": str(params["scheme"]),
         "model": str(params["model"]),
@@ -360,6 +489,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "duration_s": 0.0,
         "detail": "",
         "test": item.nodeid,
+        **({"repeat": params["repeat_index"]} if "repeat_index" in params else {}),
     })
     if rep.when == "call":
         row["duration_s"] = round(rep.duration, 3)
@@ -371,9 +501,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = _outcome(rep, call)
     if row["outcome"] == "passed" and outcome != "passed":  # the first phase that did not pass decides
         row["outcome"], row["detail"] = outcome, _detail(rep, call, outcome)
+        if outcome in ("failed", "error"):
+            item.stash[_FAILED] = True
+            _write_artifacts(item, row)
     if rep.when == "teardown":  # finished: travel with the report (to the xdist controller, if any)
+        trip = item.stash.get(_TRIP, None)
+        if trip is not None:
+            trip.state.pop("parts", None)  # the posted artifacts: written above if the row failed
         rep.user_properties.append(("conformance_row", state.building.pop(item.nodeid)))
     return rep
+
+
+def _write_artifacts(item: pytest.Item, row: dict) -> None:
+    """A failed row's evidence under test-results/<test id>/: diff.txt (the detail), row.json, every
+    artifact the pages posted (what came back: loaded.json, loaded.weights.bin, storage.json...) and
+    files/ (what the scheme wrote or captured: downloads, file:// saves). trace.zip: see harness_page."""
+    out = artifacts.test_dir(item.config.stash[_STATE].results_dir, item.nodeid)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "diff.txt").write_text(row["detail"] + "\n")
+    (out / "row.json").write_text(json.dumps(row, indent=2, default=str) + "\n")
+    trip = item.stash.get(_TRIP, None)
+    if trip is None:
+        return
+    for name, data in (trip.state.get("parts") or {}).items():
+        (out / name).write_bytes(data)
+    if trip.tmp.is_dir() and any(trip.tmp.iterdir()):  # files the scheme handled: downloads, file:// saves, choices
+        shutil.copytree(trip.tmp, out / "files", dirs_exist_ok=True)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -393,12 +546,11 @@ def _state_of(report) -> _State:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
-    """xdist: a worker finished; keep the engines it ran and the TF.js it served."""
+    """xdist: a worker finished; keep the engines it ran."""
     out = getattr(node, "workeroutput", {}).get("conformance")
     if out:
         state = node.config.stash[_STATE]
-        state.worker_engines.extend(out["engines"])
-        state.tfjs = state.tfjs or out["tfjs"]
+        state.worker_engines.extend(out["engines"])  # the TF.js builds: the controller chose the same ones
 
 
 def _engine_records(state: _State) -> list[dict]:
@@ -426,11 +578,37 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                                                       "tfjs": state.tfjs}
         return
     if state.rows:
-        report.write(state.results_dir / "conformance.json", _document(session.config))
+        doc = _document(session.config)
+        report.write(state.results_dir / "conformance.json", doc)
+        html_report.write(doc, state.results_dir)
+        state.notes.append(f"written: {state.results_dir / 'report.html'}")
+        if state.baseline is not None:
+            state.baseline_diff = baseline.diff(state.baseline, doc)
+            if baseline.regressed(state.baseline_diff) and session.exitstatus == 0:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if summary.write_step_summary(summary.markdown(doc, state.baseline_diff)):
+            state.notes.append("written: $GITHUB_STEP_SUMMARY")
+        if session.config.getoption("update_expectations"):
+            state.notes.append(_update_expectations(session.config, state))
     if state.capacity:
         from harness import capacity
 
         capacity.write(state.results_dir, state.capacity)
+
+
+def _update_expectations(config: pytest.Config, state: _State) -> str:
+    import datetime
+
+    from harness import expectations_update
+
+    path = Path(config.getoption("expectations"))
+    try:
+        result = expectations_update.update(path, list(state.rows.values()), expectations.load(path),
+                                            today=datetime.date.today().isoformat(),
+                                            format_of=lambda m: _model_format(config, m))
+        return result.format()
+    except expectations_update.UpdateError as e:
+        return f"expectations not updated: {e}"
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
@@ -446,3 +624,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     terminalreporter.section("conformance matrix (scheme x engine)")
     terminalreporter.write_line(report.matrix(_document(config)))
     terminalreporter.write_line(f"written: {state.results_dir / 'conformance.json'}")
+    for note in state.notes:
+        terminalreporter.write_line(note)
+    if state.baseline_diff is not None:
+        terminalreporter.section(f"baseline: {config.getoption('baseline')}")
+        terminalreporter.write_line(baseline.format(state.baseline_diff))

@@ -24,7 +24,28 @@ def document(engines: list[dict], tfjs: list[dict], results: list[dict]) -> dict
     for row in results:
         if row["outcome"] not in OUTCOMES:
             raise ValueError(f"row {row.get('test')}: outcome {row['outcome']!r} is not one of {OUTCOMES}")
-    return {"schema": SCHEMA, "engines": engines, "tfjs": tfjs, "results": results}
+    doc = {"schema": SCHEMA, "engines": engines, "tfjs": tfjs, "results": results}
+    if any("repeat" in r for r in results):
+        doc["flaky"] = flaky(results)
+    return doc
+
+
+ROW_KEY = ("engine", "tfjs", "backend", "scheme", "model")
+
+
+def flaky(results: list[dict]) -> list[dict]:
+    """Rows run more than once (--repeat) whose outcomes differ: [{engine, tfjs, backend, scheme, model,
+    "outcomes": {outcome: count}, "details": [first line of each non-passing repeat]}]."""
+    groups: dict[tuple, list[dict]] = collections.defaultdict(list)
+    for r in results:
+        groups[tuple(r.get(k) for k in ROW_KEY)].append(r)
+    out = []
+    for key, rows in groups.items():
+        outcomes = collections.Counter(r["outcome"] for r in rows)
+        if len(rows) > 1 and len(outcomes) > 1:
+            out.append({**dict(zip(ROW_KEY, key)), "outcomes": dict(outcomes),
+                        "details": [r["detail"].splitlines()[0] if r["detail"] else "" for r in rows if r["outcome"] != "passed"]})
+    return out
 
 
 def write(path: Path, doc: dict) -> Path:
@@ -33,13 +54,59 @@ def write(path: Path, doc: dict) -> Path:
     return path
 
 
+def count_outcomes(results: list[dict], key) -> dict[object, collections.Counter]:
+    """Outcome counts of `results` grouped by `key(row)` (e.g. `lambda r: (r["scheme"], r["engine"])`);
+    a missing group reads as an empty Counter."""
+    cells: dict[object, collections.Counter] = collections.defaultdict(collections.Counter)
+    for r in results:
+        cells[key(r)][r["outcome"]] += 1
+    return cells
+
+
+def cell(counts: collections.Counter) -> str:
+    """One matrix cell: the counts, worst first ("1 FAIL, 2 xfail, 12 pass"); "-" when there are none."""
+    if not counts:
+        return "-"
+    return ", ".join(f"{counts[o]} {_CELL[o]}" for o in _WORST_FIRST if counts[o])
+
+
 def matrix(doc: dict) -> str:
     """Scheme x engine table (one row per scheme, one column per engine); a cell counts its rows'
-    outcomes, worst first (e.g. "1 FAIL, 2 xfail, 12 pass"). Then a tally, the engines' versions and
-    why any is missing."""
+    outcomes, worst first (e.g. "1 FAIL, 2 xfail, 12 pass"). One table per TF.js build when the run
+    has several. Then a tally, the engines' versions and why any is missing."""
     results = doc["results"]
     if not results:
         return "(no conformance rows in this run)"
+    versions = list(dict.fromkeys(str(r.get("tfjs")) for r in results))
+    lines = []
+    for version in versions:
+        rows = [r for r in results if str(r.get("tfjs")) == version] if len(versions) > 1 else results
+        if len(versions) > 1:
+            lines.append(f"TF.js {version}:")
+        lines += _table(rows)
+        if len(versions) > 1:
+            lines.append("")
+    tally = collections.Counter(r["outcome"] for r in results)
+    lines.append(", ".join(f"{tally[o]} {o}" for o in OUTCOMES if tally[o]) + f" ({len(results)} rows)")
+    if "flaky" in doc:
+        repeats = max(r.get("repeat", 0) for r in results) + 1
+        lines.append(f"flaky: {len(doc['flaky'])} of {len(results) // max(repeats, 1)} rows differ between {repeats} repeats")
+        for f in doc["flaky"]:
+            lines.append(f"  FLAKY {f['scheme']} / {f['model']} / {f['engine']} (tfjs {f['tfjs']}): "
+                         + ", ".join(f"{n} {o}" for o, n in f["outcomes"].items()))
+    info = {e["engine"]: e for e in doc["engines"]}
+    for e in dict.fromkeys(r["engine"] for r in results):
+        entry = info.get(e, {})
+        if entry.get("version"):
+            lines.append(f"{e}: {entry['version']} ({entry.get('driver')}, {entry.get('build')} build)")
+        elif "missing" in entry:
+            lines.append(f"{e}: not installed: {entry['missing']}")
+        elif "failed" in entry:
+            lines.append(f"{e}: failed to start: {entry['failed']}")
+    return "\n".join(lines)
+
+
+def _table(results: list[dict]) -> list[str]:
     engines = list(dict.fromkeys(r["engine"] for r in results))
     schemes = list(dict.fromkeys(r["scheme"] for r in results))
     cells = collections.defaultdict(collections.Counter)
@@ -55,16 +122,4 @@ def matrix(doc: dict) -> str:
     rows = [[s, *(cell(cells[s, e]) for e in engines)] for s in schemes]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     fmt = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip()  # noqa: E731
-    lines = [fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)]
-    tally = collections.Counter(r["outcome"] for r in results)
-    lines.append(", ".join(f"{tally[o]} {o}" for o in OUTCOMES if tally[o]) + f" ({len(results)} rows)")
-    info = {e["engine"]: e for e in doc["engines"]}
-    for e in engines:
-        entry = info.get(e, {})
-        if entry.get("version"):
-            lines.append(f"{e}: {entry['version']} ({entry.get('driver')}, {entry.get('build')} build)")
-        elif "missing" in entry:
-            lines.append(f"{e}: not installed: {entry['missing']}")
-        elif "failed" in entry:
-            lines.append(f"{e}: failed to start: {entry['failed']}")
-    return "\n".join(lines)
+    return [fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)]

@@ -11,6 +11,7 @@ the differences they found. Scenarios never see drivers or page steps.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
 import json
@@ -20,13 +21,14 @@ from typing import Any, Awaitable, Callable
 import numpy as np
 
 from harness.compare import Difference, diff_arrays, diff_json, diff_weights
-from harness.engines.base import Driver, Page
+from harness.engines.base import Driver, EngineError, Page, StepTimeout
 from harness.golden import Golden
 from harness.golden.writer import js_json_bytes
 from harness.rewrites import expected_after_save
 from harness.server import HarnessServer
 
 STEP_TIMEOUT_S = 60.0
+STEP_GRACE_S = 15.0  # beyond the drivers' own deadlines (timeout + 5 s): only a stuck driver reaches it
 
 
 class TfjsError(AssertionError):
@@ -95,6 +97,10 @@ class Trip:
     timeout: float = STEP_TIMEOUT_S
     flip_bit: dict | None = None  # harness self-test only: corrupt one weight bit before the first save
     quota: int | None = None  # the storage quota the page was opened with (harness.quota), if any
+    # Cross-version: loads run on a page of this TF.js build (harness.tfjs.TfjsBuild) on the same storage,
+    # opened by `open_sibling(build id)` at the first load; the loaded model is then judged as that build saves it.
+    load_with: Any = None
+    open_sibling: Callable[[str], Awaitable[Page]] | None = None
 
     def __post_init__(self):
         self.token = self.server.expect()
@@ -120,12 +126,23 @@ class Trip:
         ]
 
     async def step(self, name: str, args: dict, page: Page | None = None) -> dict:
-        """Run a page step; a TF.js error becomes TfjsError (a finding) naming the phase."""
-        reply = await (page or self.page).run_step(
-            name,
-            {"token": self.token, "server": self.server.url, "format": self.format, "saveConfig": self.save_config, **args},
-            self.timeout,
-        )
+        """Run a page step; a TF.js error becomes TfjsError (a finding) naming the phase. The engine
+        failing (EngineError, StepTimeout) is re-raised as the same type naming engine, model and step;
+        a page whose own deadline never fires is cut off STEP_GRACE_S after `timeout` (StepTimeout)."""
+        page = page or self.page
+        owner = getattr(getattr(page, "_driver", None), "spec", None) or self.driver.spec  # the page's own engine
+        where = f"{owner.name} / {self.golden.name} / step {name!r}"
+        try:
+            reply = await asyncio.wait_for(page.run_step(
+                name,
+                {"token": self.token, "server": self.server.url, "format": self.format, "saveConfig": self.save_config, **args},
+                self.timeout,
+            ), self.timeout + STEP_GRACE_S)
+        except asyncio.TimeoutError:
+            raise StepTimeout(f"{where}: gave no answer within {self.timeout:g} s (and the driver's own deadline "
+                              f"did not fire)") from None
+        except EngineError as e:
+            raise type(e)(f"{where}: {str(e).removeprefix(f'{owner.name}: ')}") from e
         if reply.get("status") != "ok":
             err = reply.get("error") or {}
             raise TfjsError(f"TF.js failed in step {name!r}, phase {err.get('phase')!r}: {err.get('name')}: "
@@ -155,7 +172,7 @@ class Trip:
             for i, (spec, x) in enumerate(zip(described["inputs"], inputs))
         ]}
         self.golden = dataclasses.replace(g, inputs=inputs, examples=examples)
-        result = await self.load({"kind": "url", "url": self.fixture_url(model_file)}, prefix="reference.")
+        result = await self.load({"kind": "url", "url": self.fixture_url(model_file)}, prefix="reference.", page=self.page)
         parts = self.parts()
         reference = json.loads(parts["reference.loaded.json"])
         self.golden = dataclasses.replace(
@@ -181,8 +198,19 @@ class Trip:
         self.state["save_timings"] = reply.get("timings")  # seconds per phase, as the page measured them
         return reply["saveResult"]
 
+    async def loading_page(self) -> Page:
+        """The page loads run on: this trip's page, or the load_with build's page on the same storage."""
+        if self.load_with is None:
+            return self.page
+        if "load_page" not in self.state:
+            self.state["load_page"] = await self.open_sibling(self.load_with.version)
+            self.want = ExpectedSave.of(self.golden, self.load_with.semver)
+            self.observed["loaded_with"] = self.load_with.version
+        return self.state["load_page"]
+
     async def load(self, source: dict, *, prefix: str = "", page: Page | None = None, deadline: float | None = None) -> dict:
         """Load from `source`, predict, capture; the posted parts are named `<prefix>loaded.json` etc."""
+        page = page or await self.loading_page()
         return await self.step("load", {"source": source, "inputs": self.inputs(), "prefix": prefix,
                                         "deadline": deadline}, page)
 
@@ -199,7 +227,8 @@ class Trip:
         return self.server.parts(self.token)
 
     def close(self) -> None:
-        self.server.take(self.token)
+        """Close the result slot; what the pages posted stays in state["parts"] for the failure's artifacts."""
+        self.state["parts"] = self.server.take(self.token)
 
     # -- checks ------------------------------------------------------------------------------------
     def check_save_result(self, save_result: dict, what: str = "save-result") -> list[Difference]:

@@ -28,7 +28,7 @@ async def test_capacity(request, medium, size, engine_name, engine, harness_serv
     steps = 1024 if medium == "localstorage" else 256 if quota_bytes else 64
     resolution = max(capacity.SIZED_ROW_BYTES, hi // steps // capacity.SIZED_ROW_BYTES * capacity.SIZED_ROW_BYTES)
     probe = capacity.Probe(engine, harness_server, harness_server.page_url(tfjs_build.version, tfjs_backend),
-                           tfjs_build.version, medium, quota_bytes)
+                           tfjs_build.semver, medium, quota_bytes)
     # Without a quota, double from 64 MiB: a refused IndexedDB save may hang until its deadline (TF.js)
     found = await capacity.bisect(probe.fits, hi, resolution, start=None if quota_bytes or medium == "localstorage" else 64 * 2**20)
     result = capacity.row(engine_name, medium, quota_bytes, found, probe, resolution, hi)

@@ -130,3 +130,24 @@ def test_matrix_columns_are_aligned():
     starts = [[m.end() for m in re.finditer(r"\s{2,}", line)] for line in lines]
     assert all(len(s) == 2 for s in starts), lines
     assert len({tuple(s) for s in starts}) == 1, lines
+
+
+def test_flaky_lists_rows_whose_repeats_differ():
+    def row(outcome, i, scheme="downloads"):
+        return {"engine": "webkit", "tfjs": "4.22.0", "backend": "cpu", "scheme": scheme, "model": "mlp",
+                "outcome": outcome, "duration_s": 0.1, "detail": "" if outcome == "passed" else "lost a file\nmore",
+                "test": f"t[{scheme}-r{i}]", "repeat": i}
+
+    rows = [row("passed", 0), row("xfailed", 1), row("passed", 2),
+            row("passed", 0, "http"), row("passed", 1, "http"), row("passed", 2, "http")]
+    doc = report.document([], [], rows)
+    assert doc["flaky"] == [{"engine": "webkit", "tfjs": "4.22.0", "backend": "cpu", "scheme": "downloads",
+                             "model": "mlp", "outcomes": {"passed": 2, "xfailed": 1}, "details": ["lost a file"]}]
+    text = report.matrix(doc)
+    assert "flaky: 1 of 2 rows differ between 3 repeats" in text and "FLAKY downloads / mlp / webkit" in text
+
+
+def test_no_flaky_key_without_repeats():
+    doc = report.document([], [], [{"engine": "node", "tfjs": "4.22.0", "backend": "cpu", "scheme": "http",
+                                    "model": "mlp", "outcome": "passed", "duration_s": 0.1, "detail": "", "test": "t"}])
+    assert "flaky" not in doc

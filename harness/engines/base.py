@@ -127,6 +127,11 @@ class Page(abc.ABC):
         """Reload the page (storage kept) and wait until `window.harness.ready` resolves again."""
         raise NotImplementedError(f"{type(self).__name__} cannot reload")
 
+    async def save_trace(self, path: str) -> bool:
+        """Write the driver's trace of this page (Playwright: actions, console, network) to `path`;
+        False when the driver keeps none."""
+        return False
+
     async def set_quota(self, quota: int, timeout: float) -> QuotaApplied:
         """Change the quota of this open page's origin now (the medium filling up while the page runs)."""
         raise NotImplementedError(f"{type(self).__name__} cannot change the quota of an open page")
@@ -153,6 +158,12 @@ class Driver(abc.ABC):
 
     @abc.abstractmethod
     async def stop(self) -> None: ...
+
+    async def open_sibling(self, page: Page, url: str, *, timeout: float) -> Page:
+        """Open `url` (the harness page with another TF.js build, say) on the same storage as `page`:
+        what a user's next visit sees after an upgrade. `page` may stop being usable (a driver with one
+        window navigates it); closing the sibling leaves `page`'s storage alone."""
+        raise NotImplementedError(f"{type(self).__name__} cannot open a page on the same storage")
 
     async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> Page:
         """Open `url` in a browser on the on-disk profile `profile_dir` (created if empty).

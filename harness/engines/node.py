@@ -229,6 +229,16 @@ class NodeDriver(Driver):
         backend = query.get("backend", ["cpu"])[0]
         wanted_tfjs = query.get("tfjs", [None])[0]
         command = [self._node, *self.build.args, str(HOST_JS), "--server", origin, "--backend", backend]
+        semver = None
+        if wanted_tfjs:
+            from harness import tfjs
+
+            try:
+                build = tfjs.lookup(wanted_tfjs)
+            except KeyError as e:
+                raise EngineError(f"{self.spec.name}: {e}") from None
+            semver = build.semver
+            command += ["--tfjs", build.node_module]
         try:
             proc = await asyncio.create_subprocess_exec(
                 *command,
@@ -244,15 +254,17 @@ class NodeDriver(Driver):
         self._pages.add(page)
         try:
             ready = await page.wait_ready(timeout)
-            if wanted_tfjs and ready.get("tfjs") != wanted_tfjs:
-                raise EngineError(
-                    f"{self.spec.name}: {url} asks for TF.js {wanted_tfjs}, but Node has {ready.get('tfjs')} "
-                    "(node_modules holds one TF.js)"
-                )
+            if semver and ready.get("tfjs") != semver:
+                raise EngineError(f"{self.spec.name}: {url} asks for TF.js {wanted_tfjs} ({semver}), but Node loaded "
+                                  f"{ready.get('tfjs')}")
         except BaseException:
             await page.close()
             raise
         return page
+
+    async def open_sibling(self, page: Page, url: str, *, timeout: float) -> Page:
+        """Another host on the same machine: Node's storage (the file system) is shared anyway."""
+        return await self.open(url, timeout=timeout)
 
     async def stop(self) -> None:
         self._running = False

@@ -40,8 +40,9 @@ GRACE_S = 5.0  # the outer asyncio deadline beyond Playwright's own timeouts
 
 class PlaywrightPage(Page):
     def __init__(self, driver: "PlaywrightDriver", context, page, *, downloads_dir: str | None = None,
-                 owns_browser: bool = False):
+                 owns_browser: bool = False, owns_context: bool = True):
         self._driver = driver
+        self._owns_context = owns_context  # a sibling (open_sibling) closes only its page
         self.context = context
         self.page = page
         self.downloads_dir = downloads_dir  # "directory" capture: this page's downloads land here
@@ -101,6 +102,15 @@ class PlaywrightPage(Page):
         left = max(timeout - (time.monotonic() - started), 0.1)
         await self._bounded("waiting for harness.ready after reload", left, self.page.evaluate(_WAIT_READY_JS))
 
+    async def save_trace(self, path: str) -> bool:
+        if not self._owns_context:
+            return False  # the sibling's context belongs to the page that opened it
+        try:
+            await asyncio.wait_for(self.context.tracing.stop(path=path), 60)
+            return True
+        except (PlaywrightError, asyncio.TimeoutError):
+            return False
+
     async def set_quota(self, quota: int, timeout: float) -> QuotaApplied:
         if self._driver.build.quota != "cdp":
             return await super().set_quota(quota, timeout)
@@ -119,7 +129,7 @@ class PlaywrightPage(Page):
 
     async def close(self) -> None:
         try:
-            await asyncio.wait_for(self.context.close(), 30)
+            await asyncio.wait_for(self.context.close() if self._owns_context else self.page.close(), 30)
         except (PlaywrightError, asyncio.TimeoutError):
             pass  # the browser is already gone (or stuck); the driver reports that
         finally:
@@ -212,6 +222,8 @@ class PlaywrightDriver(Driver):
             browser = await self._browser_with_quota(quota, timeout)
         try:
             context = await asyncio.wait_for(browser.new_context(ignore_https_errors=True, accept_downloads=True), timeout)
+            # Kept only when the test fails (Page.save_trace): actions, console and network, no screenshots.
+            await asyncio.wait_for(context.tracing.start(snapshots=True, screenshots=False, sources=False), timeout)
             page = await asyncio.wait_for(context.new_page(), timeout)
         except (asyncio.TimeoutError, PlaywrightError) as e:
             raise EngineError(f"{self.spec.name}: could not open a new context: {e!r}") from e
@@ -256,6 +268,16 @@ class PlaywrightDriver(Driver):
             raise EngineError(f"{self.spec.name}: could not launch with a {kib} KiB storage limit: {e!r}") from e
         self._quota_browsers[kib] = browser
         return browser
+
+    async def open_sibling(self, page: Page, url: str, *, timeout: float) -> Page:
+        """A new page in `page`'s browser context: same origin storage, same downloads."""
+        try:
+            new = await asyncio.wait_for(page.context.new_page(), timeout)
+        except (asyncio.TimeoutError, PlaywrightError) as e:
+            raise EngineError(f"{self.spec.name}: could not open a page in the same context: {e!r}") from e
+        sibling = PlaywrightPage(self, page.context, new, downloads_dir=page.downloads_dir, owns_context=False)
+        await self._load(sibling, url, timeout)
+        return sibling
 
     async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> Page:
         """A second browser process on ``profile_dir``; closing the page closes that browser."""

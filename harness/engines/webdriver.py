@@ -236,6 +236,19 @@ class WebDriverDriver(Driver):
             self._page.quota = QuotaApplied(quota, None, self.build.no_quota or "no quota emulation over WebDriver")
         return self._page
 
+    async def open_sibling(self, page: Page, url: str, *, timeout: float) -> WebDriverPage:
+        """Navigate the one window to `url` without clearing anything (the session's storage is the
+        same); `page` is no longer current afterwards."""
+        self._check_current(page)
+        started = time.monotonic()
+        await self._call(f"load {url}", timeout, self._load, url, timeout, grace=self.grace)
+        left = max(timeout - (time.monotonic() - started), 0.1)
+        state = await self._execute_async(_WAIT_READY_JS, timeout=left, what=f"waiting for harness.ready at {url}")
+        if "notReady" in state:
+            raise EngineError(f"{self.spec.name}: the harness page at {url} did not become ready: {state['notReady']}")
+        self._page = WebDriverPage(self, url)
+        return self._page
+
     async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> WebDriverPage:
         raise NotImplementedError(NO_PERSISTENT_PROFILE)
 

@@ -1,6 +1,9 @@
 // The Node host of the harness steps (harness/js/steps.js): what page.js is to a browser.
 //
-//   node harness/js/node_host.js --server http://127.0.0.1:PORT [--backend cpu]
+//   node harness/js/node_host.js --server http://127.0.0.1:PORT [--backend cpu] [--tfjs MODULE]
+//
+// --tfjs: another TF.js to run (a package name such as tfjs-3.21.0, an npm alias of package.json, or
+// the absolute path of a UMD bundle); tfjs-node's file:// handler is registered into it.
 //
 // First stdout line: {"ready": {tfjs, backend, node, fileSystem}}  (or {"failed": {name, message, stack}}).
 // Then one JSON request per stdin line, {"id": N, "step": NAME, "args": {...}}, and one JSON reply per
@@ -49,6 +52,7 @@ const server = (options.server || process.env.HARNESS_SERVER || '').replace(/\/$
 const backend = options.backend || process.env.HARNESS_BACKEND || 'cpu';
 // auto: native tfjs-node if its binding is there and loads; js: never try the binding.
 const nativeMode = options['tfjs-node'] || process.env.HARNESS_TFJS_NODE || 'auto';
+const tfjsModule = options.tfjs || '@tensorflow/tfjs';
 
 // Where tfjs-node's index.js looks for its binding (node-pre-gyp), checked before requiring it: a failed
 // `require('@tensorflow/tfjs-node')` has already registered its kernels and required its modules.
@@ -64,6 +68,13 @@ function nativeBindingPath() {
 
 function loadTf() {
   const notes = [];
+  if (tfjsModule !== '@tensorflow/tfjs') {
+    const tf = require(tfjsModule);
+    const {nodeFileSystemRouter} = require('@tensorflow/tfjs-node/dist/io/file_system');
+    tf.io.registerLoadRouter(nodeFileSystemRouter);
+    tf.io.registerSaveRouter(nodeFileSystemRouter);
+    return {tf, fileSystem: `tfjs-node ${require('@tensorflow/tfjs-node/package.json').version} (js only, its file:// handler)`, notes};
+  }
   if (nativeMode !== 'js') {
     const binding = nativeBindingPath();
     if (binding) {

@@ -15,6 +15,9 @@ class Scheme:
 
     name: str  # the `scheme` value in conformance.json
     hosts: tuple[str, ...] = ("browser",)  # where it runs: EngineSpec.host values
+    # The golden models it runs over (None: the whole zoo). For a scheme whose subject does not depend
+    # on the model and whose rows are costly; a user's --model always runs.
+    models: tuple[str, ...] | None = None
 
     def path(self, trip: Trip) -> str:
         return f"{trip.golden.name}-{self.name}"

@@ -39,7 +39,7 @@ async def choose_files(trip: Trip, files: dict[str, bytes], page=None) -> list[s
         path = trip.tmp / name
         path.write_bytes(data)
         paths.append(str(path))
-    await (page or trip.page).set_input_files(f"#{FILE_INPUT}", paths, trip.timeout)
+    await (page or await trip.loading_page()).set_input_files(f"#{FILE_INPUT}", paths, trip.timeout)
     return paths
 
 

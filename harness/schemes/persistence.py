@@ -38,6 +38,10 @@ class ReloadPersistence(_Persistence):
 
 class RestartPersistence(_Persistence):
     name = "restart-persistence"
+    # Two browser launches per row (Firefox: ~18 s a row): what survives a restart is the storage, not the
+    # model, so four models cover it: small, sharded (10 MB: localStorage's capacity finding), with
+    # metadata, and a graph model.
+    models = ("mlp", "sharded", "metadata", "graph")
 
     async def run(self, trip: Trip) -> list[Difference]:
         profile = trip.tmp / "profile"

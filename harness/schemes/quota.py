@@ -42,6 +42,11 @@ class QuotaScheme(Scheme):
     async def run(self, trip: Trip) -> list[Difference]:
         if trip.quota is None:
             raise Unsupported(f"{self.name} needs a quota: @pytest.mark.quota(SIZE) or --quota SIZE")
+        info = trip.want.save_info  # what one copy of the model takes (localStorage: weights as base64)
+        footprint = -(-info["weightDataBytes"] * 4 // 3) + info["modelTopologyBytes"] + info["weightSpecsBytes"]
+        if 4 * footprint > trip.quota:
+            raise Unsupported(f"{trip.golden.name} takes about {footprint} bytes per copy; the two copies saved before "
+                              f"the oversize one must fit well under the {trip.quota}-byte quota: use a larger --quota")
         page_quota = trip.page.quota
         if self.medium == "indexeddb" and (page_quota is None or page_quota.effective is None):
             raise Unsupported(f"no IndexedDB quota emulation on {trip.driver.spec.name}: "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import ssl
 from pathlib import Path
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -91,22 +92,27 @@ class HarnessServer:
         return f"{self.url}/fixtures/{golden.dir.resolve().relative_to(self.fixtures.resolve()).as_posix()}/{name}"
 
     def page_url(self, tfjs_version: str, backend: str) -> str:
-        return f"{self.url}/page?tfjs={tfjs_version}&backend={backend}"
+        return f"{self.url}/page?tfjs={quote(tfjs_version, safe='')}&backend={backend}"
 
     # -- handlers --------------------------------------------------------------------------------
     async def _page(self, request: web.Request) -> web.Response:
         version = request.query.get("tfjs", "")
         if version not in self.tfjs:
             raise web.HTTPNotFound(text=f"no TF.js build {version!r}; this server has {sorted(self.tfjs)}")
-        html = (JS_DIR / "page.html").read_text().replace("{{TFJS}}", f"/tfjs/{version}/tf.min.js")
+        html = (JS_DIR / "page.html").read_text().replace("{{TFJS}}", f"/tfjs/{quote(version, safe='')}/tf.min.js")
         return web.Response(text=html, content_type="text/html")
 
     async def _tfjs(self, request: web.Request) -> web.StreamResponse:
+        """/tfjs/<build id>/tf.min.js: the build's UMD bundle (an npm dist file or a local bundle,
+        whatever its file name); /tfjs/<id>/tf.min.js.map: its source map, if it has one."""
         build = self.tfjs.get(request.match_info["version"])
         name = request.match_info["file"]
-        if build is None or name not in ("tf.min.js", "tf.js", "tf.min.js.map", "tf.js.map"):
+        if build is None or name not in ("tf.min.js", "tf.min.js.map"):
             raise web.HTTPNotFound()
-        return web.FileResponse(build.dist / name)
+        path = build.bundle if name == "tf.min.js" else build.bundle.with_name(build.bundle.name + ".map")
+        if not path.exists():
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Content-Type": "text/javascript"} if name == "tf.min.js" else None)
 
     async def _receive(self, request: web.Request) -> web.Response:
         token, name = request.match_info["token"], request.match_info["name"]

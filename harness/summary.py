@@ -1,0 +1,163 @@
+"""A Markdown summary of a conformance document, for GitHub's job summary ($GITHUB_STEP_SUMMARY).
+
+    text = markdown(doc, baseline=baseline.diff(old, doc))   # baseline optional
+    write_step_summary(text)                                  # appends when $GITHUB_STEP_SUMMARY is set
+
+Sections: title, totals per outcome, engines and TF.js builds, the scheme x engine matrix (one per
+TF.js version when there are several), the failed / error rows with their detail's first line, and
+the comparison with the baseline. Lists are capped so that the text stays far below GitHub's 1 MiB
+limit per step.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import warnings
+
+from harness import report
+from harness.baseline import BaselineDiff, Change, first_line
+
+MAX_LISTED = 200  # rows listed per section; the rest are counted
+MAX_BYTES = 1_000_000  # GitHub rejects a step summary over 1024 KiB
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+
+
+def markdown(doc: dict, baseline: BaselineDiff | None = None) -> str:
+    results = doc.get("results") or []
+    out = ["## TF.js io conformance", ""]
+    if not results:
+        out += ["No conformance rows in this run.", ""]
+    else:
+        counts = report.count_outcomes(results, lambda r: None)[None]
+        out += [", ".join(f"**{counts[o]}** {o}" for o in report.OUTCOMES if counts[o]) + f" ({len(results)} rows)", ""]
+    out += _builds(doc)
+    versions = list(dict.fromkeys(r.get("tfjs") for r in results))
+    if len(versions) == 1:
+        out += _matrix(results)
+    else:
+        for version in versions:
+            out += [f"### TF.js {_esc(str(version))}", ""]
+            out += _matrix([r for r in results if r.get("tfjs") == version])
+    out += _failures(results)
+    if baseline is not None:
+        out += _baseline(baseline)
+    text = "\n".join(out).rstrip("\n") + "\n"
+    return _cap(text)
+
+
+def write_step_summary(text: str) -> bool:
+    """Append `text` to the file named by $GITHUB_STEP_SUMMARY; False (nothing written) when the
+    variable is unset or empty, or the file cannot be written (a warning says why)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return False
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+    except OSError as e:
+        warnings.warn(f"GITHUB_STEP_SUMMARY={path}: cannot write the summary: {e}", stacklevel=2)
+        return False
+    return True
+
+
+# -- sections -----------------------------------------------------------------------------------
+
+
+def _builds(doc: dict) -> list[str]:
+    lines = []
+    for e in doc.get("engines") or []:
+        name = _esc(str(e.get("engine")))
+        if e.get("version"):
+            lines.append(f"- {name}: {_esc(str(e['version']))} ({_esc(str(e.get('driver')))}, {_esc(str(e.get('build')))} build)")
+        elif "missing" in e:
+            lines.append(f"- {name}: not installed: {_esc(first_line(str(e['missing'])))}")
+        elif "failed" in e:
+            lines.append(f"- {name}: failed to start: {_esc(first_line(str(e['failed'])))}")
+        else:
+            lines.append(f"- {name}: version unknown")
+    for t in doc.get("tfjs") or []:
+        lines.append(f"- TF.js {_esc(str(t.get('version')))} ({_esc(str(t.get('source')))})")
+    return [*lines, ""] if lines else []
+
+
+def _matrix(results: list[dict]) -> list[str]:
+    engines = list(dict.fromkeys(r["engine"] for r in results))
+    schemes = list(dict.fromkeys(r["scheme"] for r in results))
+    cells = report.count_outcomes(results, lambda r: (r["scheme"], r["engine"]))
+    lines = ["| scheme | " + " | ".join(_esc(str(e)) for e in engines) + " |",
+             "|---" * (len(engines) + 1) + "|"]
+    for s in schemes:
+        lines.append(f"| {_esc(str(s))} | " + " | ".join(_cell(cells[s, e]) for e in engines) + " |")
+    return [*lines, ""]
+
+
+def _cell(counts) -> str:
+    text = report.cell(counts)
+    # bold what needs a look
+    return ", ".join(f"**{part}**" if part.endswith(("FAIL", "ERROR")) else part for part in text.split(", "))
+
+
+def _failures(results: list[dict]) -> list[str]:
+    bad = [r for r in results if r.get("outcome") in ("failed", "error")]
+    if not bad:
+        return []
+    lines = [f"### Failed and errored rows ({len(bad)})", "",
+             "| outcome | scheme | model | engine | tfjs | detail |", "|---|---|---|---|---|---|"]
+    for r in bad[:MAX_LISTED]:
+        lines.append(f"| {r['outcome']} | {_esc(str(r.get('scheme')))} | {_esc(str(r.get('model')))} | "
+                     f"{_esc(str(r.get('engine')))} | {_esc(str(r.get('tfjs')))} | {_esc(first_line(r.get('detail')))} |")
+    if len(bad) > MAX_LISTED:
+        lines.append(f"\n... and {len(bad) - MAX_LISTED} more (see conformance.json)")
+    return [*lines, ""]
+
+
+def _baseline(d: BaselineDiff) -> list[str]:
+    counts = d.counts()
+    verdict = f"**{len(d.regressions)} regression{'s' * (len(d.regressions) != 1)}**" if d.regressions else "no regressions"
+    lines = ["### Against the baseline", "",
+             verdict + ": " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items()), ""]
+    for engine, was, now in d.engine_versions:
+        lines.append(f"- {_esc(engine)}: {_esc(str(was))} -> {_esc(str(now))}")
+    if d.tfjs_versions:
+        was, now = d.tfjs_versions
+        lines.append(f"- TF.js: {_esc(', '.join(was))} -> {_esc(', '.join(now))}")
+    if d.engine_versions or d.tfjs_versions:
+        lines.append("")
+    for title, changes in (("Regressions", d.regressions), ("Fixed", d.fixes),
+                           ("Newly known findings (passed -> xfailed)", d.newly_known), ("Other changes", d.changed)):
+        if not changes:
+            continue
+        lines += [f"#### {title} ({len(changes)})", "",
+                  "| scheme | model | engine | tfjs | was | now | detail |", "|---|---|---|---|---|---|---|"]
+        lines += [_change_row(c) for c in changes[:MAX_LISTED]]
+        if len(changes) > MAX_LISTED:
+            lines.append(f"\n... and {len(changes) - MAX_LISTED} more")
+        lines.append("")
+    return lines
+
+
+def _change_row(c: Change) -> str:
+    r = c.row
+    detail = first_line(c.new.get("detail")) if c.new and c.new.get("outcome") != "passed" else ""
+    return (f"| {_esc(str(r.get('scheme')))} | {_esc(str(r.get('model')))} | {_esc(str(r.get('engine')))} | "
+            f"{_esc(str(r.get('tfjs')))} | {c.old_outcome} | {c.new_outcome} | {_esc(detail)} |")
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def _esc(text: str) -> str:
+    """Text safe in a Markdown table cell: HTML escaped (GitHub renders inline HTML), Markdown
+    punctuation backslash-escaped (pipes would split the cell), on one line."""
+    text = html.escape(" ".join(text.split()), quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _cap(text: str) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= MAX_BYTES:
+        return text
+    cut = data[:MAX_BYTES].decode("utf-8", "ignore")
+    return cut[:cut.rfind("\n") + 1] + "\n... (summary cut at 1 MB; see conformance.json)\n"

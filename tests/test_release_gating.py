@@ -1,0 +1,90 @@
+"""Release gating end to end: a TF.js bundle with one line changed in the localStorage handler,
+run through --tfjs-bundle against a baseline made with the pristine bundle, turns the right row red
+and the baseline diff non-zero; the pristine bundle stays green."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from harness import tfjs
+from harness.config import REPO
+
+# tfjs-core's BrowserLocalStorage.load, in the UMD bundle: the weights read back from localStorage.
+PRISTINE_LINE = "out.weightData = base64StringToArrayBuffer(weightDataBase64);"
+BROKEN_LINE = ("out.weightData = (function (b) { new Uint8Array(b)[0] ^= 1; return b; })"
+               "(base64StringToArrayBuffer(weightDataBase64));")
+ROWS = "localstorage-mlp-chromium or indexeddb-mlp-chromium"
+INI = """
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = session
+asyncio_default_test_loop_scope = session
+"""
+
+
+def _bundles(tmp_path):
+    source = tfjs.installed().dist / "tf.js"  # the unminified UMD bundle, as the TF.js repo builds it
+    text = source.read_text()
+    assert text.count(PRISTINE_LINE) == 1, "the localStorage handler's line moved: update PRISTINE_LINE"
+    (tmp_path / "pristine").mkdir()
+    (tmp_path / "broken").mkdir()
+    pristine, broken = tmp_path / "pristine" / "tf.js", tmp_path / "broken" / "tf.js"
+    shutil.copy(source, pristine)
+    broken.write_text(text.replace(PRISTINE_LINE, BROKEN_LINE))
+    return pristine, broken
+
+
+def _rows(path):
+    return {(r["scheme"], r["model"], r["engine"]): r for r in json.loads(path.read_text())["results"]}
+
+
+def test_a_broken_bundle_turns_its_rows_red_against_the_pristine_baseline(pytester: pytest.Pytester, tmp_path):
+    pristine, broken = _bundles(tmp_path)
+    pytester.makeini(INI)
+    shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
+    common = ["-p", "no:cacheprovider", "--engine", "chromium", "-k", ROWS, "test_roundtrip.py"]
+
+    base = pytester.runpytest_subprocess(*common, "--tfjs-bundle", str(pristine), "--results-dir", str(tmp_path / "base"),
+                                         timeout=300)
+    assert base.ret == pytest.ExitCode.OK, base.stdout.str()
+    before = _rows(tmp_path / "base" / "conformance.json")
+    assert {r["outcome"] for r in before.values()} == {"passed"} and len(before) == 2
+    assert all(r["tfjs"].startswith("tf.js@") for r in before.values())
+
+    new = pytester.runpytest_subprocess(*common, "--tfjs-bundle", str(broken), "--results-dir", str(tmp_path / "new"),
+                                        "--baseline", str(tmp_path / "base" / "conformance.json"), timeout=300)
+    assert new.ret != pytest.ExitCode.OK
+    after = _rows(tmp_path / "new" / "conformance.json")
+    assert after["localstorage", "mlp", "chromium"]["outcome"] == "failed"
+    assert "byte" in after["localstorage", "mlp", "chromium"]["detail"]  # the comparator names the flipped byte
+    assert after["indexeddb", "mlp", "chromium"]["outcome"] == "passed"  # only the handler that changed is red
+    assert before["localstorage", "mlp", "chromium"]["tfjs"] != after["localstorage", "mlp", "chromium"]["tfjs"]
+    assert "regression" in new.stdout.str().lower()
+
+    diff = subprocess.run([sys.executable, "-m", "harness", "diff", str(tmp_path / "base" / "conformance.json"),
+                           str(tmp_path / "new" / "conformance.json")], capture_output=True, text=True, cwd=REPO)
+    assert diff.returncode == 1, diff.stdout + diff.stderr
+    assert "localstorage" in diff.stdout
+
+
+def test_update_expectations_records_a_new_failure_and_the_next_run_is_green(pytester: pytest.Pytester, tmp_path):
+    """--update-expectations: a row failing with no entry (the file-node graph finding, with an empty
+    expectations file) is recorded; the same run again is then green (the row an xfail)."""
+    pytester.makeini(INI)
+    shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
+    findings = tmp_path / "expectations.toml"
+    findings.write_text("# known findings\n")
+    common = ["-p", "no:cacheprovider", "--engine", "node", "-k", "file-node-graph-node", "test_roundtrip.py",
+              "--expectations", str(findings), "--results-dir", str(tmp_path / "r")]
+
+    first = pytester.runpytest_subprocess(*common, "--update-expectations", timeout=300)
+    assert first.ret != pytest.ExitCode.OK  # it failed: nothing knew about it yet
+    assert "[[finding]]" in findings.read_text() and '"file-node"' in findings.read_text()
+    assert "recorded by --update-expectations" in findings.read_text()
+
+    second = pytester.runpytest_subprocess(*common, timeout=300)
+    assert second.ret == pytest.ExitCode.OK, second.stdout.str()
+    second.assert_outcomes(xfailed=1)
