@@ -30,10 +30,19 @@ class EnginePool:
         return entry if isinstance(entry, Missing) else None
 
     async def get(self, name: str) -> Driver:
-        """The running driver of `name`, started on first use. Raises EngineError if it cannot run."""
+        """The running driver of `name`, started on first use (and again if it died). Raises EngineError
+        if it cannot run."""
         async with self._lock:
             if name in self._drivers:
-                return self._drivers[name]
+                driver = self._drivers[name]
+                if driver.alive:
+                    return driver
+                # It died since its last test (a crash between tests, or one nobody noticed): relaunch.
+                del self._drivers[name]
+                try:
+                    await driver.stop()
+                except Exception:
+                    pass
             if name in self._failed:
                 raise EngineError(self._failed[name])
             entry = self.found[name]

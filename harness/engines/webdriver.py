@@ -212,7 +212,11 @@ class WebDriverDriver(Driver):
 
     @property
     def alive(self) -> bool:
-        return self._wd is not None and not self._wedged and self._procs.service.process.poll() is None
+        """The session, WebKitWebDriver and the browser it launched (its child, MiniBrowser) all run: a
+        crashed browser leaves WebKitWebDriver running with a dead session, which is not alive either."""
+        if self._wd is None or self._wedged or self._procs.service.process.poll() is not None:
+            return False
+        return bool(_live_processes(ppid=self._procs.service.process.pid))
 
     # -- pages -----------------------------------------------------------------
 
@@ -220,7 +224,7 @@ class WebDriverDriver(Driver):
         """Navigate to ``url``, wait for ``harness.ready``, then empty and check the origin's storage.
         No quota emulation over WebDriver: a requested quota is reported as not applied (Build.no_quota)."""
         if not self.alive:
-            raise EngineError(f"{self.spec.name}: the browser is not usable{self._wedged or ' (stopped, or its driver exited)'}")
+            raise EngineError(f"{self.spec.name}: the browser is not usable{self._wedged or ' (stopped, or the browser or its driver exited)'}")
         self._page = None
         await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
         await self._call(f"load {url}", timeout, self._load, url, timeout, grace=self.grace)
@@ -360,6 +364,11 @@ def _kill_process_group(pgid: int, grace: float = 5.0) -> None:
 
 def _live_members(pgid: int) -> list[int]:
     """Pids in process group ``pgid`` that are not zombies (Linux /proc)."""
+    return _live_processes(pgid=pgid)
+
+
+def _live_processes(*, pgid: int | None = None, ppid: int | None = None) -> list[int]:
+    """Pids of the processes in group ``pgid`` (or children of ``ppid``) that are not zombies (Linux /proc)."""
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -369,6 +378,7 @@ def _live_members(pgid: int) -> list[int]:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
+        state, parent, group = fields[0], int(fields[1]), int(fields[2])  # fields: state, ppid, pgrp, ...
+        if state != "Z" and (pgid is None or group == pgid) and (ppid is None or parent == ppid):
             pids.append(int(entry))
     return pids

@@ -3,16 +3,33 @@
 Each upload slot is opened by the harness (`UploadStore.open`) and may require a header value
 (e.g. `Authorization: Bearer ...`); requests without it get 401, as a real model server would.
 Every request to a slot is recorded so a scenario can check what TF.js really sent.
+
+Faults, for the negative scenarios (harness/schemes/negative.py), as a broken model server shows them:
+
+* `Upload.publish_fault(name, status, body)`: GET of that file answers `status` with `body` (a plain
+  text error page by default) instead of its bytes, e.g. a weight shard answering 500;
+* `Upload.refuse_saves(status, body)`: a save (POST/PUT) is read to the end, what it carried is
+  recorded (`requests[-1]["parts"]`: field, file name, byte count) and nothing of it is stored: the
+  slot answers `status`, like a server failing while it writes the upload;
+* `/nocors/uploads/<token>/<name>`: the same files (and faults) served WITHOUT any
+  Access-Control-* header (the `cors` middleware only touches paths under /uploads/), for
+  cross-origin loads a browser must refuse. There is no preflight route under /nocors/.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
+from http import HTTPStatus
 
-from aiohttp import web
+from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from harness.server.names import check_name
+
+# aiohttp drops a leading "/" or "\\" from a quoted filename ("/abs" -> "abs"): look at the header itself.
+_ROOTED_FILENAME = re.compile(r'filename\*?\s*=\s*"?[\\/]', re.IGNORECASE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,10 +48,24 @@ class Upload:
     files: dict[str, bytes] = dataclasses.field(default_factory=dict)  # served by GET, by file name
     requests: list[dict] = dataclasses.field(default_factory=list)  # method, path, content type, status
 
+    # status, body: GET of the file answers this instead of its bytes (publish_fault)
+    faults: dict[str, tuple[int, bytes]] = dataclasses.field(default_factory=dict)
+    save_fault: tuple[int, bytes] | None = None  # a save answers this and stores nothing (refuse_saves)
+
     def publish(self, files: dict[str, bytes]) -> None:
         for name in files:
             check_name(name)
         self.files.update(files)
+
+    def publish_fault(self, name: str, status: int, body: bytes | None = None) -> None:
+        """GET of `name` answers `status` with `body` (default: "<status> <reason>"), whether or not
+        the file was published."""
+        check_name(name)
+        self.faults[name] = (status, _error_page(status) if body is None else body)
+
+    def refuse_saves(self, status: int, body: bytes | None = None) -> None:
+        """Saves to this slot are read to the end, recorded, and answered `status`; nothing is stored."""
+        self.save_fault = (status, _error_page(status) if body is None else body)
 
 
 class UploadStore:
@@ -56,6 +87,7 @@ class UploadStore:
             web.put("/uploads/{token}", self._receive),
             web.get("/uploads/{token}/{name}", self._serve),
             web.get("/uploads/{token}/prefixed/{name}", self._serve),  # for weightPathPrefix loads
+            web.get("/nocors/uploads/{token}/{name}", self._serve),  # no CORS headers: cross-origin loads fail
             web.options("/uploads/{tail:.*}", self._preflight),
         ]
 
@@ -78,36 +110,78 @@ class UploadStore:
     async def _receive(self, request: web.Request) -> web.Response:
         upload = self._slot(request)
         self._authorise(upload, request)
+        if upload.save_fault is not None:
+            return await self._refuse(upload, request)
         if request.content_type != "multipart/form-data":
             raise web.HTTPBadRequest(text=f"expected multipart/form-data, got {request.content_type!r}")
+        received: list[Part] = []  # stored only once the whole body is read and every part is good
+        total = 0
         try:
             reader = await request.multipart()
-            total = 0
             while (part := await reader.next()) is not None:
-                data = await part.read()
-                total += len(data)
-                if total > self.max_upload:
-                    raise web.HTTPRequestEntityTooLarge(max_size=self.max_upload, actual_size=total)
-                if part.filename is not None:
-                    check_name(part.filename)
-                upload.parts[part.name] = Part(part.name, part.filename, part.headers.get("Content-Type"), bytes(data))
-                if part.filename:
-                    upload.files[part.filename] = bytes(data)
-        except (ValueError, AssertionError) as e:  # aiohttp's parser on malformed bodies
+                disposition = part.headers.get(hdrs.CONTENT_DISPOSITION, "")
+                if not isinstance(part, BodyPartReader) or part.filename is None or _ROOTED_FILENAME.search(disposition):
+                    raise web.HTTPBadRequest(text=f"every part must be one file with a plain name; "
+                                                  f"got Content-Disposition {disposition!r}")
+                check_name(part.filename)
+                data = bytearray()
+                while chunk := await part.read_chunk():
+                    total += len(chunk)
+                    if total > self.max_upload:  # counted while reading: a huge part is never held whole
+                        raise web.HTTPRequestEntityTooLarge(max_size=self.max_upload, actual_size=total)
+                    data += chunk
+                received.append(Part(part.name, part.filename, part.headers.get(hdrs.CONTENT_TYPE), bytes(data)))
+        except (ValueError, AssertionError, HttpProcessingError) as e:  # aiohttp's parser on malformed bodies
             raise web.HTTPBadRequest(text=f"malformed multipart body: {e}") from e
+        if not received:
+            raise web.HTTPBadRequest(text="the multipart body has no parts")
+        for p in received:
+            upload.parts[p.field] = p
+            upload.files[p.filename] = p.data
         return web.json_response({"stored": sorted(upload.parts)})
+
+    async def _refuse(self, upload: Upload, request: web.Request) -> web.Response:
+        """A save to a slot that refuses saves: read it all, record its parts, store nothing."""
+        status, body = upload.save_fault
+        record = upload.requests[-1]
+        record["status"] = status
+        if request.content_type == "multipart/form-data":
+            record["parts"] = []
+            try:
+                reader = await request.multipart()
+                while (part := await reader.next()) is not None:
+                    data = await part.read()
+                    record["parts"].append({"field": part.name, "filename": part.filename, "bytes": len(data)})
+            except (ValueError, AssertionError) as e:
+                record["parts_error"] = str(e)
+        else:
+            record["bytes"] = len(await request.read())
+        return web.Response(status=status, body=body, content_type="text/plain")
 
     async def _serve(self, request: web.Request) -> web.Response:
         upload = self._slot(request)
         self._authorise(upload, request)
         name = request.match_info["name"]
+        if name in upload.faults:
+            status, body = upload.faults[name]
+            upload.requests[-1]["status"] = status
+            return web.Response(status=status, body=body, content_type="text/plain")
         if name not in upload.files:
+            upload.requests[-1]["status"] = 404  # (recorded as answered, like the faults above)
             raise web.HTTPNotFound(text=f"{name!r} was not uploaded; have {sorted(upload.files)}")
         content_type = "application/json" if name.endswith(".json") else "application/octet-stream"
         return web.Response(body=upload.files[name], content_type=content_type)
 
     async def _preflight(self, request: web.Request) -> web.Response:
         return web.Response(status=204)
+
+
+def _error_page(status: int) -> bytes:
+    """What a plain server sends with an error status: "500 Internal Server Error"."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}".encode()
+    except ValueError:
+        return f"{status} Error".encode()
 
 
 @web.middleware
