@@ -2,6 +2,8 @@
 # make conformance  setup + the conformance matrix on every engine found (JUnit + conformance.json)
 # make test         setup + every test (the harness's own tests and the scenarios, large ones too)
 # make capacity     setup + the storage capacity probe on every engine (test-results/capacity.json, .md)
+# make bench        the benchmark: TF.js save/load beside the raw medium per engine (test-results/bench.json)
+# make mutants      mutation testing: the suite on TF.js bundles with one fault each (test-results/mutants.json)
 # make fixtures     regenerate fixtures/ from the Python golden writer (prints every file written)
 
 PYTHON ?= python3
@@ -11,7 +13,7 @@ RESULTS := test-results
 # Engines run in parallel, one pytest-xdist worker per engine (each keeps its browser for the session).
 PARALLEL ?= -n 3 --dist loadgroup
 
-.PHONY: setup engines conformance test capacity fixtures clean
+.PHONY: setup engines conformance test capacity bench mutants fixtures clean
 
 setup: $(VENV)/.installed node_modules/.installed engines
 
@@ -36,6 +38,12 @@ test: setup
 
 capacity: setup
 	$(PY) -m pytest scenarios/test_capacity.py $(PARALLEL) --run-large -p no:cacheprovider
+
+bench: setup
+	$(PY) -m harness bench $(BENCH_ARGS)
+
+mutants: setup
+	$(PY) -m harness mutants
 
 fixtures: $(VENV)/.installed
 	$(PY) -m harness.golden

@@ -4,6 +4,12 @@
     diff OLD.json NEW.json
                           compare two conformance.json: regressions, fixes, changes (harness.baseline);
                           exit 1 on a regression, 2 when a file is unreadable
+    bench [--engine E ...] [--sizes 1MB,16MB,128MB] [--repeat 3]
+                          TF.js save/load time beside the raw medium (harness.bench): a table and bench.json
+    mutants [--engine E ...] [--only NAME ...] [--keep DIR] [--list]
+                          mutation testing of the suite: run it on copies of TF.js's tf.js with one
+                          fault each (harness.mutants); exit 1 if a mutant survives, 2 if the pristine
+                          bundle is not green
 """
 
 import argparse
@@ -19,6 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     compare = sub.add_parser("diff", help="compare two conformance.json; exit 1 on a regression, 2 on unreadable input")
     compare.add_argument("old", metavar="OLD.json", help="the baseline")
     compare.add_argument("new", metavar="NEW.json", help="this run")
+    from harness.bench import add_arguments as bench_arguments
+
+    bench_arguments(sub.add_parser("bench", help="TF.js save/load time beside the raw medium, per engine x scheme x size "
+                                                 "(figures only; test-results/bench.json)"))
+    mutants = sub.add_parser("mutants", help="mutation testing: run the suite on TF.js bundles with one fault each")
+    from harness.mutants import add_arguments
+
+    add_arguments(mutants)
     args = parser.parse_args(argv)
     if args.command == "engines":
         from harness.engines.install import main as engines_main
@@ -28,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         from harness.baseline import main as diff_main
 
         return diff_main(args.old, args.new)
+    if args.command == "bench":
+        from harness.bench import main_args as bench_main
+
+        return bench_main(args)
+    if args.command == "mutants":
+        from harness.mutants import main as mutants_main
+
+        return mutants_main(args)
     return 2
 
 

@@ -136,9 +136,17 @@ async def test_open_starts_a_ready_host(page):
 
 
 async def test_open_rejects_a_tfjs_version_node_does_not_have(driver, server):
-    with pytest.raises(EngineError, match=r"asks for TF.js 0\.0\.1, but Node has"):
+    with pytest.raises(EngineError, match=r"no TF.js build '0\.0\.1'; installed: .*4\.22\.0"):
         await driver.open(f"{server.url}/page?tfjs=0.0.1&backend=cpu", timeout=30)
-    assert not driver._pages  # the host it started is closed
+    assert not driver._pages  # no host was started
+
+
+async def test_open_runs_the_requested_npm_version(driver, server):
+    page = await driver.open(f"{server.url}/page?tfjs=3.21.0&backend=cpu", timeout=30)
+    try:
+        assert (await page.run_step("info", {}, 30))["result"]["tfjs"] == "3.21.0"
+    finally:
+        await page.close()
 
 
 async def test_open_with_an_unknown_backend_fails_with_the_reason(driver, server):

@@ -126,6 +126,7 @@ async function main() {
     const shared = require(path.join(__dirname, 'steps.js'));
     steps = {
       ...shared.steps,
+      ...require(path.join(__dirname, 'bench.js')).steps,  // harness/bench.py's raw media
       info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend()}),
     };
     send({ready: {tfjs: tf.version.tfjs, backend: tf.getBackend(), node: process.version,

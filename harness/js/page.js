@@ -34,6 +34,7 @@
     // Browser only: every key in localStorage and in the tensorflowjs IndexedDB database.
     storageKeys: async () => harnessStorage.keys(),
     ...harnessQuota.steps,
+    ...harnessBench.steps,
   };
 
   async function run(name, args) {
