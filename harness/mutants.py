@@ -40,8 +40,8 @@ REQUIRED_KINDS = ("weight-bytes", "metadata", "byte-counts", "shard-order", "par
 # model (int32/bool/string and scalar weights, kept as a list of buffers), a non-ASCII model name (edge),
 # three shards (sharded). `where`: "any" = every chosen engine the scheme runs on, "cheap" = only Node
 # if chosen (its rows are the fastest), else the first browser chosen.
-# Measured: every scheme on each of these 7 models takes ~9 min a run here (sharded alone ~4 min:
-# 10 MB through every scheme), this selection ~1.5 min.
+# Measured on an idle machine (2 cores): every scheme on each of these 7 models takes ~9.5 min a run
+# (sharded alone ~4 min: 10 MB through every scheme); this selection (28 rows) 30-60 s.
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("*", "mlp", "any"),
     ("localstorage", "metadata", "any"),

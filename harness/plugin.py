@@ -446,6 +446,8 @@ def _row_params(item: pytest.Item) -> dict | None:
     params = getattr(getattr(item, "callspec", None), "params", {})
     if not {"engine_name", "scheme", "model"} <= params.keys():
         return None
+    if not isinstance(params["model"], str):  # pytest's placeholder for an empty parametrisation (no engine can host it)
+        return None
     return params
 
 

@@ -74,8 +74,10 @@ class BrowserFiles(Scheme):
     async def run(self, trip: Trip) -> list[Difference]:
         model_file = trip.golden.dir / trip.golden.examples.get("model_file", "model.json")
         files = {"model.json": model_file.read_bytes()}  # the model's own files, as on disk
-        for group in json.loads(files["model.json"]).get("weightsManifest", []):
-            files.update({p: (trip.golden.dir / p).read_bytes() for p in group["paths"]})
+        shards = [p for group in json.loads(files["model.json"]).get("weightsManifest", []) for p in group["paths"]]
+        # Last shard first: a user picks files in any order and TF.js matches them by name (a loader that
+        # took them by position would pass with the manifest's order).
+        files.update({p: (trip.golden.dir / p).read_bytes() for p in reversed(shards)})
         await choose_files(trip, files)
         trip.observed["files"] = list(files)
         return await trip.load_and_check({"kind": "browserFiles", "input": FILE_INPUT})
