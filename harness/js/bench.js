@@ -18,9 +18,9 @@
 // Raw times use performance.now(): 0.1 ms steps in Chromium, 1 ms in Firefox and WebKit (the harness page is
 // not cross-origin isolated), finer in Node; steps.js's TF.js timings use Date.now() (1 ms).
 (function (root, factory) {
-  if (typeof module === 'object' && module.exports) module.exports = factory();
-  else root.harnessBench = factory();
-})(typeof self !== 'undefined' ? self : this, function () {
+  if (typeof module === 'object' && module.exports) module.exports = factory(require('./steps.js'));
+  else root.harnessBench = factory(root.harnessSteps);
+})(typeof self !== 'undefined' ? self : this, function (harnessSteps) {
   'use strict';
 
   const RAW_DB = 'harness-bench';  // the raw IndexedDB medium: a database of its own, never TF.js's
@@ -30,19 +30,7 @@
 
   const clock = (typeof performance !== 'undefined' && performance.now) ? () => performance.now() : () => Date.now();
 
-  // As steps.js: `promise`, or a DeadlineExceeded error once `seconds` pass with it unsettled.
-  function withDeadline(promise, seconds, what) {
-    if (!seconds) return promise;
-    let timer;
-    const expired = new Promise((resolve, reject) => {
-      timer = setTimeout(() => {
-        const e = new Error(`${what} neither resolved nor rejected within ${seconds} s`);
-        e.name = 'DeadlineExceeded';
-        reject(e);
-      }, seconds * 1000);
-    });
-    return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-  }
+  const {withDeadline} = harnessSteps;  // a promise, or DeadlineExceeded once `seconds` pass unsettled
 
   function toBase64(bytes) {
     if (typeof Buffer !== 'undefined') return Buffer.from(bytes).toString('base64');

@@ -229,5 +229,5 @@
     return {value: value === undefined ? null : JSON.parse(JSON.stringify(value))};  // Dates as ISO strings
   }
 
-  return {steps: {save, load, fingerprint, describe, manage}, joinWeightData};
+  return {steps: {save, load, fingerprint, describe, manage}, joinWeightData, withDeadline};
 });
