@@ -10,6 +10,9 @@
                           mutation testing of the suite: run it on copies of TF.js's tf.js with one
                           fault each (harness.mutants); exit 1 if a mutant survives, 2 if the pristine
                           bundle is not green
+    merge A.json B.json ... [-o DIR] [--partial]
+                          join the conformance.json of several jobs (--shard K/N, or other machines) into
+                          one report (harness.merge); exit 2 if they are not parts of one run
 """
 
 import argparse
@@ -33,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     from harness.mutants import add_arguments
 
     add_arguments(mutants)
+    from harness.merge import add_arguments as merge_arguments
+
+    merge_arguments(sub.add_parser("merge", help="join several conformance.json (shards, machines) into one report"))
     args = parser.parse_args(argv)
     if args.command == "engines":
         from harness.engines.install import main as engines_main
@@ -50,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         from harness.mutants import main as mutants_main
 
         return mutants_main(args)
+    if args.command == "merge":
+        from harness.merge import main as merge_main
+
+        return merge_main(args)
     return 2
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from harness import artifacts, baseline, expectations, html_report, quota, report, summary, tfjs
-from harness.config import DEFAULT_CONFIG, load_matrix
+from harness import artifacts, baseline, expectations, html_report, quota, report, shard, summary, tfjs
+from harness.config import DEFAULT_CONFIG, load_matrix, with_endpoints
 from harness.engines import ENGINES
+from harness.engines import remote
 from harness.engines.base import Driver, EngineError, Page
 from harness.engines.pool import EnginePool
 from harness.server import HarnessServer
@@ -96,6 +97,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "reported as flaky (matrix, conformance.json \"flaky\")")
     group.addoption("--run-large", action="store_true",
                     help="also run tests marked large (256-512 MiB models; make test does)")
+    group.addoption("--connect", action="append", default=[], metavar="ENGINE=WS_URL", type=_endpoint_option,
+                    help="run ENGINE in a Playwright server (playwright run-server, a Docker image, a cloud service) "
+                         "through browser_type.connect; its launch_options come from the engine's entry in "
+                         "--engine-config (repeatable)")
+    group.addoption("--webdriver", action="append", default=[], metavar="ENGINE=URL", type=_endpoint_option,
+                    help="run ENGINE through a remote W3C WebDriver endpoint (safaridriver, Selenium Grid, "
+                         "WebKitWebDriver --port); its capabilities come from the engine's entry (repeatable)")
+    group.addoption("--server-bind", default="127.0.0.1", metavar="ADDR",
+                    help="the address the harness server listens on (default loopback; 0.0.0.0 for browsers on "
+                         "other machines)")
+    group.addoption("--server-host", default=None, metavar="NAME",
+                    help="the host name or address browsers reach the harness server by (default: the bound "
+                         "address, or this machine's name when bound to 0.0.0.0)")
+    group.addoption("--shard", default=None, metavar="K/N", type=_shard_option,
+                    help="run only the K-th of N deterministic slices of the tests (by a hash of each test id), "
+                         "so that N CI jobs cover the run once; join their conformance.json with "
+                         "`python -m harness merge`")
     group.addoption("--quota", default=None, metavar="SIZE", type=_size_option,
                     help="limit every browser page's storage to SIZE (e.g. 2MB, 512KiB): IndexedDB by the engine's "
                          "quota emulation, localStorage by filling it; overrides @pytest.mark.quota")
@@ -106,7 +124,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "hosts(*hosts): engine hosts a test taking engine_name runs on (default: browser)")
     config.addinivalue_line("markers", "large: hundreds of MiB per engine; skipped unless --run-large")
     config.addinivalue_line("markers", "quota(size): open this test's pages with their storage limited to size (--quota wins)")
-    matrix = load_matrix(Path(config.getoption("engine_config")))
+    try:
+        matrix = with_endpoints(load_matrix(Path(config.getoption("engine_config"))),
+                                dict(config.getoption("connect")), dict(config.getoption("webdriver")))
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
     chosen = config.getoption("engine") or list(matrix)
     unknown = [e for e in chosen if e not in matrix]
     if unknown:
@@ -251,8 +273,9 @@ def tfjs_load_build(tfjs_version: str | None):
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def harness_server(tfjs_builds: list):
-    server = await HarnessServer(tfjs_builds).start()
+async def harness_server(tfjs_builds: list, pytestconfig: pytest.Config):
+    server = await HarnessServer(tfjs_builds).start(pytestconfig.getoption("server_bind"),
+                                                    public_host=pytestconfig.getoption("server_host"))
     yield server
     await server.stop()
 
@@ -274,6 +297,20 @@ async def engine(engine_name: str, _engine_pool: EnginePool) -> Driver:
         install = f" Install: apt-get install -y {' '.join(missing.apt_packages)}" if missing.apt_packages else ""
         pytest.skip(f"{engine_name} not found ({missing.reason}).{install}")
     return await _engine_pool.get(engine_name)
+
+
+def _endpoint_option(text: str) -> tuple[str, str]:
+    name, sep, url = text.partition("=")
+    if not sep or not name or not url:
+        raise pytest.UsageError(f"{text!r}: expected ENGINE=URL, e.g. chromium=ws://127.0.0.1:3000/")
+    return name, url
+
+
+def _shard_option(text: str) -> tuple[int, int]:
+    try:
+        return shard.parse(text)
+    except ValueError as e:
+        raise pytest.UsageError(f"--shard: {e}") from None
 
 
 def _size_option(text: str) -> int:
@@ -409,6 +446,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Under xdist (`-n N --dist loadgroup`) every test of one engine goes to one worker, which keeps
     that engine's browser for the session. Known findings become strict xfails: evidence kept while
     they fail, a red run once they pass."""
+    if config.getoption("shard"):
+        k, n = config.getoption("shard")
+        kept, dropped = shard.split(items, k, n)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
     run_large = config.getoption("run_large")
     for item in items:
         engine = getattr(getattr(item, "callspec", None), "params", {}).get("engine_name")
@@ -491,6 +534,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "duration_s": 0.0,
         "detail": "",
         "test": item.nodeid,
+        "host": remote.host(state.matrix.get(params["engine_name"])),
         **({"repeat": params["repeat_index"]} if "repeat_index" in params else {}),
     })
     if rep.when == "call":
@@ -568,7 +612,10 @@ def _engine_records(state: _State) -> list[dict]:
 
 def _document(config: pytest.Config) -> dict:
     state = config.stash[_STATE]
-    return report.document(_engine_records(state), state.tfjs, list(state.rows.values()))
+    doc = report.document(_engine_records(state), state.tfjs, list(state.rows.values()))
+    if config.getoption("shard"):
+        doc["shard"] = shard.label(*config.getoption("shard"))
+    return doc
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

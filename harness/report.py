@@ -3,7 +3,12 @@
     {"schema": 1,
      "engines": [{"engine", "version", "driver", "build"}],
      "tfjs": [{"version", "source"}],
-     "results": [{"engine", "tfjs", "backend", "scheme", "model", "outcome", "duration_s", "detail", "test"}]}
+     "results": [{"engine", "tfjs", "backend", "scheme", "model", "outcome", "duration_s", "detail", "test",
+                  "host": {"runner", "endpoint", "url"?}}]}
+
+`host`: the machine pytest ran on and the kind of endpoint the engine was ("local": a browser that
+machine launched; "playwright-server" / "webdriver": a remote one, at `url`). Optional keys: "shard"
+("K/N", a --shard run), "merged" (the files `python -m harness merge` joined), "flaky" (--repeat).
 
 `outcome` is one of OUTCOMES. Later tools read this file: change it only by adding fields.
 """
@@ -94,16 +99,37 @@ def matrix(doc: dict) -> str:
         for f in doc["flaky"]:
             lines.append(f"  FLAKY {f['scheme']} / {f['model']} / {f['engine']} (tfjs {f['tfjs']}): "
                          + ", ".join(f"{n} {o}" for o, n in f["outcomes"].items()))
-    info = {e["engine"]: e for e in doc["engines"]}
     for e in dict.fromkeys(r["engine"] for r in results):
-        entry = info.get(e, {})
-        if entry.get("version"):
-            lines.append(f"{e}: {entry['version']} ({entry.get('driver')}, {entry.get('build')} build)")
-        elif "missing" in entry:
-            lines.append(f"{e}: not installed: {entry['missing']}")
-        elif "failed" in entry:
-            lines.append(f"{e}: failed to start: {entry['failed']}")
+        for entry in [x for x in doc["engines"] if x.get("engine") == e] or [{}]:
+            at = f" at {entry['endpoint']}" if entry.get("endpoint") else ""
+            if entry.get("version"):
+                lines.append(f"{e}: {entry['version']} ({entry.get('driver')}, {entry.get('build')} build{at})")
+            elif "missing" in entry:
+                lines.append(f"{e}: not installed: {entry['missing']}")
+            elif "failed" in entry:
+                lines.append(f"{e}: failed to start: {entry['failed']}")
+    lines += hosts(results)
+    if "merged" in doc:
+        lines.append("merged from: " + ", ".join(f"{m['file']} ({m.get('shard', 'unsharded')}, {m['rows']} rows)"
+                                                 for m in doc["merged"]))
     return "\n".join(lines)
+
+
+def host_label(host: dict | None) -> str:
+    """"runner (local)", "runner -> playwright-server ws://..." for a row's `host`."""
+    if not host:
+        return "unknown host"
+    if host.get("endpoint", "local") == "local":
+        return f"{host.get('runner')} (local)"
+    return f"{host.get('runner')} -> {host['endpoint']} {host.get('url', '')}".rstrip()
+
+
+def hosts(results: list[dict]) -> list[str]:
+    """Where the rows ran, per engine, when that is worth saying: a remote endpoint, or several machines."""
+    where = collections.Counter((r["engine"], host_label(r.get("host"))) for r in results if "host" in r)
+    if not where or (len({h for _, h in where}) == 1 and all(h.endswith("(local)") for _, h in where)):
+        return []
+    return ["where the rows ran:"] + [f"  {engine}: {label}: {n} rows" for (engine, label), n in where.items()]
 
 
 def _table(results: list[dict]) -> list[str]:

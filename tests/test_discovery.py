@@ -197,3 +197,54 @@ def test_end_to_end_missing_engine_skips_rows_with_reason(pytester: pytest.Pytes
     assert skipped_cell in out
     assert f"{n} skipped ({n} rows)" in out
     assert str(results / "conformance.json") in out
+
+
+# --- remote entries (harness.engines.remote) ---
+
+
+def test_a_remote_entry_is_found_without_looking_for_a_local_build(tmp_path):
+    cfg = write(tmp_path, """
+[engines.chromium]
+builds = ["system"]
+executable = "/nonexistent/chromium"
+connect = "ws://10.0.0.5:3000/"
+launch_options = {executablePath = "/usr/bin/chromium"}
+
+[engines.firefox]
+connect = "ws://10.0.0.5:3000/"
+launch_options = {channel = "moz-firefox"}
+
+[engines.webkit]
+webdriver = "http://mac.local:4444"
+capabilities = {browserName = "safari"}
+""")
+    found = discover(load_matrix(cfg), {})
+    chromium, firefox, webkit = (found[e].build for e in ("chromium", "firefox", "webkit"))
+    assert (chromium.kind, chromium.driver, chromium.endpoint, chromium.quota) == ("remote", "playwright", "ws://10.0.0.5:3000/", "cdp")
+    assert chromium.launch_options == {"executablePath": "/usr/bin/chromium"} and chromium.downloads == "event"
+    assert firefox.downloads == "" and "BiDi" in firefox.no_downloads  # Firefox over BiDi reports no downloads
+    assert (webkit.driver, webkit.endpoint, webkit.capabilities) == ("webdriver", "http://mac.local:4444", {"browserName": "safari"})
+    assert webkit.downloads == "" and webkit.no_downloads
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[engines.chromium]\nconnect = "ws://a/"\nwebdriver = "http://a"\n', "both"),
+    ('[engines.chromium]\nconnect = "http://a/"\n', "ws://"),
+    ('[engines.webkit]\nwebdriver = "ws://a"\n', "http://"),
+    ('[engines.webkit]\nwebdriver = "http://a"\nlaunch_options = {args = []}\n', "launch_options"),
+    ('[engines.node]\nwebdriver = "http://a"\n', "only browser engines"),
+    ('[engines.chromium]\nendpoint = "ws://a/"\n', "unknown keys"),
+])
+def test_a_bad_remote_entry_is_refused(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message):
+        load_matrix(write(tmp_path, text))
+
+
+def test_command_line_endpoints_win_over_the_file_and_keep_the_entry_options(tmp_path):
+    matrix = load_matrix(write(tmp_path, '[engines.chromium]\nlaunch_options = {args = ["--x"]}\n[engines.webkit]\n'
+                                        'webdriver = "http://old:1"\ncapabilities = {browserName = "safari"}\n'))
+    out = config.with_endpoints(matrix, {"chromium": "ws://h:1/", "webkit": "ws://h:2/"}, {})
+    assert out["chromium"].connect == "ws://h:1/" and out["chromium"].launch_options == {"args": ["--x"]}
+    assert out["webkit"].connect == "ws://h:2/" and out["webkit"].webdriver is None and out["webkit"].capabilities is None
+    with pytest.raises(ValueError, match="unknown engine"):
+        config.with_endpoints(matrix, {}, {"safari": "http://mac:4444"})

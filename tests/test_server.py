@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -63,6 +64,24 @@ async def test_binds_loopback_only(server, client):
     with pytest.raises(OSError):
         _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.2", url.port), timeout=5)
         writer.close()
+
+
+async def test_bound_to_every_interface_pages_go_to_the_public_name(build, client):
+    """--server-bind 0.0.0.0 --server-host NAME: what a browser on another machine is sent to."""
+    srv = await HarnessServer([build]).start("0.0.0.0", public_host="localhost")
+    try:
+        url, https = urlsplit(srv.url), urlsplit(srv.https_url)
+        assert url.hostname == "localhost" and https.hostname == "localhost" and url.port != https.port
+        assert all(addr[0] == "0.0.0.0" for addr in srv._runner.addresses)
+        async with client.get(f"http://127.0.0.2:{url.port}/page?tfjs={next(iter(srv.tfjs))}") as r:
+            assert r.status == 200  # reachable on an address other than the loopback one
+        async with client.get(f"{srv.https_url}/page?tfjs={next(iter(srv.tfjs))}", ssl=False) as r:
+            assert r.status == 200
+        context = ssl.create_default_context(cadata=srv.ca_pem.decode())
+        async with client.get(f"{srv.https_url}/page?tfjs={next(iter(srv.tfjs))}", ssl=context) as r:
+            assert r.status == 200  # the certificate names the public host
+    finally:
+        await srv.stop()
 
 
 # --- page and TF.js bundle ---

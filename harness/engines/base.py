@@ -24,7 +24,7 @@ from typing import Any, Mapping
 class Build:
     """One way to run an engine: which binary, which driver, which launch options."""
 
-    kind: str  # "playwright" (Playwright's own build) or "system" (the OS package)
+    kind: str  # "playwright" (Playwright's own build), "system" (the OS package), "remote" (an endpoint)
     driver: str  # "playwright" or "webdriver"
     browser_type: str  # Playwright's browser type ("chromium", "firefox", "webkit")
     executable: str | None = None  # None: Playwright's own build
@@ -37,7 +37,9 @@ class Build:
     # How the driver sees files the page downloads (Page.downloads): "event" (the driver reports each
     # download, e.g. Playwright's page.on("download")) or "directory" (the browser writes them into a
     # directory the driver chooses and polls; see harness.engines.downloads).
+    # "" : the driver cannot see them (the reason in no_downloads; downloads:// rows skip).
     downloads: str = "event"
+    no_downloads: str = ""
     # How the driver limits the quota of the page's origin (IndexedDB and the rest of the quota-managed
     # storage; localStorage has a fixed limit everywhere, see harness.quota): "cdp" (Chromium's
     # Storage.overrideQuotaForOrigin on the page's CDP session), "prefs" (a browser launched with
@@ -45,6 +47,11 @@ class Build:
     quota: str = ""
     no_quota: str = ""
     notes: str = ""  # quirks and their upstream links
+    # Remote builds (harness.engines.remote): the endpoint the driver talks to instead of launching a
+    # browser, and what it asks of it (Playwright server launch options / WebDriver capabilities).
+    endpoint: str | None = None
+    launch_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    capabilities: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,9 +73,13 @@ class EngineInfo:
     driver: str
     build: str
     executable: str | None = None
+    endpoint: str | None = None  # a remote build's URL
 
     def as_row(self) -> dict:
-        return {"engine": self.engine, "version": self.version, "driver": self.driver, "build": self.build}
+        row = {"engine": self.engine, "version": self.version, "driver": self.driver, "build": self.build}
+        if self.endpoint:
+            row["endpoint"] = self.endpoint
+        return row
 
 
 class EngineError(Exception):

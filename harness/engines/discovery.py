@@ -45,6 +45,11 @@ def discover(matrix: dict[str, EngineEntry], pw_paths: dict[str, str]) -> dict[s
     out: dict[str, Found | Missing] = {}
     for name, entry in matrix.items():
         spec = ENGINES[name]
+        if entry.remote:  # an endpoint: nothing to find on this machine (the driver connects at start)
+            from harness.engines.remote import remote_build
+
+            out[name] = Found(spec, remote_build(spec, entry))
+            continue
         tried = []
         for kind in entry.builds:
             build = spec.builds[kind]

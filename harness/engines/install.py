@@ -34,6 +34,9 @@ def table(found: dict[str, Found | Missing], pw_paths: dict[str, str]) -> str:
             lines.append(f"  {name:<9} MISSING  {entry.reason}")
             continue
         b = entry.build
+        if b.endpoint:  # a remote build: nothing here to ask for a version
+            lines.append(f"  {name:<9} {'remote':<16} driver={b.driver:<10} build={b.kind:<10} {b.endpoint}")
+            continue
         exe = b.executable or pw_paths[b.browser_type]
         version = probe_version(list(b.version_command) or [exe, "--version"])
         lines.append(f"  {name:<9} {version:<16} driver={b.driver:<10} build={b.kind:<10} {exe}")

@@ -16,6 +16,7 @@ whenever a page opens, so a driver's pages must not download at the same time) a
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import tempfile
@@ -68,6 +69,8 @@ class PlaywrightPage(Page):
         method = self._driver.build.downloads
         if method == "directory":
             return await downloads.wait_for_files(self.downloads_dir, count, timeout, who=self._who)
+        if not method:
+            raise NotImplementedError(f"{self._who}: cannot capture downloads: {self._driver.build.no_downloads}")
         if method != "event":
             raise NotImplementedError(f"{self._who}: unknown download capture {method!r}")
         deadline = time.monotonic() + timeout
@@ -78,18 +81,28 @@ class PlaywrightPage(Page):
         for download in events:
             left = max(deadline - time.monotonic(), 0.1)
             try:
-                path = await asyncio.wait_for(download.path(), left)
+                data = await asyncio.wait_for(self._download_bytes(download), left)
             except asyncio.TimeoutError:
                 raise StepTimeout(f"{self._who}: download {download.suggested_filename!r} did not finish "
                                   f"within {timeout:g} s; complete: {sorted(files) or 'none'}") from None
             except PlaywrightError as e:
                 raise EngineError(f"{self._who}: download {download.suggested_filename!r} failed: {e.message}") from e
             name = _unique(download.suggested_filename, files)
-            files[name] = await asyncio.to_thread(_read, path)
+            files[name] = data
         if len(files) < count:
             raise StepTimeout(f"{self._who}: {len(files)} of {count} expected downloads arrived within "
                               f"{timeout:g} s: {', '.join(f'{n} ({len(b)} bytes)' for n, b in files.items()) or 'none'}")
         return files
+
+    async def _download_bytes(self, download) -> bytes:
+        """The finished download's content: from Playwright's own file, or, from a remote server (whose
+        files are on its machine), a copy streamed over the connection (Download.save_as)."""
+        if not self._driver.build.endpoint:
+            return await asyncio.to_thread(_read, await download.path())
+        with tempfile.TemporaryDirectory(prefix="tfjs-remote-download-") as tmp:
+            copy = os.path.join(tmp, "file")
+            await download.save_as(copy)
+            return await asyncio.to_thread(_read, copy)
 
     async def set_input_files(self, selector: str, paths: list[str], timeout: float) -> None:
         paths = [os.path.abspath(p) for p in paths]
@@ -137,6 +150,7 @@ class PlaywrightPage(Page):
                 shutil.rmtree(self.downloads_dir, ignore_errors=True)
 
 
+_FIXED_LIMIT = "dom.quotaManager.temporaryStorage.fixedLimit"
 _FIREFOX_MIN_GROUP_KIB = 10 * 1024  # QuotaManager::GetGroupLimit: a group may always use 10 MiB (if the limit allows)
 
 
@@ -169,6 +183,8 @@ def _unique(name: str, taken: Mapping[str, bytes]) -> str:
 
 
 class PlaywrightDriver(Driver):
+    launch_timeout: float = 60.0  # connecting to a remote server (which launches the browser)
+
     def _launch_options(self) -> dict[str, Any]:
         build = self.build
         options: dict[str, Any] = {"headless": not self.headed, "args": list(build.args)}
@@ -189,24 +205,42 @@ class PlaywrightDriver(Driver):
         self._quota_browsers: dict[int, Any] = {}  # Firefox: fixedLimit KiB -> a browser launched with it
         self._pw = await async_playwright().start()
         browser_type = self._browser_type = getattr(self._pw, build.browser_type)
-        if self.headed and not os.environ.get("DISPLAY"):  # headed windows need a screen: give them a virtual one
+        if self.headed and not os.environ.get("DISPLAY") and not build.endpoint:  # headed windows need a screen: a virtual one
             self._xvfb = await asyncio.to_thread(Xvfb().start)
-        options = self._launch_options()
-        if build.downloads == "directory":
-            self._downloads_dir = options["downloads_path"] = tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-downloads-")
         try:
-            self._browser = await browser_type.launch(**options)
-        except PlaywrightError as e:
+            if build.endpoint:
+                self._browser = await self._connect(build.launch_options, self.launch_timeout)
+            else:
+                options = self._launch_options()
+                if build.downloads == "directory":
+                    self._downloads_dir = options["downloads_path"] = tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-downloads-")
+                self._browser = await browser_type.launch(**options)
+        except (PlaywrightError, EngineError) as e:
             await self._cleanup()
+            if isinstance(e, EngineError):
+                raise
             raise EngineError(f"{self.spec.name}: could not launch {build.kind} build: {e.message}") from e
         self.info = EngineInfo(
             engine=self.spec.name,
             version=self._browser.version,
             driver="playwright",
             build=build.kind,
-            executable=build.executable or browser_type.executable_path,
+            executable=build.executable or (None if build.endpoint else browser_type.executable_path),
+            endpoint=build.endpoint,
         )
         return self.info
+
+    async def _connect(self, launch_options, timeout: float):
+        """A browser from the Playwright server at the build's endpoint, launched with `launch_options`
+        (Playwright's launch options, camelCase; executablePath and args need `run-server --unsafe`)."""
+        headers = {"x-playwright-launch-options": json.dumps(dict(launch_options))} if launch_options else None
+        try:
+            return await asyncio.wait_for(
+                self._browser_type.connect(self.build.endpoint, headers=headers, timeout=timeout * 1000), timeout + GRACE_S)
+        except (PlaywrightError, asyncio.TimeoutError) as e:
+            detail = e.message if isinstance(e, PlaywrightError) else f"no answer within {timeout:g} s"
+            raise EngineError(f"{self.spec.name}: could not connect to the Playwright server at {self.build.endpoint}: "
+                              f"{detail}") from e
 
     @property
     def alive(self) -> bool:
@@ -257,9 +291,14 @@ class PlaywrightDriver(Driver):
         browser = self._quota_browsers.get(kib)
         if browser is not None and browser.is_connected():
             return browser
+        if self.build.endpoint:  # the server launches it: the pref travels in the launch options
+            options = dict(self.build.launch_options)
+            options["firefoxUserPrefs"] = {**options.get("firefoxUserPrefs", {}), _FIXED_LIMIT: kib}
+            browser = await self._connect(options, timeout)
+            self._quota_browsers[kib] = browser
+            return browser
         options = self._launch_options()
-        options["firefox_user_prefs"] = {**options.get("firefox_user_prefs", {}),
-                                         "dom.quotaManager.temporaryStorage.fixedLimit": kib}
+        options["firefox_user_prefs"] = {**options.get("firefox_user_prefs", {}), _FIXED_LIMIT: kib}
         if self._downloads_dir:
             options["downloads_path"] = self._downloads_dir
         try:
@@ -281,6 +320,9 @@ class PlaywrightDriver(Driver):
 
     async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> Page:
         """A second browser process on ``profile_dir``; closing the page closes that browser."""
+        if self.build.endpoint:
+            raise NotImplementedError(f"{self.spec.name}: a Playwright server ({self.build.endpoint}) launches browsers "
+                                      "for connect() only; launch_persistent_context (an on-disk profile) is local")
         options = self._launch_options()
         downloads_dir = None
         if self.build.downloads == "directory":

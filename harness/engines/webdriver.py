@@ -1,4 +1,6 @@
-"""The W3C WebDriver driver, via Selenium: WebKitGTK's MiniBrowser through ``WebKitWebDriver``.
+"""The W3C WebDriver driver, via Selenium: WebKitGTK's MiniBrowser through ``WebKitWebDriver``, or any
+browser behind a remote WebDriver endpoint (a remote build: safaridriver, Selenium Grid, a cloud grid,
+``WebKitWebDriver --port``), where the endpoint owns the browser process, its display and its downloads.
 
 One WebDriver session (one browser window) per pytest session. WebDriver has no
 browser contexts, so ``open()`` isolates pages by clearing the origin's storage
@@ -34,6 +36,8 @@ from selenium.webdriver.webkitgtk.service import Service
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.file_detector import UselessFileDetector
 
 from harness.config import JS_DIR
 from harness.engines import downloads
@@ -105,6 +109,8 @@ class WebDriverPage(Page):
 
     async def downloads(self, count: int, timeout: float) -> dict[str, bytes]:
         self._driver._check_current(self)
+        if not self._driver.build.downloads:
+            raise NotImplementedError(f"{self._driver.spec.name}: cannot capture downloads: {self._driver.build.no_downloads}")
         if self._driver.build.downloads != "directory":
             raise NotImplementedError(f"{self._driver.spec.name}: WebDriver can only poll a download directory, "
                                       f"not capture {self._driver.build.downloads!r}")
@@ -157,7 +163,10 @@ class WebDriverDriver(Driver):
     # -- lifecycle -------------------------------------------------------------
 
     async def start(self) -> EngineInfo:
-        """Start Xvfb (unless headed on a real display), WebKitWebDriver and one session."""
+        """Start Xvfb (unless headed on a real display), WebKitWebDriver and one session; or, for a
+        remote build, one session at its endpoint."""
+        if self.build.endpoint:
+            return await self._start_remote()
         procs = self._procs = _Processes(home=tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-"))
         self._release = weakref.finalize(self, procs.release)  # also at interpreter exit, if stop() never ran
         env = {**os.environ, "HOME": procs.home, "XDG_CONFIG_HOME": os.path.join(procs.home, "config")}
@@ -189,6 +198,30 @@ class WebDriverDriver(Driver):
         )
         return self.info
 
+    async def _start_remote(self) -> EngineInfo:
+        """One session at the build's endpoint (safaridriver, a grid, WebKitWebDriver --port) with the
+        build's capabilities; the endpoint owns the browser, its display and its downloads."""
+        self._wd = await self._call(f"start a session at {self.build.endpoint}", self.launch_timeout, self._new_remote_session)
+        caps = self._wd.capabilities
+        self.info = EngineInfo(
+            engine=self.spec.name,
+            version=caps.get("browserVersion", "unknown"),
+            driver="webdriver",
+            build=self.build.kind,
+            executable=caps.get("browserName"),
+            endpoint=self.build.endpoint,
+        )
+        return self.info
+
+    def _new_remote_session(self) -> webdriver.Remote:
+        options = ArgOptions()
+        for arg in self.build.args:
+            options.add_argument(arg)
+        options.set_capability("acceptInsecureCerts", True)
+        for key, value in self.build.capabilities.items():
+            options.set_capability(key, value)
+        return webdriver.Remote(command_executor=self.build.endpoint, options=options)
+
     def _new_session(self) -> webdriver.WebKitGTK:
         options = webdriver.WebKitGTKOptions()
         # Selenium builds webkitgtk:browserOptions from these (a set_capability of that key is
@@ -214,7 +247,11 @@ class WebDriverDriver(Driver):
     def alive(self) -> bool:
         """The session, WebKitWebDriver and the browser it launched (its child, MiniBrowser) all run: a
         crashed browser leaves WebKitWebDriver running with a dead session, which is not alive either."""
-        if self._wd is None or self._wedged or self._procs.service.process.poll() is not None:
+        if self._wd is None or self._wedged:
+            return False
+        if self.build.endpoint:  # nothing of it runs here: a dead session shows at its next command
+            return True
+        if self._procs.service.process.poll() is not None:
             return False
         return bool(_live_processes(ppid=self._procs.service.process.pid))
 
@@ -226,7 +263,8 @@ class WebDriverDriver(Driver):
         if not self.alive:
             raise EngineError(f"{self.spec.name}: the browser is not usable{self._wedged or ' (stopped, or the browser or its driver exited)'}")
         self._page = None
-        await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
+        if self._downloads_dir:
+            await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
         await self._call(f"load {url}", timeout, self._load, url, timeout, grace=self.grace)
         state = await self._execute_async(_READY_AND_CLEAR_JS, timeout=timeout, what=f"waiting for harness.ready at {url}")
         if "notReady" in state:
@@ -254,6 +292,9 @@ class WebDriverDriver(Driver):
         return self._page
 
     async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> WebDriverPage:
+        if self.build.endpoint:
+            raise NotImplementedError(f"{self.spec.name}: a remote WebDriver endpoint ({self.build.endpoint}) keeps "
+                                      "its browser's profile; the harness cannot relaunch it on a profile of its own")
         raise NotImplementedError(NO_PERSISTENT_PROFILE)
 
     def _load(self, url: str, timeout: float) -> None:
@@ -265,7 +306,17 @@ class WebDriverDriver(Driver):
         self._wd.refresh()
 
     def _send_keys(self, selector: str, keys: str) -> None:
-        self._wd.find_element(By.CSS_SELECTOR, selector).send_keys(keys)
+        element = self._wd.find_element(By.CSS_SELECTOR, selector)
+        try:
+            element.send_keys(keys)
+        except WebDriverException as e:
+            # Selenium's Remote uploads chosen files to the endpoint first (POST .../se/file): Selenium Grid
+            # and cloud grids have that command, a plain driver (WebKitWebDriver, safaridriver) does not and
+            # reads the paths on its own machine. Fall back to sending the paths, for this session.
+            if not (self.build.endpoint and "/se/file" in (e.msg or "")):
+                raise
+            self._wd.file_detector = UselessFileDetector()
+            element.send_keys(keys)
 
     def _check_current(self, page: WebDriverPage) -> None:
         if page is not self._page:
@@ -304,7 +355,8 @@ class WebDriverDriver(Driver):
         except (WebDriverException, Urllib3Error, OSError) as e:
             detail = e.msg if isinstance(e, WebDriverException) else str(e)
             detail = (detail or "").strip() or "no message (did the browser exit?)"
-            raise EngineError(f"{self.spec.name}: {what} failed in WebKitWebDriver: {type(e).__name__}: {detail}") from e
+            where = self.build.endpoint or "WebKitWebDriver"
+            raise EngineError(f"{self.spec.name}: {what} failed in {where}: {type(e).__name__}: {detail}") from e
 
 
 def _point_xdg_downloads(home: str, config_home: str) -> str:

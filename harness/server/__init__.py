@@ -1,4 +1,5 @@
-"""The harness server: one per pytest session, on 127.0.0.1 and a free port.
+"""The harness server: one per pytest session, on 127.0.0.1 and a free port (`--server-bind ADDR` and
+`--server-host NAME` for browsers on other machines: harness.engines.remote).
 
 It serves the harness page, the page-side JS, the TF.js bundle and `fixtures/`, and receives
 what a page step posts back (binary bodies, never base64 through the driver):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 import ssl
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +19,10 @@ FIXTURES = REPO / "fixtures"
 DEFAULT_MAX_UPLOAD = 1 << 30  # 1 GiB per posted artifact
 
 
+def _url_host(name: str) -> str:
+    return f"[{name}]" if ":" in name else name  # an IPv6 address in a URL
+
+
 class HarnessServer:
     def __init__(self, tfjs: list[TfjsBuild], *, fixtures: Path = FIXTURES, max_upload: int = DEFAULT_MAX_UPLOAD):
         self.tfjs = {b.version: b for b in tfjs}
@@ -31,7 +36,11 @@ class HarnessServer:
         self.ca_pem: bytes = b""  # the CA that signed it, for clients that verify
 
     # -- lifecycle -------------------------------------------------------------------------
-    async def start(self, host: str = "127.0.0.1", port: int = 0, *, https: bool = True) -> "HarnessServer":
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *, https: bool = True,
+                    public_host: str | None = None) -> "HarnessServer":
+        """Listen on `host` (loopback unless told otherwise) at `port` (0: a free one), plus a TLS port.
+        Pages are sent to `public_host` (the name a remote browser reaches this machine by; default the
+        bound address, or this machine's name when bound to every interface)."""
         app = web.Application(client_max_size=self.max_upload, middlewares=[cors])
         app.add_routes(
             [
@@ -47,11 +56,12 @@ class HarnessServer:
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
         bound = self._runner.addresses[0]
-        self.url = f"http://{bound[0]}:{bound[1]}"
+        name = public_host or (socket.gethostname() if host in ("0.0.0.0", "::", "") else bound[0])
+        self.url = f"http://{_url_host(name)}:{bound[1]}"
         if https:
-            await web.TCPSite(self._runner, host, 0, ssl_context=self._tls_context(host)).start()
+            await web.TCPSite(self._runner, host, 0, ssl_context=self._tls_context(name)).start()
             bound = self._runner.addresses[1]
-            self.https_url = f"https://{bound[0]}:{bound[1]}"
+            self.https_url = f"https://{_url_host(name)}:{bound[1]}"
         return self
 
     def _tls_context(self, host: str) -> ssl.SSLContext:

@@ -1,0 +1,116 @@
+"""`python -m harness merge A.json B.json ... [-o DIR]`: join the conformance.json of several jobs (the
+shards of one run, `--shard K/N`, or engines run on different machines) into one report with the
+same contract: DIR/conformance.json, DIR/report.html, DIR/summary.md (and $GITHUB_STEP_SUMMARY), and
+the matrix on stdout.
+
+Refused (exit 2, nothing written) rather than merged wrongly: a file that is not a conformance
+document; the same test (and repeat) in two files; shards of different N; a shard missing, or the
+same shard twice (unless --partial: merge what is there and say what is missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from harness import baseline, html_report, report, shard, summary
+
+
+class MergeError(Exception):
+    pass
+
+
+def merge(docs: list[tuple[str, dict]], *, partial: bool = False) -> dict:
+    """One document from (name, document) pairs, rows in input order; MergeError says what is wrong."""
+    for name, doc in docs:
+        try:
+            baseline.check(doc, name)
+        except baseline.BaselineError as e:
+            raise MergeError(str(e)) from None
+    notes = _check_shards(docs, partial)
+    seen: dict[tuple, str] = {}
+    results: list[dict] = []
+    for name, doc in docs:
+        for row in doc["results"]:
+            key = (row.get("test") or json.dumps([row.get(k) for k in report.ROW_KEY]), row.get("repeat"))
+            if key in seen:
+                raise MergeError(f"{key[0]} is in both {seen[key]} and {name}: these are not parts of one run "
+                                 f"(shards of one run are disjoint)")
+            seen[key] = name
+            results.append(row)
+    merged = report.document(_union(d.get("engines", []) for _, d in docs), _union(d.get("tfjs", []) for _, d in docs),
+                             results)
+    merged["merged"] = [{"file": name, "rows": len(doc["results"]), **({"shard": doc["shard"]} if "shard" in doc else {})}
+                        for name, doc in docs]
+    if notes:
+        merged["incomplete"] = notes
+    return merged
+
+
+def _check_shards(docs: list[tuple[str, dict]], partial: bool) -> list[str]:
+    sharded = [(name, shard.parse(doc["shard"])) for name, doc in docs if "shard" in doc]
+    if not sharded:
+        return []
+    counts = {n for _, (_, n) in sharded}
+    if len(counts) > 1:
+        raise MergeError("shards of different runs: " + ", ".join(f"{name} is {k}/{n}" for name, (k, n) in sharded))
+    (n,) = counts
+    by_k: dict[int, str] = {}
+    for name, (k, _) in sharded:
+        if k in by_k:
+            raise MergeError(f"shard {k}/{n} given twice: {by_k[k]} and {name}")
+        by_k[k] = name
+    missing = [f"{k}/{n}" for k in range(1, n + 1) if k not in by_k]
+    if missing and not partial:
+        raise MergeError(f"shard(s) {', '.join(missing)} missing: the merged report would not cover the run "
+                         f"(--partial merges what there is)")
+    return [f"shard {m} missing" for m in missing]
+
+
+def _union(lists) -> list[dict]:
+    """Records in first-seen order, each once (engine records from several jobs, TF.js builds)."""
+    out, seen = [], set()
+    for records in lists:
+        for record in records:
+            key = json.dumps(record, sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                out.append(record)
+    return out
+
+
+def write(doc: dict, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    md = summary.markdown(doc)
+    (out / "summary.md").write_text(md, "utf-8")
+    summary.write_step_summary(md)
+    return [report.write(out / "conformance.json", doc), html_report.write(doc, out), out / "summary.md"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="conformance.json", help="the documents to join (shards, or jobs)")
+    parser.add_argument("-o", "--out", default="test-results/merged", metavar="DIR",
+                        help="where the merged conformance.json, report.html and summary.md go (default %(default)s)")
+    parser.add_argument("--partial", action="store_true", help="merge even if some shards of the run are missing")
+
+
+def main(args: argparse.Namespace) -> int:
+    docs = []
+    for path in args.files:
+        try:
+            docs.append((path, baseline.load(Path(path))))
+        except baseline.BaselineError as e:
+            print(f"merge: {e}")
+            return 2
+    try:
+        doc = merge(docs, partial=args.partial)
+    except MergeError as e:
+        print(f"merge: {e}")
+        return 2
+    print(report.matrix(doc))
+    for note in doc.get("incomplete", []):
+        print(f"INCOMPLETE: {note}")
+    for path in write(doc, Path(args.out)):
+        print(f"written: {path}")
+    return 0
