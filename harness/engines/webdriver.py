@@ -31,7 +31,7 @@ import weakref
 from typing import Any, Callable, Mapping
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import InvalidSessionIdException, TimeoutException, WebDriverException
 from selenium.webdriver.webkitgtk.service import Service
 from urllib3.exceptions import HTTPError as Urllib3Error
 
@@ -356,6 +356,9 @@ class WebDriverDriver(Driver):
             detail = e.msg if isinstance(e, WebDriverException) else str(e)
             detail = (detail or "").strip() or "no message (did the browser exit?)"
             where = self.build.endpoint or "WebKitWebDriver"
+            if self.build.endpoint and isinstance(e, (InvalidSessionIdException, Urllib3Error, OSError)):
+                # The remote session or endpoint is gone: not alive, so the pool starts a new session.
+                self._wedged = f"; the session at {where} was lost during {what}: {type(e).__name__}"
             raise EngineError(f"{self.spec.name}: {what} failed in {where}: {type(e).__name__}: {detail}") from e
 
 
