@@ -34,7 +34,7 @@ conformance: setup
 	$(PY) -m pytest scenarios $(PARALLEL) -p no:cacheprovider --junitxml=$(RESULTS)/junit.xml
 
 test: setup
-	$(PY) -m pytest $(PARALLEL) --run-large
+	$(PY) -m pytest $(PARALLEL) --run-large --durations=15
 
 capacity: setup
 	$(PY) -m pytest scenarios/test_capacity.py $(PARALLEL) --run-large -p no:cacheprovider

@@ -41,6 +41,7 @@ def merge(docs: list[tuple[str, dict]], *, partial: bool = False) -> dict:
             results.append(row)
     merged = report.document(_union(d.get("engines", []) for _, d in docs), _union(d.get("tfjs", []) for _, d in docs),
                              results)
+    merged["timing"] = report.timing(results)  # summed over the jobs; their wall times overlap
     merged["merged"] = [{"file": name, "rows": len(doc["results"]), **({"shard": doc["shard"]} if "shard" in doc else {})}
                         for name, doc in docs]
     if notes:

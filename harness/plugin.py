@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,7 @@ class _State:
     pool: EnginePool | None = None
     builds: list = dataclasses.field(default_factory=list)  # the TF.js builds this run tests (harness.tfjs)
     partners: list = dataclasses.field(default_factory=list)  # cross-version rows' other builds, when one is tested
+    started: float = dataclasses.field(default_factory=time.monotonic)  # the session's wall clock (report.timing)
 
     def pairs(self) -> list[tuple]:
         """Cross-version (A, B) pairs, both orders: among the builds tested, or the one tested and its partner."""
@@ -537,9 +539,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "host": remote.host(state.matrix.get(params["engine_name"])),
         **({"repeat": params["repeat_index"]} if "repeat_index" in params else {}),
     })
+    row["test_s"] = round(row.get("test_s", 0.0) + rep.duration, 3)  # setup + call + teardown: page open and close too
     if rep.when == "call":
         row["duration_s"] = round(rep.duration, 3)
         trip = item.stash.get(_TRIP, None)
+        if trip is not None:
+            row["page_s"] = round(trip.page_s, 3)
         if trip is not None and trip.observed:
             row["observed"] = trip.observed
         if _QUOTA in item.stash:
@@ -613,6 +618,7 @@ def _engine_records(state: _State) -> list[dict]:
 def _document(config: pytest.Config) -> dict:
     state = config.stash[_STATE]
     doc = report.document(_engine_records(state), state.tfjs, list(state.rows.values()))
+    doc["timing"] = report.timing(doc["results"], time.monotonic() - state.started)
     if config.getoption("shard"):
         doc["shard"] = shard.label(*config.getoption("shard"))
     return doc
@@ -670,8 +676,11 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line(f"written: {state.results_dir / 'capacity.json'}, {state.results_dir / 'capacity.md'}")
     if state is None or not state.rows:
         return
+    doc = _document(config)
     terminalreporter.section("conformance matrix (scheme x engine)")
-    terminalreporter.write_line(report.matrix(_document(config)))
+    terminalreporter.write_line(report.matrix(doc))
+    terminalreporter.section("where the time went")
+    terminalreporter.write_line(report.timing_table(doc["timing"]))
     terminalreporter.write_line(f"written: {state.results_dir / 'conformance.json'}")
     for note in state.notes:
         terminalreporter.write_line(note)

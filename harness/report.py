@@ -149,3 +149,37 @@ def _table(results: list[dict]) -> list[str]:
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     fmt = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip()  # noqa: E731
     return [fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)]
+
+
+def timing(results: list[dict], wall_s: float | None = None) -> dict:
+    """Where a run's time went, per engine: `test_s` (each row's setup + call + teardown: page open and
+    close, the scheme's work in Python, the steps), `page_s` (inside page steps, as the page timed them:
+    TF.js and the medium, plus posting artifacts back), and `overhead` = (test_s - page_s) / page_s,
+    the harness's time per second of in-page time. `wall_s`: the whole session, when known."""
+    engines: dict[str, dict] = {}
+    for r in results:
+        if "test_s" not in r:
+            continue
+        e = engines.setdefault(r["engine"], {"rows": 0, "test_s": 0.0, "page_s": 0.0})
+        e["rows"] += 1
+        e["test_s"] += r["test_s"]
+        e["page_s"] += r.get("page_s") or 0.0
+    for e in engines.values():
+        e["test_s"], e["page_s"] = round(e["test_s"], 1), round(e["page_s"], 1)
+        e["overhead"] = round((e["test_s"] - e["page_s"]) / e["page_s"], 2) if e["page_s"] else None
+    return {**({"wall_s": round(wall_s, 1)} if wall_s is not None else {}), "engines": engines}
+
+
+def timing_table(t: dict) -> str:
+    head = ["engine", "rows", "test time (s)", "in-page (s)", "overhead / in-page"]
+    rows = [[name, e["rows"], e["test_s"], e["page_s"], "-" if e["overhead"] is None else f"{e['overhead']:.2f}"]
+            for name, e in t["engines"].items()]
+    total_test = sum(e["test_s"] for e in t["engines"].values())
+    total_page = sum(e["page_s"] for e in t["engines"].values())
+    rows.append(["all", sum(e["rows"] for e in t["engines"].values()), round(total_test, 1), round(total_page, 1),
+                 f"{(total_test - total_page) / total_page:.2f}" if total_page else "-"])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip() for r in [head, *rows]]
+    if "wall_s" in t:
+        lines.insert(0, f"wall time {t['wall_s']} s; per engine, the sum of its rows' times:")
+    return "\n".join(lines)

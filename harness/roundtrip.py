@@ -107,6 +107,7 @@ class Trip:
         self.want = ExpectedSave.of(self.golden, self.tfjs_version)
         self.observed: dict[str, Any] = {}  # JSON facts the row reports beside its differences
         self.state: dict[str, Any] = {}  # a scheme's scratch space
+        self.page_s = 0.0  # time spent inside page steps, as the page measured it (the row's "page_s")
         # A model with a training config is saved as a user who wants it back saves it.
         self.save_config = {"includeOptimizer": True} if "trainingConfig" in self.golden.model_json else None
 
@@ -143,6 +144,7 @@ class Trip:
                               f"did not fire)") from None
         except EngineError as e:
             raise type(e)(f"{where}: {str(e).removeprefix(f'{owner.name}: ')}") from e
+        self.page_s += float(reply.get("elapsed_ms") or 0) / 1000  # page.js / node_host.js time the step
         if reply.get("status") != "ok":
             err = reply.get("error") or {}
             raise TfjsError(f"TF.js failed in step {name!r}, phase {err.get('phase')!r}: {err.get('name')}: "

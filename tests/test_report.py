@@ -151,3 +151,19 @@ def test_no_flaky_key_without_repeats():
     doc = report.document([], [], [{"engine": "node", "tfjs": "4.22.0", "backend": "cpu", "scheme": "http",
                                     "model": "mlp", "outcome": "passed", "duration_s": 0.1, "detail": "", "test": "t"}])
     assert "flaky" not in doc
+
+
+def test_timing_sums_test_and_page_time_per_engine_and_the_overhead_ratio():
+    rows = [
+        {"engine": "chromium", "outcome": "passed", "test_s": 3.0, "page_s": 1.0},
+        {"engine": "chromium", "outcome": "failed", "test_s": 2.0, "page_s": 1.5},
+        {"engine": "node", "outcome": "passed", "test_s": 1.0},  # no page step ran (page_s missing)
+        {"engine": "webkit", "outcome": "passed"},  # a row from an older report: no times, not counted
+    ]
+    t = report.timing(rows, wall_s=12.34)
+    assert t["wall_s"] == 12.3
+    assert t["engines"]["chromium"] == {"rows": 2, "test_s": 5.0, "page_s": 2.5, "overhead": 1.0}
+    assert t["engines"]["node"] == {"rows": 1, "test_s": 1.0, "page_s": 0.0, "overhead": None}
+    assert "webkit" not in t["engines"]
+    table = report.timing_table(t)
+    assert "wall time 12.3 s" in table and "1.00" in table and table.splitlines()[-1].split()[:4] == ["all", "3", "6.0", "2.5"]

@@ -151,11 +151,13 @@ async function main() {
       return;
     }
     let reply;
+    const started = performance.now();  // the step's own time: the harness reports it as in-page time
     try {
       reply = {id, status: 'ok', result: await steps[name](tf, nodeEnv(args), args)};
     } catch (e) {
       reply = {id, status: 'error', error: errorRecord(e)};
     }
+    reply.elapsed_ms = performance.now() - started;
     try {
       send(reply);
     } catch (e) {  // e.g. a result JSON.stringify cannot encode (BigInt, cycles)

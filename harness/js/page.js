@@ -42,11 +42,14 @@
     if (!Object.prototype.hasOwnProperty.call(steps, name)) {
       return {status: 'error', error: {name: 'HarnessError', message: `no page step named ${name}`}};
     }
+    const started = performance.now();  // the step's own time: the harness reports it as in-page time
     try {
-      return {status: 'ok', result: await step(tf, browserEnv(args.token), args)};
+      const result = await step(tf, browserEnv(args.token), args);
+      return {status: 'ok', result, elapsed_ms: performance.now() - started};
     } catch (e) {
       return {status: 'error', error: {name: (e && e.name) || 'Error', message: String((e && e.message) || e),
-                                       phase: e && e.phase, stack: e && e.stack}};
+                                       phase: e && e.phase, stack: e && e.stack},
+              elapsed_ms: performance.now() - started};
     }
   }
 
