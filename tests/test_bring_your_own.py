@@ -16,7 +16,10 @@ import pytest
 from harness.config import REPO
 
 EXTRACT = REPO / "tests" / "support" / "extract_nsfwjs_model.js"
-SCHEMES = "indexeddb- or http- or browser-files- or file-node-"
+# Browser storage, the model server (every engine, Node too) and file://: each engine reads the user's shards
+# through a medium of its own. (browser-http-request is a known all-engine finding, and browser-files of a
+# sharded model is the zoo's sharded row: left out to keep this run near two minutes.)
+SCHEMES = "indexeddb- or (http- and not browser-http-request) or file-node-"
 
 
 @pytest.fixture(scope="module")
