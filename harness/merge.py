@@ -50,23 +50,36 @@ def merge(docs: list[tuple[str, dict]], *, partial: bool = False) -> dict:
 
 
 def _check_shards(docs: list[tuple[str, dict]], partial: bool) -> list[str]:
-    sharded = [(name, shard.parse(doc["shard"])) for name, doc in docs if "shard" in doc]
-    if not sharded:
-        return []
-    counts = {n for _, (_, n) in sharded}
-    if len(counts) > 1:
-        raise MergeError("shards of different runs: " + ", ".join(f"{name} is {k}/{n}" for name, (k, n) in sharded))
-    (n,) = counts
-    by_k: dict[int, str] = {}
-    for name, (k, _) in sharded:
-        if k in by_k:
-            raise MergeError(f"shard {k}/{n} given twice: {by_k[k]} and {name}")
-        by_k[k] = name
-    missing = [f"{k}/{n}" for k in range(1, n + 1) if k not in by_k]
-    if missing and not partial:
-        raise MergeError(f"shard(s) {', '.join(missing)} missing: the merged report would not cover the run "
-                         f"(--partial merges what there is)")
-    return [f"shard {m} missing" for m in missing]
+    """Shards group by the engines their job selected (a workflow of engine x shard jobs has one shard set
+    per engine): within a group, one N, every K once."""
+    groups: dict[tuple, list] = {}
+    for name, doc in docs:
+        if "shard" in doc:
+            groups.setdefault(_selection(doc), []).append((name, shard.parse(doc["shard"])))
+    notes = []
+    for selection, sharded in groups.items():
+        what = f" of the {'+'.join(selection)} run" if selection else ""
+        counts = {n for _, (_, n) in sharded}
+        if len(counts) > 1:
+            raise MergeError(f"shards{what} of different N: " + ", ".join(f"{name} is {k}/{n}" for name, (k, n) in sharded))
+        (n,) = counts
+        by_k: dict[int, str] = {}
+        for name, (k, _) in sharded:
+            if k in by_k:
+                raise MergeError(f"shard {k}/{n}{what} given twice: {by_k[k]} and {name}")
+            by_k[k] = name
+        missing = [f"{k}/{n}{what}" for k in range(1, n + 1) if k not in by_k]
+        if missing and not partial:
+            raise MergeError(f"shard(s) {', '.join(missing)} missing: the merged report would not cover the run "
+                             f"(--partial merges what there is)")
+        notes += [f"shard {m} missing" for m in missing]
+    return notes
+
+
+def _selection(doc: dict) -> tuple:
+    """The engines a sharded job selected (the plugin records them), else those its rows ran on."""
+    engines = doc.get("selection", {}).get("engines") or {r.get("engine") for r in doc["results"]}
+    return tuple(sorted(str(e) for e in engines))
 
 
 def _union(lists) -> list[dict]:

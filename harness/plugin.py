@@ -621,6 +621,7 @@ def _document(config: pytest.Config) -> dict:
     doc["timing"] = report.timing(doc["results"], time.monotonic() - state.started)
     if config.getoption("shard"):
         doc["shard"] = shard.label(*config.getoption("shard"))
+        doc["selection"] = {"engines": state.engines}  # which run this is a shard of (harness.merge)
     return doc
 
 

@@ -40,17 +40,26 @@ def test_a_bad_shard_is_refused(text):
         shard.parse(text)
 
 
-def _doc(rows, shard_label=None):
-    doc = report.document([{"engine": "node", "version": "20", "driver": "node", "build": "system"}],
+def _doc(rows, shard_label=None, engine="node"):
+    doc = report.document([{"engine": engine, "version": "20", "driver": "node", "build": "system"}],
                           [{"version": "4.22.0"}], rows)
     if shard_label:
         doc["shard"] = shard_label
+        doc["selection"] = {"engines": [engine]}
     return doc
 
 
-def _row(test, outcome="passed"):
-    return {"engine": "node", "tfjs": "4.22.0", "backend": "cpu", "scheme": "file-node", "model": test,
-            "outcome": outcome, "duration_s": 0.1, "detail": "", "test": f"t[{test}]"}
+def _row(test, outcome="passed", engine="node"):
+    return {"engine": engine, "tfjs": "4.22.0", "backend": "cpu", "scheme": "file-node", "model": test,
+            "outcome": outcome, "duration_s": 0.1, "detail": "", "test": f"t[{test}-{engine}]"}
+
+
+def test_merge_checks_each_engine_jobs_shards_apart():
+    """The workflow's engine x shard jobs: every engine has its own 1/2 and 2/2."""
+    docs = [(f"{e}-{k}.json", _doc([_row(f"m{k}", engine=e)], f"{k}/2", engine=e)) for e in ("chromium", "node") for k in (1, 2)]
+    assert len(merge.merge(docs)["results"]) == 4
+    with pytest.raises(merge.MergeError, match="2/2 of the chromium run missing"):
+        merge.merge([d for d in docs if d[0] != "chromium-2.json"])
 
 
 def test_merge_joins_shards_and_refuses_what_is_not_one_run():
@@ -58,14 +67,14 @@ def test_merge_joins_shards_and_refuses_what_is_not_one_run():
     merged = merge.merge([("a.json", a), ("b.json", b)])
     assert [r["model"] for r in merged["results"]] == ["mlp", "cnn"] and len(merged["engines"]) == 1
     assert [m["shard"] for m in merged["merged"]] == ["1/2", "2/2"]
-    with pytest.raises(merge.MergeError, match="2/2 missing"):
+    with pytest.raises(merge.MergeError, match="2/2 of the node run missing"):
         merge.merge([("a.json", a)])
-    assert merge.merge([("a.json", a)], partial=True)["incomplete"] == ["shard 2/2 missing"]
+    assert merge.merge([("a.json", a)], partial=True)["incomplete"] == ["shard 2/2 of the node run missing"]
     with pytest.raises(merge.MergeError, match="in both"):
         merge.merge([("a.json", a), ("c.json", _doc([_row("mlp")], "2/2"))])
     with pytest.raises(merge.MergeError, match="given twice"):
         merge.merge([("a.json", a), ("c.json", _doc([_row("cnn")], "1/2"))])
-    with pytest.raises(merge.MergeError, match="different runs"):
+    with pytest.raises(merge.MergeError, match="of different N"):
         merge.merge([("a.json", a), ("c.json", _doc([_row("cnn")], "2/3"))])
     with pytest.raises(merge.MergeError, match="not a conformance document"):
         merge.merge([("a.json", a), ("x.json", {"rows": []})])
@@ -82,6 +91,7 @@ def test_two_shards_merged_give_the_rows_of_one_unsharded_run(pytester, tmp_path
         assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED), result.stdout.str()
         runs[name] = json.loads((tmp_path / name / "conformance.json").read_text())
     assert runs["s1"]["shard"] == "1/2" and runs["s2"]["shard"] == "2/2"
+    assert runs["s1"]["selection"] == {"engines": ["node", "chromium"]}
     assert runs["s1"]["results"] and runs["s2"]["results"]  # both shards ran something
     out = subprocess.run([sys.executable, "-m", "harness", "merge", str(tmp_path / "s1" / "conformance.json"),
                           str(tmp_path / "s2" / "conformance.json"), "-o", str(tmp_path / "merged")],
@@ -94,5 +104,5 @@ def test_two_shards_merged_give_the_rows_of_one_unsharded_run(pytester, tmp_path
     assert (tmp_path / "merged" / "report.html").exists() and (tmp_path / "merged" / "summary.md").exists()
     refused = subprocess.run([sys.executable, "-m", "harness", "merge", str(tmp_path / "s1" / "conformance.json"),
                               "-o", str(tmp_path / "partial")], capture_output=True, text=True, cwd=REPO)
-    assert refused.returncode == 2 and "2/2 missing" in refused.stdout
+    assert refused.returncode == 2 and "2/2 of the chromium+node run missing" in refused.stdout
     assert not (tmp_path / "partial").exists()
