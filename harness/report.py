@@ -101,18 +101,27 @@ def matrix(doc: dict) -> str:
                          + ", ".join(f"{n} {o}" for o, n in f["outcomes"].items()))
     for e in dict.fromkeys(r["engine"] for r in results):
         for entry in [x for x in doc["engines"] if x.get("engine") == e] or [{}]:
-            at = f" at {entry['endpoint']}" if entry.get("endpoint") else ""
-            if entry.get("version"):
-                lines.append(f"{e}: {entry['version']} ({entry.get('driver')}, {entry.get('build')} build{at})")
-            elif "missing" in entry:
-                lines.append(f"{e}: not installed: {entry['missing']}")
-            elif "failed" in entry:
-                lines.append(f"{e}: failed to start: {entry['failed']}")
+            described = describe_engine(entry)
+            if described is not None:
+                lines.append(f"{e}: {described}")
     lines += hosts(results)
     if "merged" in doc:
         lines.append("merged from: " + ", ".join(f"{m['file']} ({m.get('shard', 'unsharded')}, {m['rows']} rows)"
                                                  for m in doc["merged"]))
     return "\n".join(lines)
+
+
+def describe_engine(entry: dict, esc=str, detail=str) -> str | None:
+    """An engine record as words: "156.0 (playwright, system build)", "not installed: ...", "failed to
+    start: ..."; None when it says nothing. `esc` escapes each value, `detail` shortens the reasons."""
+    at = f" at {esc(entry['endpoint'])}" if entry.get("endpoint") else ""
+    if entry.get("version"):
+        return f"{esc(entry['version'])} ({esc(entry.get('driver'))}, {esc(entry.get('build'))} build{at})"
+    if "missing" in entry:
+        return f"not installed: {esc(detail(entry['missing']))}"
+    if "failed" in entry:
+        return f"failed to start: {esc(detail(entry['failed']))}"
+    return None
 
 
 def host_label(host: dict | None) -> str:

@@ -69,14 +69,8 @@ def _builds(doc: dict) -> list[str]:
     lines = []
     for e in doc.get("engines") or []:
         name = _esc(str(e.get("engine")))
-        if e.get("version"):
-            lines.append(f"- {name}: {_esc(str(e['version']))} ({_esc(str(e.get('driver')))}, {_esc(str(e.get('build')))} build)")
-        elif "missing" in e:
-            lines.append(f"- {name}: not installed: {_esc(first_line(str(e['missing'])))}")
-        elif "failed" in e:
-            lines.append(f"- {name}: failed to start: {_esc(first_line(str(e['failed'])))}")
-        else:
-            lines.append(f"- {name}: version unknown")
+        described = report.describe_engine(e, esc=lambda v: _esc(str(v)), detail=lambda v: first_line(str(v)))
+        lines.append(f"- {name}: {described or 'version unknown'}")
     for t in doc.get("tfjs") or []:
         lines.append(f"- TF.js {_esc(str(t.get('version')))} ({_esc(str(t.get('source')))})")
     return [*lines, ""] if lines else []
