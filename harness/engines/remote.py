@@ -54,8 +54,3 @@ def host(entry: EngineEntry | None) -> dict:
     elif entry is not None and entry.webdriver:
         kind, url = ENDPOINT_KINDS["webdriver"], entry.webdriver
     return {"runner": socket.gethostname(), "endpoint": kind, **({"url": url} if url else {})}
-
-
-def describe(build: Build) -> str:
-    return f"{build.driver} endpoint {build.endpoint}"
-
