@@ -155,9 +155,14 @@ def _table(results: list[dict]) -> list[str]:
 
     head = ["scheme", *engines]
     rows = [[s, *(cell(cells[s, e]) for e in engines)] for s in schemes]
+    return _columns(head, rows, rule=True)
+
+
+def _columns(head: list, rows: list[list], rule: bool = False) -> list[str]:
+    """Left-aligned text columns, two spaces apart; `rule`: a dashed line under the head."""
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     fmt = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip()  # noqa: E731
-    return [fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)]
+    return [fmt(head), *([fmt(["-" * w for w in widths])] if rule else []), *map(fmt, rows)]
 
 
 def timing(results: list[dict], wall_s: float | None = None) -> dict:
@@ -187,8 +192,7 @@ def timing_table(t: dict) -> str:
     total_page = sum(e["page_s"] for e in t["engines"].values())
     rows.append(["all", sum(e["rows"] for e in t["engines"].values()), round(total_test, 1), round(total_page, 1),
                  f"{(total_test - total_page) / total_page:.2f}" if total_page else "-"])
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    lines = ["  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip() for r in [head, *rows]]
+    lines = _columns(head, rows)
     if "wall_s" in t:
         lines.insert(0, f"wall time {t['wall_s']} s; per engine, the sum of its rows' times:")
     return "\n".join(lines)
