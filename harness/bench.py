@@ -430,12 +430,9 @@ class Cell:
 async def stop_trace(page) -> None:
     """Stop (and discard) the trace Playwright records for every page (network included, kept by the
     conformance tests for failures): its recording is no part of what TF.js or the medium costs."""
-    tracing = getattr(getattr(page, "context", None), "tracing", None)
-    if tracing is not None:
-        try:
-            await asyncio.wait_for(tracing.stop(), 30)
-        except Exception:
-            pass
+    stop = getattr(page, "stop_tracing", None)
+    if stop is not None:
+        await stop()
 
 
 async def forget_downloads(page) -> None:

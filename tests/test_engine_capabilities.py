@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from harness.engines.base import StepTimeout
+from harness.engines.base import EngineError, StepTimeout
 
 @pytest.fixture
 def page_url(harness_server, tfjs_build, tfjs_backend) -> str:
@@ -207,3 +207,33 @@ async def test_open_persistent_keeps_storage_across_restart(engine_name, engine,
     print(f"{engine_name}: two persistent launches + write/read took {time.monotonic() - started:.2f} s")
     assert after == {"localStorage": "persist-v", "databases": ["persist-db"], "value": {"x": [1, 2, 3]}}
     assert engine.alive, "the session's shared browser must be untouched"
+
+
+# Everything a test can leave in the origin's storage (the kept window or context must not hand any on).
+LEAVE_EVERYTHING = WRITE_STORAGE.replace("return true;", """
+  sessionStorage.setItem('session-k', 'v');
+  document.cookie = 'left=1; max-age=3600';
+  if (self.caches) await (await caches.open('left-cache')).put('/left', new Response('x'));
+  return true;
+""")
+
+STORAGE_LEFT = """
+  return {localStorage: Object.keys(localStorage), sessionStorage: Object.keys(sessionStorage),
+          databases: (await indexedDB.databases()).map(d => d.name), cookie: document.cookie,
+          caches: self.caches ? await caches.keys() : []};
+"""
+NOTHING_LEFT = {"localStorage": [], "sessionStorage": [], "databases": [], "cookie": "", "caches": []}
+
+
+async def test_next_page_starts_with_nothing_the_last_one_stored(engine_name, engine, page_url, harness_page):
+    await harness_page.evaluate(LEAVE_EVERYTHING, timeout=10)
+    left = await harness_page.evaluate(STORAGE_LEFT, timeout=10)
+    assert left["localStorage"] == ["persist-k"] and left["databases"] == ["persist-db"] and left["cookie"] == "left=1"
+    await harness_page.close()
+    page = await engine.open(page_url, timeout=60)
+    try:
+        assert await page.evaluate(STORAGE_LEFT, timeout=10) == NOTHING_LEFT
+        with pytest.raises(EngineError, match="closed or replaced"):  # the old handle must not reach the new page
+            await harness_page.evaluate("return 1", timeout=10)
+    finally:
+        await page.close()

@@ -19,6 +19,8 @@ import abc
 import dataclasses
 from typing import Any, Mapping
 
+from harness.config import JS_DIR
+
 
 @dataclasses.dataclass(frozen=True)
 class Build:
@@ -192,3 +194,7 @@ class Driver(abc.ABC):
 
 # The expression every driver evaluates in the page (see harness/js/page.js).
 READY_JS = "window.harness && window.harness.ready"
+
+# Empties the page origin's storage and lists what is left, for drivers that reuse a window or a
+# browser context between tests (an async function expression; see the file).
+RESET_STORAGE_JS = (JS_DIR / "reset_storage.js").read_text()

@@ -1,8 +1,15 @@
 """The Playwright driver: Chromium (CDP), Firefox (Juggler or WebDriver BiDi), Playwright's WebKit.
 
-One browser per engine per pytest session; every page gets a new browser context, so its
-localStorage and IndexedDB start empty and vanish with it. ``open_persistent`` launches a
-separate browser on an on-disk profile (``launch_persistent_context``) with the same options.
+One browser per engine per pytest session, and one browser context kept for the tests: each
+``open()`` navigates the kept context's page to the harness page (a new JavaScript realm, TF.js from
+the HTTP cache) and empties the origin's storage with the storage APIs, then checks that nothing is
+left (harness/js/reset_storage.js, as the WebDriver driver does); the page is refused otherwise. A
+page whose test went wrong (a step timed out or failed in the driver, a trace was kept, its quota was
+changed) closes its context instead of handing it back, and the next ``open()`` starts a new one; so
+does a page with a quota (its own context: the CDP override belongs to the context) and a second page
+while the kept one is in use. A new context costs 0.6-1.2 s (TF.js fetched and compiled again in an
+empty cache); a reset 0.1-0.3 s. ``open_persistent`` launches a separate browser on an on-disk
+profile (``launch_persistent_context``) with the same options.
 
 Quota (``Build.quota``): "cdp" overrides the page origin's quota on the page's own CDP session
 before the page loads; "prefs" opens the page in a second browser launched with Firefox's fixed
@@ -28,7 +35,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 
 from harness.engines import downloads
-from harness.engines.base import READY_JS, Driver, EngineError, EngineInfo, Page, QuotaApplied, StepTimeout
+from harness.engines.base import READY_JS, RESET_STORAGE_JS, Driver, EngineError, EngineInfo, Page, QuotaApplied, StepTimeout
 from harness.engines.xvfb import Xvfb
 
 _RUN_STEP_JS = """async ([name, args]) => {
@@ -41,31 +48,50 @@ GRACE_S = 5.0  # the outer asyncio deadline beyond Playwright's own timeouts
 
 class PlaywrightPage(Page):
     def __init__(self, driver: "PlaywrightDriver", context, page, *, downloads_dir: str | None = None,
-                 owns_browser: bool = False, owns_context: bool = True):
+                 owns_browser: bool = False, owns_context: bool = True, kept: bool = False):
         self._driver = driver
         self._owns_context = owns_context  # a sibling (open_sibling) closes only its page
+        self.kept = kept  # the driver's kept context: close() hands it back for the next test
+        self.dirty = False  # something the next test must not inherit happened: close() closes the context
+        self.tracing = True  # a trace (chunk) of this page is being recorded
+        self.closed = False
         self.context = context
         self.page = page
         self.downloads_dir = downloads_dir  # "directory" capture: this page's downloads land here
         self._owns_downloads_dir = owns_browser
         self.console: list[str] = []
         self.download_events: list = []  # "event" capture: Playwright Download objects, in order
-        page.on("console", lambda m: self.console.append(f"[{m.type}] {m.text}"))
-        page.on("pageerror", lambda e: self.console.append(f"[pageerror] {e}"))
-        page.on("download", lambda d: self.download_events.append(d))
+        self._listeners = [
+            ("console", lambda m: self.console.append(f"[{m.type}] {m.text}")),
+            ("pageerror", lambda e: self.console.append(f"[pageerror] {e}")),
+            ("download", lambda d: self.download_events.append(d)),
+        ]
+        for event, listener in self._listeners:
+            page.on(event, listener)
+
+    def _check_open(self) -> None:
+        if self.closed:  # its page may be serving the next test already
+            raise EngineError(f"{self._who}: this page was closed or replaced by a later open()")
+
+    def _forget_listeners(self) -> None:
+        for event, listener in self._listeners:
+            self.page.remove_listener(event, listener)
 
     @property
     def _who(self) -> str:
         return self._driver.spec.name
 
     async def run_step(self, name: str, args: Mapping[str, Any], timeout: float) -> dict:
+        self._check_open()
         return await self._bounded(f"step {name!r}", timeout, self.page.evaluate(_RUN_STEP_JS, [name, dict(args)]))
 
     async def evaluate(self, body: str, timeout: float) -> Any:
         """Run ``body`` as the body of an async function in the page; its JSON result (for tests)."""
+        self._check_open()
         return await self._bounded("evaluate", timeout, self.page.evaluate(f"async () => {{ {body} }}"))
 
     async def downloads(self, count: int, timeout: float) -> dict[str, bytes]:
+        self._check_open()
         method = self._driver.build.downloads
         if method == "directory":
             return await downloads.wait_for_files(self.downloads_dir, count, timeout, who=self._who)
@@ -105,28 +131,42 @@ class PlaywrightPage(Page):
             return await asyncio.to_thread(_read, copy)
 
     async def set_input_files(self, selector: str, paths: list[str], timeout: float) -> None:
+        self._check_open()
         paths = [os.path.abspath(p) for p in paths]
         await self._bounded(f"set_input_files {selector}", timeout,
                             self.page.set_input_files(selector, paths, timeout=timeout * 1000))
 
     async def reload(self, timeout: float) -> None:
+        self._check_open()
         started = time.monotonic()
         await self._bounded("reload", timeout, self.page.reload(timeout=timeout * 1000))
         left = max(timeout - (time.monotonic() - started), 0.1)
         await self._bounded("waiting for harness.ready after reload", left, self.page.evaluate(_WAIT_READY_JS))
 
     async def save_trace(self, path: str) -> bool:
-        if not self._owns_context:
+        """This page's trace (since it opened: the kept context records one chunk per page)."""
+        if not self._owns_context or not self.tracing:
             return False  # the sibling's context belongs to the page that opened it
+        self.tracing, self.dirty = False, True  # a failed test's context is not handed on
         try:
-            await asyncio.wait_for(self.context.tracing.stop(path=path), 60)
+            await asyncio.wait_for(self.context.tracing.stop_chunk(path=path), 60)
             return True
         except (PlaywrightError, asyncio.TimeoutError):
             return False
 
+    async def stop_tracing(self) -> None:
+        """Stop recording (and drop) this page's trace: the benchmark times TF.js, not the recorder."""
+        if self._owns_context and self.tracing:
+            self.tracing = False
+            try:
+                await asyncio.wait_for(self.context.tracing.stop_chunk(), 30)
+            except (PlaywrightError, asyncio.TimeoutError):
+                self.dirty = True
+
     async def set_quota(self, quota: int, timeout: float) -> QuotaApplied:
         if self._driver.build.quota != "cdp":
             return await super().set_quota(quota, timeout)
+        self.dirty = True  # the override stays with the context's origin
         self.quota = await self._driver._limit_quota(self, self.page.url, quota, timeout)
         return self.quota
 
@@ -134,13 +174,20 @@ class PlaywrightPage(Page):
         try:
             return await asyncio.wait_for(awaitable, timeout + GRACE_S)
         except asyncio.TimeoutError:
+            self.dirty = True
             raise StepTimeout(f"{self._who}: {what} gave no answer within {timeout:g} s") from None
         except PlaywrightError as e:
+            self.dirty = True
             if "Timeout" in type(e).__name__:
                 raise StepTimeout(f"{self._who}: {what} gave no answer within {timeout:g} s: {e.message}") from e
             raise EngineError(f"{self._who}: {what} failed in the driver: {e.message}") from e
 
     async def close(self) -> None:
+        self.closed = True
+        if self.kept:
+            self.kept = False
+            await self._driver._hand_back(self)
+            return
         try:
             await asyncio.wait_for(self.context.close() if self._owns_context else self.page.close(), 30)
         except (PlaywrightError, asyncio.TimeoutError):
@@ -163,6 +210,13 @@ def _firefox_fixed_limit_kib(quota: int) -> int:
 
 def _firefox_group_limit(limit_kib: int) -> int:
     return min(limit_kib, max(limit_kib // 5, _FIREFOX_MIN_GROUP_KIB)) * 1024
+
+
+async def _close_quietly(context) -> None:
+    try:
+        await asyncio.wait_for(context.close(), 30)
+    except (PlaywrightError, asyncio.TimeoutError):
+        pass  # the browser is already gone (or stuck); the driver reports that
 
 
 def _read(path: str) -> bytes:
@@ -203,6 +257,8 @@ class PlaywrightDriver(Driver):
         self._downloads_dir = None
         self._xvfb = None
         self._quota_browsers: dict[int, Any] = {}  # Firefox: fixedLimit KiB -> a browser launched with it
+        self._kept = None  # (context, page) between tests, see the module docstring
+        self.reset_failures: list[str] = []  # why a kept context was given up (a new one was opened instead)
         self._pw = await async_playwright().start()
         browser_type = self._browser_type = getattr(self._pw, build.browser_type)
         if self.headed and not os.environ.get("DISPLAY") and not build.endpoint:  # headed windows need a screen: a virtual one
@@ -251,6 +307,23 @@ class PlaywrightDriver(Driver):
             raise EngineError(f"{self.spec.name}: the browser is no longer running")
         if self._downloads_dir:
             await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
+        kept, self._kept = self._kept, None
+        if kept is not None and quota is None:
+            context, page = kept
+            try:
+                await asyncio.wait_for(context.tracing.start_chunk(), timeout)
+            except (asyncio.TimeoutError, PlaywrightError) as e:
+                self.reset_failures.append(f"tracing.start_chunk: {e!r}")
+                await _close_quietly(context)
+            else:
+                harness_page = PlaywrightPage(self, context, page, downloads_dir=self._downloads_dir, kept=True)
+                try:
+                    await self._load(harness_page, url, timeout, reset=True)
+                    return harness_page
+                except EngineError as e:  # the context is closed: a new one below
+                    self.reset_failures.append(str(e))
+        elif kept is not None:
+            await self._hand_back_context(*kept)
         browser = self._browser
         if quota is not None and self.build.quota == "prefs":
             browser = await self._browser_with_quota(quota, timeout)
@@ -261,11 +334,48 @@ class PlaywrightDriver(Driver):
             page = await asyncio.wait_for(context.new_page(), timeout)
         except (asyncio.TimeoutError, PlaywrightError) as e:
             raise EngineError(f"{self.spec.name}: could not open a new context: {e!r}") from e
-        harness_page = PlaywrightPage(self, context, page, downloads_dir=self._downloads_dir)
+        # A quota page keeps its own context (the override belongs to it); any other may be kept.
+        harness_page = PlaywrightPage(self, context, page, downloads_dir=self._downloads_dir,
+                                      kept=quota is None and browser is self._browser)
         if quota is not None:
             harness_page.quota = await self._limit_quota(harness_page, url, quota, timeout)
         await self._load(harness_page, url, timeout)
         return harness_page
+
+    async def _hand_back(self, harness_page: PlaywrightPage) -> None:
+        """A kept page's test is over: keep its context for the next test if nothing went wrong (the
+        trace chunk dropped, the page's downloads deleted, other pages and cookies gone), else close it."""
+        harness_page._forget_listeners()
+        context, page = harness_page.context, harness_page.page
+        clean = not harness_page.dirty and self.alive and not page.is_closed()
+        if clean:
+            try:
+                await asyncio.wait_for(self._tidy(harness_page), 30)
+            except (PlaywrightError, asyncio.TimeoutError) as e:
+                self.reset_failures.append(f"tidying the kept context: {e!r}")
+                clean = False
+        if clean:
+            await self._hand_back_context(context, page)
+        else:
+            await _close_quietly(context)
+
+    async def _hand_back_context(self, context, page) -> None:
+        if self._kept is None:
+            self._kept = (context, page)
+        else:  # a second kept-able page finished while one is already kept
+            await _close_quietly(context)
+
+    @staticmethod
+    async def _tidy(harness_page: PlaywrightPage) -> None:
+        if harness_page.tracing:
+            harness_page.tracing = False
+            await harness_page.context.tracing.stop_chunk()
+        for other in harness_page.context.pages:
+            if other is not harness_page.page:
+                await other.close()
+        for download in harness_page.download_events:
+            await download.delete()
+        await harness_page.context.clear_cookies()
 
     async def _limit_quota(self, harness_page: PlaywrightPage, url: str, quota: int, timeout: float) -> QuotaApplied:
         how = self.build.quota
@@ -342,17 +452,30 @@ class PlaywrightDriver(Driver):
         await self._load(harness_page, url, timeout)
         return harness_page
 
-    async def _load(self, harness_page: PlaywrightPage, url: str, timeout: float) -> None:
+    async def _load(self, harness_page: PlaywrightPage, url: str, timeout: float, *, reset: bool = False) -> None:
+        """Navigate to the harness page and wait until it is ready; `reset`: then empty the origin's
+        storage and refuse the page unless nothing is left (a kept context's page)."""
         try:
             await harness_page.page.goto(url, timeout=timeout * 1000)
-            await asyncio.wait_for(harness_page.page.evaluate(_WAIT_READY_JS), timeout)
-        except (asyncio.TimeoutError, PlaywrightError) as e:
+            if reset:
+                state = await asyncio.wait_for(harness_page.page.evaluate(RESET_STORAGE_JS), timeout)
+                problem = state.get("notReady") or ("; ".join(state["left"]) and
+                                                    f"storage is not empty after clearing: {'; '.join(state['left'])}")
+                if problem:
+                    raise EngineError(problem)
+            else:
+                await asyncio.wait_for(harness_page.page.evaluate(_WAIT_READY_JS), timeout)
+        except (asyncio.TimeoutError, PlaywrightError, EngineError) as e:
+            harness_page.dirty = True
             await harness_page.close()
             log = "\n".join(harness_page.console[-20:])
             raise EngineError(f"{self.spec.name}: the harness page at {url} did not become ready: {e!r}\n{log}") from e
 
     async def stop(self) -> None:
         try:
+            if self._kept is not None:
+                await _close_quietly(self._kept[0])
+                self._kept = None
             for browser in [*self._quota_browsers.values(), self._browser]:
                 try:
                     await asyncio.wait_for(browser.close(), 30)

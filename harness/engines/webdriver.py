@@ -41,11 +41,15 @@ from selenium.webdriver.remote.file_detector import UselessFileDetector
 
 from harness.config import JS_DIR
 from harness.engines import downloads
-from harness.engines.base import Driver, EngineError, EngineInfo, Page, QuotaApplied, StepTimeout
+from harness.engines.base import RESET_STORAGE_JS, Driver, EngineError, EngineInfo, Page, QuotaApplied, StepTimeout
 from harness.engines.xvfb import Xvfb
 
-# Waits for the harness page, then empties the origin's storage and lists what is left.
-_READY_AND_CLEAR_JS = (JS_DIR / "webdriver" / "ready_and_clear.js").read_text()
+# Waits for the harness page, then empties the origin's storage and lists what is left
+# (harness/js/reset_storage.js, shared with the Playwright driver). Replies {left}, {notReady} or {failed}.
+_READY_AND_CLEAR_JS = f"""
+const done = arguments[arguments.length - 1];
+({RESET_STORAGE_JS.strip()})().then(done, e => done({{failed: `${{(e && e.name) || "Error"}}: ${{(e && e.message) || e}}`}}));
+"""
 
 _RUN_STEP_JS = """
 const [name, args, done] = arguments;

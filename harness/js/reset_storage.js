@@ -1,10 +1,11 @@
-// WebDriver has no browser contexts: after navigating, wait for the harness page, then empty the
-// origin's storage and list whatever is left (the driver refuses the page unless nothing is).
-// Run with execute_async_script; replies {left: [...]}, {notReady: message} or {failed: message}.
-const done = arguments[arguments.length - 1];
+// Fresh storage for the next test on a reused page (a WebDriver window, a kept Playwright context):
+// run after navigating to the harness page. Waits for the page, empties the origin's storage with
+// the storage APIs themselves, then lists whatever is left; the driver refuses the page unless
+// nothing is. An async function expression: Playwright evaluates it as is, WebDriver calls it from
+// execute_async_script. Resolves {left: [...]} or {notReady: message}.
 (async () => {
   while (!(window.harness && window.harness.ready)) await new Promise(r => setTimeout(r, 20));
-  try { await (window.harness && window.harness.ready); } catch (e) { return {notReady: String((e && e.message) || e)}; }
+  try { await window.harness.ready; } catch (e) { return {notReady: String((e && e.message) || e)}; }
   localStorage.clear();
   sessionStorage.clear();
   const deleteDb = name => new Promise((resolve, reject) => {
@@ -14,10 +15,14 @@ const done = arguments[arguments.length - 1];
   });
   await Promise.all((await indexedDB.databases()).map(db => deleteDb(db.name)));
   if (self.caches) for (const key of await caches.keys()) await caches.delete(key);
+  for (const cookie of document.cookie.split(';').map(c => c.split('=')[0].trim()).filter(Boolean)) {
+    document.cookie = `${cookie}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`;
+  }
   const left = [];
   if (localStorage.length) left.push(`localStorage keys ${JSON.stringify(Object.keys(localStorage))}`);
   if (sessionStorage.length) left.push(`sessionStorage keys ${JSON.stringify(Object.keys(sessionStorage))}`);
   const dbs = (await indexedDB.databases()).map(db => db.name);
   if (dbs.length) left.push(`IndexedDB databases ${JSON.stringify(dbs)}`);
+  if (document.cookie) left.push(`cookies ${JSON.stringify(document.cookie)}`);
   return {left};
-})().then(done, e => done({failed: `${(e && e.name) || "Error"}: ${(e && e.message) || e}`}));
+})

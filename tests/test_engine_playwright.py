@@ -1,0 +1,93 @@
+"""The Playwright driver's kept browser context (harness.engines.playwright): reused while its tests go
+well, given up after one goes wrong, never used for a page with a quota; on each Playwright engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.engines.base import StepTimeout
+from harness.engines.playwright import PlaywrightDriver
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+# Stores 4 MiB in IndexedDB; replies "stored" or the error that refused it. (Chromium's estimate() does not
+# show a quota override, but the commit obeys it.)
+PUT_4MIB = """
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open('quota-probe', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('s');
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  try {
+    return await new Promise(resolve => {
+      const tx = db.transaction('s', 'readwrite');
+      const bytes = new Uint32Array(1 << 20);  // 4 MiB that do not compress (Firefox compresses values)
+      for (let i = 0, x = 1; i < bytes.length; i++) bytes[i] = x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      const put = tx.objectStore('s').put(bytes.buffer, 'k');
+      put.onerror = () => resolve(put.error.name);  // Firefox refuses the request itself
+      tx.oncomplete = () => resolve('stored');
+      tx.onabort = tx.onerror = () => resolve((tx.error && tx.error.name) || 'aborted');
+    });
+  } finally {
+    db.close();
+  }
+"""
+
+
+@pytest.fixture
+def page_url(harness_server, tfjs_build, tfjs_backend) -> str:
+    return harness_server.page_url(tfjs_build.version, tfjs_backend)
+
+
+@pytest.fixture
+def driver(engine):
+    if not isinstance(engine, PlaywrightDriver):
+        pytest.skip(f"{engine.spec.name} runs on {type(engine).__name__}, not Playwright")
+    return engine
+
+
+async def test_a_clean_page_hands_its_context_to_the_next(engine_name, driver, page_url):
+    first = await driver.open(page_url, timeout=60)
+    context = first.context
+    await first.evaluate("localStorage.setItem('k', 'v'); return 1", timeout=10)
+    await first.close()
+    second = await driver.open(page_url, timeout=60)
+    try:
+        assert second.context is context
+        assert await second.evaluate("return [localStorage.length, window.marker ?? null]", timeout=10) == [0, None]
+    finally:
+        await second.close()
+
+
+async def test_a_page_whose_step_timed_out_closes_its_context(engine_name, driver, page_url):
+    first = await driver.open(page_url, timeout=60)
+    context = first.context
+    await first.evaluate("localStorage.setItem('k', 'v'); return 1", timeout=10)
+    with pytest.raises(StepTimeout):
+        await first.evaluate("await new Promise(() => {});", timeout=0.5)
+    await first.close()
+    second = await driver.open(page_url, timeout=60)
+    try:
+        assert second.context is not context
+        assert await second.evaluate("return localStorage.length", timeout=10) == 0
+    finally:
+        await second.close()
+
+
+async def test_a_quota_page_has_a_context_of_its_own(engine_name, driver, page_url):
+    normal = await driver.open(page_url, timeout=60)
+    kept = normal.context
+    await normal.close()
+    limited = await driver.open(page_url, timeout=60, quota=3 * 1024 * 1024)
+    try:
+        assert limited.context is not kept
+        assert await limited.evaluate(PUT_4MIB, timeout=30) == "QuotaExceededError"
+    finally:
+        await limited.close()
+    after = await driver.open(page_url, timeout=60)
+    try:
+        assert after.context is kept  # the quota page's context was not kept in its place
+        assert await after.evaluate(PUT_4MIB, timeout=30) == "stored"
+    finally:
+        await after.close()
