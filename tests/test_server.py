@@ -110,7 +110,12 @@ async def test_tfjs_bundle_is_served_byte_identically(server, client, build):
     async with client.get(f"{server.url}/tfjs/{build.version}/tf.min.js") as r:
         assert r.status == 200
         body = await r.read()
+        assert r.headers["Content-Type"].startswith("text/javascript")
+        # a build id names one file for good: a kept browser context fetches and compiles it once
+        assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert body == build.bundle.read_bytes()
+    async with client.get(f"{server.url}/tfjs/{build.version}/tf.min.js") as r:  # the second answer: from memory
+        assert await r.read() == body
 
 
 @pytest.mark.parametrize("file, on_disk", [("../package.json", "package.json"), ("tf.es2017.js", "dist/tf.es2017.js"),

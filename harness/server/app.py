@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import socket
 import ssl
@@ -26,6 +27,7 @@ def _url_host(name: str) -> str:
 class HarnessServer:
     def __init__(self, tfjs: list[TfjsBuild], *, fixtures: Path = FIXTURES, max_upload: int = DEFAULT_MAX_UPLOAD):
         self.tfjs = {b.version: b for b in tfjs}
+        self._bundles: dict[Path, bytes] = {}  # TF.js bundles and maps, read once, served from memory
         self.fixtures = fixtures
         self.max_upload = max_upload
         self._results: dict[str, dict[str, bytes]] = {}
@@ -120,9 +122,16 @@ class HarnessServer:
         if build is None or name not in ("tf.min.js", "tf.min.js.map"):
             raise web.HTTPNotFound()
         path = build.bundle if name == "tf.min.js" else build.bundle.with_name(build.bundle.name + ".map")
-        if not path.exists():
-            raise web.HTTPNotFound()
-        return web.FileResponse(path, headers={"Content-Type": "text/javascript"} if name == "tf.min.js" else None)
+        body = self._bundles.get(path)
+        if body is None:
+            try:
+                body = self._bundles[path] = await asyncio.to_thread(path.read_bytes)
+            except FileNotFoundError:
+                raise web.HTTPNotFound() from None
+        # A build id names one immutable file (npm version, or the bundle's SHA-256): cached for good,
+        # so a kept browser context fetches and compiles it once (harness.engines.playwright).
+        return web.Response(body=body, content_type="text/javascript" if name == "tf.min.js" else "application/json",
+                            headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
     async def _receive(self, request: web.Request) -> web.Response:
         token, name = request.match_info["token"], request.match_info["name"]
