@@ -282,10 +282,10 @@ def command(bundle: Path, results: Path, engines: list[str], k: str | None = Non
     """The pytest run of one bundle (pristine or mutant): the selection (`keyword`), or the rows `keys`
     (selected by `k`)."""
     cmd = [python(), "-m", "pytest", *scenarios_for(engines, keys), "-p", "no:cacheprovider", "-q",
-           "--tfjs-bundle", str(bundle)]
+           "--tfjs-bundle", str(bundle), "--zoo", "full"]
     for e in engines:
         cmd += ["--engine", e]
-    cmd += ["--results-dir", str(results), "-n", str(max(1, len(engines))), "--dist", "loadgroup",
+    cmd += ["--results-dir", str(results), "-n", str(max(1, len(engines))), "--dist", "worksteal",
             "-k", k or keyword(engines)]
     if repeat > 1:
         cmd += ["--repeat", str(repeat)]

@@ -84,6 +84,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "of npm's, in every engine and in Node (repeatable)")
     group.addoption("--engine-config", default=str(DEFAULT_CONFIG), help="the engine matrix file (playwright.config)")
     group.addoption("--results-dir", default="test-results", help="where conformance.json goes")
+    group.addoption("--zoo", default="core", choices=["core", "full"],
+                    help="the golden models of the round-trip rows: core (default; one model per way a scheme "
+                         "can get a model wrong) or full (every model; make test)")
     group.addoption("--model", action="append", default=[], metavar="PATH",
                     help="a model.json of your own (repeatable): run every scheme over it instead of the golden zoo")
     group.addoption("--expectations", default=str(expectations.DEFAULT),
@@ -436,18 +439,26 @@ def _model_format(config: pytest.Config, name: str) -> str:
     return json.loads(path.read_text("utf-8")).get("format", "layers-model")
 
 
-def models_to_run(config: pytest.Config, default: list[str]) -> list[str]:
-    """The user's models when --model is given, else `default` (the golden zoo)."""
-    return list(user_models(config)) or default
+def models_to_run(config: pytest.Config, default: list[str] | str) -> list[str]:
+    """The user's models when --model is given, else `default`: a marker's list, or "zoo" (the golden
+    zoo chosen by --zoo)."""
+    from harness import golden
+
+    if user_models(config):
+        return list(user_models(config))
+    zoo = golden.ZOOS[config.getoption("zoo")]
+    if default == "zoo":
+        return list(zoo)
+    # a scenario's own list: its zoo models outside the chosen zoo are left out (sized models stay)
+    return [m for m in default if m not in golden.MODELS or m in zoo]
 
 
 # -- conformance rows ---------------------------------------------------------------------------
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist (`-n N --dist loadgroup`) every test of one engine goes to one worker, which keeps
-    that engine's browser for the session. Known findings become strict xfails: evidence kept while
-    they fail, a red run once they pass."""
+    """--shard, --run-large, and known findings as strict xfails: evidence kept while they fail, a red
+    run once they pass. (Under xdist every worker starts the engines its tests need, once.)"""
     if config.getoption("shard"):
         k, n = config.getoption("shard")
         kept, dropped = shard.split(items, k, n)
@@ -456,9 +467,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             items[:] = kept
     run_large = config.getoption("run_large")
     for item in items:
-        engine = getattr(getattr(item, "callspec", None), "params", {}).get("engine_name")
-        if engine is not None:
-            item.add_marker(pytest.mark.xdist_group(engine))
         if not run_large and item.get_closest_marker("large"):
             item.add_marker(pytest.mark.skip(reason="large: run with --run-large (make test does)"))
     findings = expectations.load(Path(config.getoption("expectations")))
@@ -619,6 +627,7 @@ def _document(config: pytest.Config) -> dict:
     state = config.stash[_STATE]
     doc = report.document(_engine_records(state), state.tfjs, list(state.rows.values()))
     doc["timing"] = report.timing(doc["results"], time.monotonic() - state.started)
+    doc["zoo"] = "user" if user_models(config) else config.getoption("zoo")  # which models the round trips ran
     if config.getoption("shard"):
         doc["shard"] = shard.label(*config.getoption("shard"))
         doc["selection"] = {"engines": state.engines}  # which run this is a shard of (harness.merge)

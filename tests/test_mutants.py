@@ -96,7 +96,7 @@ def test_the_pytest_command():
     assert cmd[cmd.index("--tfjs-bundle") + 1] == "/b/tf.js"
     assert cmd[cmd.index("--results-dir") + 1] == "/r"
     assert [cmd[i + 1] for i, c in enumerate(cmd) if c == "--engine"] == ["chromium", "node"]
-    assert cmd[cmd.index("-n") + 1] == "2" and cmd[cmd.index("--dist") + 1] == "loadgroup"
+    assert cmd[cmd.index("-n") + 1] == "2" and cmd[cmd.index("--dist") + 1] == "worksteal"
     assert cmd[cmd.index("-k") + 1] == mutants.keyword(["chromium", "node"])
 
 

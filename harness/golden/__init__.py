@@ -7,7 +7,8 @@
 tensorflowjs layout, see ``writer``) and ``examples.json`` + ``input{i}.bin`` /
 ``output{i}.bin`` (fixed inputs, expected outputs, tolerance). Regenerate with
 ``python -m harness.golden``; ``--check`` verifies fixtures/ is up to date.
-``MODELS`` lists the zoo (``models.ZOO``) in registration order, mlp first.
+``MODELS`` lists the zoo (``models.ZOO``) in registration order, mlp first; ``CORE`` the core zoo
+(the default matrix: one model per thing a scheme can get wrong, ``models.CORE``).
 
 Two kinds need more than "load, save, compare with the files":
 
@@ -35,8 +36,10 @@ from . import models, reference, writer
 
 FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"  # <repo>/fixtures
 MODELS: tuple[str, ...] = tuple(models.ZOO)
+CORE: tuple[str, ...] = models.CORE  # the default matrix's models (see models.CORE)
+ZOOS = {"core": CORE, "full": MODELS}
 
-__all__ = ["FIXTURES", "MODELS", "Golden", "load", "sized", "write_golden", "generate", "check"]
+__all__ = ["FIXTURES", "MODELS", "CORE", "ZOOS", "Golden", "load", "sized", "write_golden", "generate", "check"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # eq=False: numpy fields make == meaningless

@@ -361,6 +361,18 @@ def register(fn: Callable[[], ModelDef]) -> Callable[[], ModelDef]:
     return fn
 
 
+# The core zoo: the default matrix of `make conformance` (every commit): one model per way a storage
+# scheme can get a model wrong. mlp: the baseline (one float32 shard); sharded: three 4 MiB shards
+# (shard order, fetches, concatenation; over localStorage's limit); graph: a graph-model (its own loader
+# and save path; int32/bool/string weights); special-floats: NaN payloads, +-Inf, -0, subnormals
+# (bit-exactness of each medium's encoding); metadata: the optional model.json fields a scheme must
+# carry. The full zoo (`--zoo full`: `make test`, CI) adds the other architectures, whose topologies
+# differ but whose artifacts travel the same way, the edge cases (edge: non-ASCII names, a zero-size
+# weight; no-weights: an empty weight buffer) and the quantized models (TF.js dequantizes them when it
+# loads the golden, so every scheme then carries plain float32, as for mlp).
+CORE = ("mlp", "sharded", "graph", "special-floats", "metadata")
+
+
 def build(name: str) -> ModelDef:
     """Build the named model (deterministic)."""
     try:
