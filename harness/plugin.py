@@ -623,9 +623,24 @@ def _engine_records(state: _State) -> list[dict]:
     return out
 
 
+def _in_order(state: _State, rows: list[dict]) -> list[dict]:
+    """Rows in one order whatever the workers' schedule: scenario file, then scheme, model and engine in
+    their declared orders (harness.schemes.SCHEMES, the zoo, the run's engines), then build and repeat."""
+    from harness import golden
+    from harness.schemes import SCHEMES
+
+    def position(seq, x) -> int:
+        return seq.index(x) if x in seq else len(seq)
+
+    schemes, models = list(SCHEMES), list(golden.MODELS)
+    return sorted(rows, key=lambda r: (r["test"].split("::")[0], position(schemes, r["scheme"]), r["scheme"],
+                                       position(models, r["model"]), r["model"], position(state.engines, r["engine"]),
+                                       r["engine"], str(r.get("tfjs")), r.get("repeat", 0)))
+
+
 def _document(config: pytest.Config) -> dict:
     state = config.stash[_STATE]
-    doc = report.document(_engine_records(state), state.tfjs, list(state.rows.values()))
+    doc = report.document(_engine_records(state), state.tfjs, _in_order(state, list(state.rows.values())))
     doc["timing"] = report.timing(doc["results"], time.monotonic() - state.started)
     doc["zoo"] = "user" if user_models(config) else config.getoption("zoo")  # which models the round trips ran
     if config.getoption("shard"):
