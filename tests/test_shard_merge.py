@@ -83,7 +83,7 @@ def test_merge_joins_shards_and_refuses_what_is_not_one_run():
 def test_two_shards_merged_give_the_rows_of_one_unsharded_run(pytester, tmp_path):
     pytester.makeini(INI)
     shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
-    common = ["-p", "no:cacheprovider", "--engine", "node", "--engine", "chromium", "-k",
+    common = ["-p", "no:cacheprovider", "--engine", "node", "--engine", "chromium", "--zoo", "full", "-k",
               "(mlp or cnn or rnn) and (file-node or localstorage)", "test_roundtrip.py"]
     runs = {}
     for name, extra in (("whole", []), ("s1", ["--shard", "1/2"]), ("s2", ["--shard", "2/2"])):
