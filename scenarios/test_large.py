@@ -1,4 +1,4 @@
-"""Large models: 256 MiB of weights through IndexedDB in every browser engine, with the time of
+"""Large models: 512 MiB of weights through IndexedDB in every browser engine, with the time of
 the save and the load and the browser's peak memory (observed.large in conformance.json).
 Marked large: skipped unless --run-large (make test runs them)."""
 
@@ -9,6 +9,6 @@ from harness.schemes.large import LargeIndexedDB
 
 
 @pytest.mark.large
-@pytest.mark.conformance(schemes=[LargeIndexedDB()], models=["sized-256MiB"])
+@pytest.mark.conformance(schemes=[LargeIndexedDB()], models=["sized-512MiB"])
 async def test_large(scheme, model, engine_name, make_trip, known_findings):
     await roundtrip.conform(scheme, make_trip(model), known_findings, engine_name)

@@ -29,7 +29,7 @@ def collected_models(pytester: pytest.Pytester, *args: str) -> dict[str, set[str
                                         "--engine", "chromium", *args, *SCENARIOS, timeout=120)
     assert run.ret == pytest.ExitCode.OK, run.stdout.str() + run.stderr.str()
     models: dict[str, set[str]] = {name: set() for name in SCENARIOS}
-    known = sorted(list(golden.MODELS) + ["sized-256MiB"], key=len, reverse=True)  # "quantized-uint8" before "mlp"
+    known = sorted(list(golden.MODELS) + ["sized-512MiB"], key=len, reverse=True)  # "quantized-uint8" before "mlp"
     for line in run.stdout.lines:
         m = re.match(r"(test_\w+\.py)::\w+\[[\w-]+?-(" + "|".join(map(re.escape, known)) + r")-", line)
         if m:
@@ -41,7 +41,7 @@ def test_the_core_zoo_is_the_default(pytester: pytest.Pytester):
     models = collected_models(pytester)
     assert models["test_roundtrip.py"] == set(golden.CORE)
     assert models["test_cross_version.py"] == {"mlp"}  # its own list is mlp + cnn; cnn is not in the core zoo
-    assert models["test_large.py"] == {"sized-256MiB"}  # made-to-size models are no zoo's
+    assert models["test_large.py"] == {"sized-512MiB"}  # made-to-size models are no zoo's
 
 
 def test_zoo_full_runs_every_model(pytester: pytest.Pytester):
