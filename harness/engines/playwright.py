@@ -7,8 +7,8 @@ left (harness/js/reset_storage.js, as the WebDriver driver does); the page is re
 page whose test went wrong (a step timed out or failed in the driver, a trace was kept, its quota was
 changed) closes its context instead of handing it back, and the next ``open()`` starts a new one; so
 does a page with a quota (its own context: the CDP override belongs to the context) and a second page
-while the kept one is in use. A new context costs 0.6-1.2 s (TF.js fetched and compiled again in an
-empty cache); a reset 0.1-0.3 s. ``open_persistent`` launches a separate browser on an on-disk
+while the kept one is in use. A new context costs 0.65-1.3 s (TF.js fetched and compiled again in an
+empty cache); a reset 0.2 s (Chromium) to 0.35 s (Firefox), measured over 10 opens on a quiet machine. ``open_persistent`` launches a separate browser on an on-disk
 profile (``launch_persistent_context``) with the same options.
 
 Quota (``Build.quota``): "cdp" overrides the page origin's quota on the page's own CDP session
