@@ -16,11 +16,6 @@ import pytest
 
 from harness.engines.base import EngineError, StepTimeout
 
-@pytest.fixture
-def page_url(harness_server, tfjs_build, tfjs_backend) -> str:
-    return harness_server.page_url(tfjs_build.version, tfjs_backend)
-
-
 pytestmark = [
     pytest.mark.asyncio(loop_scope="session"),
     pytest.mark.filterwarnings("ignore:setting remote_server_addr:DeprecationWarning"),

@@ -36,11 +36,6 @@ PUT_4MIB = """
 
 
 @pytest.fixture
-def page_url(harness_server, tfjs_build, tfjs_backend) -> str:
-    return harness_server.page_url(tfjs_build.version, tfjs_backend)
-
-
-@pytest.fixture
 def driver(engine):
     if not isinstance(engine, PlaywrightDriver):
         pytest.skip(f"{engine.spec.name} runs on {type(engine).__name__}, not Playwright")

@@ -39,7 +39,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.file_detector import UselessFileDetector
 
-from harness.config import JS_DIR
 from harness.engines import downloads
 from harness.engines.base import RESET_STORAGE_JS, Driver, EngineError, EngineInfo, Page, QuotaApplied, StepTimeout
 from harness.engines.xvfb import Xvfb
