@@ -2,17 +2,17 @@
 
     engines [--install]   list the engines found (name, version, driver, build); install missing ones
     diff OLD.json NEW.json
-                          compare two conformance.json: regressions, fixes, changes (harness.baseline);
+                          compare two conformance.json: regressions, fixes, changes (harness.report.baseline);
                           exit 1 on a regression, 2 when a file is unreadable
     bench [--engine E ...] [--sizes 1MB,16MB,128MB] [--repeat 3]
-                          TF.js save/load time beside the raw medium (harness.bench): a table and bench.json
+                          TF.js save/load time beside the raw medium (harness.measure.bench): a table and bench.json
     mutants [--engine E ...] [--only NAME ...] [--keep DIR] [--list]
                           mutation testing of the suite: run it on copies of TF.js's tf.js with one
-                          fault each (harness.mutants); exit 1 if a mutant survives, 2 if the pristine
+                          fault each (harness.measure.mutants); exit 1 if a mutant survives, 2 if the pristine
                           bundle is not green
     merge A.json B.json ... [-o DIR] [--partial]
                           join the conformance.json of several jobs (--shard K/N, or other machines) into
-                          one report (harness.merge); exit 2 if they are not parts of one run
+                          one report (harness.report.merge); exit 2 if they are not parts of one run
 """
 
 import argparse
@@ -28,15 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     compare = sub.add_parser("diff", help="compare two conformance.json; exit 1 on a regression, 2 on unreadable input")
     compare.add_argument("old", metavar="OLD.json", help="the baseline")
     compare.add_argument("new", metavar="NEW.json", help="this run")
-    from harness.bench import add_arguments as bench_arguments
+    from harness.measure.bench import add_arguments as bench_arguments
 
     bench_arguments(sub.add_parser("bench", help="TF.js save/load time beside the raw medium, per engine x scheme x size "
                                                  "(figures only; test-results/bench.json)"))
     mutants = sub.add_parser("mutants", help="mutation testing: run the suite on TF.js bundles with one fault each")
-    from harness.mutants import add_arguments
+    from harness.measure.mutants import add_arguments
 
     add_arguments(mutants)
-    from harness.merge import add_arguments as merge_arguments
+    from harness.report.merge import add_arguments as merge_arguments
 
     merge_arguments(sub.add_parser("merge", help="join several conformance.json (shards, machines) into one report"))
     args = parser.parse_args(argv)
@@ -45,19 +45,19 @@ def main(argv: list[str] | None = None) -> int:
 
         return engines_main(install=args.install)
     if args.command == "diff":
-        from harness.baseline import main as diff_main
+        from harness.report.baseline import main as diff_main
 
         return diff_main(args.old, args.new)
     if args.command == "bench":
-        from harness.bench import main_args as bench_main
+        from harness.measure.bench import main_args as bench_main
 
         return bench_main(args)
     if args.command == "mutants":
-        from harness.mutants import main as mutants_main
+        from harness.measure.mutants import main as mutants_main
 
         return mutants_main(args)
     if args.command == "merge":
-        from harness.merge import main as merge_main
+        from harness.report.merge import main as merge_main
 
         return merge_main(args)
     return 2

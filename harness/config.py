@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = REPO / "playwright.config"
-JS_DIR = REPO / "harness" / "js"  # page-side and Node-side JavaScript
+from harness.engines import ENGINES
+from harness.paths import DEFAULT_CONFIG
 
 _KEYS = {"builds", "args", "executable", "connect", "launch_options", "webdriver", "capabilities"}
 
@@ -35,8 +34,6 @@ class EngineEntry:
 
 def check_remote(entry: EngineEntry, where: str) -> None:
     """A remote entry is one endpoint of the right kind; ValueError saying what is wrong otherwise."""
-    from harness.engines import ENGINES
-
     if entry.connect and entry.webdriver:
         raise ValueError(f"{where}: [engines.{entry.name}] has both connect and webdriver; choose one")
     if entry.remote and ENGINES[entry.name].host != "browser":
@@ -54,8 +51,6 @@ def check_remote(entry: EngineEntry, where: str) -> None:
 
 def load_matrix(path: Path = DEFAULT_CONFIG) -> dict[str, EngineEntry]:
     """The engines declared in the config, in file order. Unknown keys are an error, not ignored."""
-    from harness.engines import ENGINES
-
     with open(path, "rb") as f:
         data = tomllib.load(f)
     entries = {}
@@ -81,8 +76,6 @@ def with_endpoints(matrix: dict[str, EngineEntry], connect: Mapping[str, str], w
                    where: str = "command line") -> dict[str, EngineEntry]:
     """The matrix with --connect ENGINE=WS_URL / --webdriver ENGINE=URL applied (they win over the file;
     the entry's launch_options / capabilities stay)."""
-    from harness.engines import ENGINES
-
     out = dict(matrix)
     for kind, given in (("connect", connect), ("webdriver", webdriver)):
         for name, url in given.items():

@@ -19,8 +19,15 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from harness import artifacts, baseline, expectations, html_report, quota, report, shard, summary, tfjs
-from harness.config import DEFAULT_CONFIG, load_matrix, with_endpoints
+from harness import expectations, quota, tfjs
+from harness.report import artifacts
+from harness.report import baseline
+from harness.report import html as html_report
+from harness.report import text as report
+from harness.report import shard
+from harness.report import markdown as summary
+from harness.config import load_matrix, with_endpoints
+from harness.paths import DEFAULT_CONFIG
 from harness.engines import ENGINES
 from harness.engines import remote
 from harness.engines.base import Driver, EngineError, Page
@@ -38,9 +45,9 @@ class _State:
     results_dir: Path
     building: dict = dataclasses.field(default_factory=dict)  # nodeid -> row, while its phases run
     rows: dict = dataclasses.field(default_factory=dict)  # nodeid -> finished row (from this process or workers)
-    capacity: list = dataclasses.field(default_factory=list)  # capacity probe rows (harness.capacity)
+    capacity: list = dataclasses.field(default_factory=list)  # capacity probe rows (harness.measure.capacity)
     baseline: dict | None = None  # --baseline's document
-    baseline_diff: object = None  # harness.baseline.BaselineDiff, once the run is over
+    baseline_diff: object = None  # harness.report.baseline.BaselineDiff, once the run is over
     notes: list = dataclasses.field(default_factory=list)  # lines for the terminal summary
     worker_engines: list = dataclasses.field(default_factory=list)  # engine records sent by xdist workers
     pool: EnginePool | None = None
@@ -369,9 +376,9 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
 async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page: Page, harness_server: HarnessServer, _engine_pool: EnginePool,
                     tfjs_build: tfjs.TfjsBuild, tfjs_backend: str, tmp_path: Path, storage_quota: int | None,
                     tfjs_load_build, repeat_index: int):
-    """`make_trip(model_name)`: a round trip of that golden on this test's page (see harness.roundtrip)."""
+    """`make_trip(model_name)`: a round trip of that golden on this test's page (see harness.trip.roundtrip)."""
     from harness import golden
-    from harness.roundtrip import Trip
+    from harness.trip.roundtrip import Trip
     from harness.schemes import Unsupported
 
     others: list[Page] = []
@@ -645,7 +652,7 @@ def _document(config: pytest.Config) -> dict:
     doc["zoo"] = "user" if user_models(config) else config.getoption("zoo")  # which models the round trips ran
     if config.getoption("shard"):
         doc["shard"] = shard.label(*config.getoption("shard"))
-        doc["selection"] = {"engines": state.engines}  # which run this is a shard of (harness.merge)
+        doc["selection"] = {"engines": state.engines}  # which run this is a shard of (harness.report.merge)
     return doc
 
 
@@ -671,7 +678,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if session.config.getoption("update_expectations"):
             state.notes.append(_update_expectations(session.config, state))
     if state.capacity:
-        from harness import capacity
+        from harness.measure import capacity
 
         capacity.write(state.results_dir, state.capacity)
 
@@ -679,7 +686,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def _update_expectations(config: pytest.Config, state: _State) -> str:
     import datetime
 
-    from harness import expectations_update
+    from harness.expectations import update as expectations_update
 
     path = Path(config.getoption("expectations"))
     try:
@@ -694,7 +701,7 @@ def _update_expectations(config: pytest.Config, state: _State) -> str:
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is not None and state.capacity:
-        from harness import capacity
+        from harness.measure import capacity
 
         terminalreporter.section("storage capacity (largest model that round-trips)")
         terminalreporter.write_line(capacity.table(state.capacity))

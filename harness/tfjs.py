@@ -20,7 +20,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from harness.config import REPO
+from harness.paths import REPO
 
 NODE_MODULES = REPO / "node_modules"
 MAIN_PACKAGE = "@tensorflow/tfjs"

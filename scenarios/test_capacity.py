@@ -1,5 +1,5 @@
 """Storage capacity per engine: the largest model that round-trips through localStorage and
-IndexedDB, by bisection over model sizes (harness.capacity). Prints a table at the end and writes
+IndexedDB, by bisection over model sizes (harness.measure.capacity). Prints a table at the end and writes
 test-results/capacity.json and capacity.md. `--quota SIZE` probes every medium under that quota.
 
     pytest scenarios/test_capacity.py                # localStorage, IndexedDB under a 16 MB quota
@@ -8,7 +8,8 @@ test-results/capacity.json and capacity.md. `--quota SIZE` probes every medium u
 
 import pytest
 
-from harness import capacity, quota
+from harness import quota
+from harness.measure import capacity
 
 CASES = [
     pytest.param("localstorage", None, id="localstorage"),

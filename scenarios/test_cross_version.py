@@ -8,7 +8,7 @@ against the last release), or, when the build is that release, the oldest versio
 
 import pytest
 
-from harness import roundtrip
+from harness.trip import roundtrip
 from harness.schemes.cross_version import CROSS_VERSION
 
 

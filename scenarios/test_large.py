@@ -4,7 +4,7 @@ Marked large: skipped unless --run-large (make test runs them)."""
 
 import pytest
 
-from harness import roundtrip
+from harness.trip import roundtrip
 from harness.schemes.large import LargeIndexedDB
 
 

@@ -11,7 +11,7 @@ in scenarios/expectations.toml.
 
 import pytest
 
-from harness import roundtrip
+from harness.trip import roundtrip
 from harness.schemes.negative import NEGATIVE_MLP, NEGATIVE_SHARDED
 
 

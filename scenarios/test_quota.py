@@ -9,7 +9,7 @@ another size, e.g. a user's "my model won't save at 2 MB":
 
 import pytest
 
-from harness import roundtrip
+from harness.trip import roundtrip
 from harness.schemes.quota import QuotaIndexedDB, QuotaLocalStorage
 
 QUOTA_SCHEMES = [QuotaLocalStorage(), QuotaIndexedDB()]

@@ -8,7 +8,7 @@ runs here on every engine that can host it. The models are the zoo the run chose
 
 import pytest
 
-from harness import roundtrip
+from harness.trip import roundtrip
 from harness.schemes import SCHEMES
 
 

@@ -1,4 +1,4 @@
-"""Tests for harness.baseline (comparing two conformance.json) and `python -m harness diff`."""
+"""Tests for harness.report.baseline (comparing two conformance.json) and `python -m harness diff`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import artifacts, baseline
+from harness.report import artifacts
+from harness.report import baseline
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -191,7 +192,7 @@ def test_cli_keeps_the_engines_subcommand():
     assert p.returncode == 0 and "engines" in p.stdout and "diff" in p.stdout
 
 
-# -- harness.artifacts: the directory name both the plugin and the reports use -----------------------
+# -- harness.report.artifacts: the directory name both the plugin and the reports use -----------------------
 
 
 def test_test_dir_name_is_safe_readable_and_deterministic():

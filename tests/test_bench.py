@@ -1,4 +1,4 @@
-"""harness.bench: sizes, medians, ratios, skips, the table and bench.json (fast, no engine), plus one tiny
+"""harness.measure.bench: sizes, medians, ratios, skips, the table and bench.json (fast, no engine), plus one tiny
 real run (node + chromium, 1 MB, 1 repeat) in a subprocess with a hard timeout: deselect it with
 `-k "not real_run"`."""
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import bench
+from harness.measure import bench
 
 REPO = Path(__file__).resolve().parent.parent
 REAL_RUN_TIMEOUT_S = 120  # a hard bound; the run itself takes ~10-15 s here (node ~3 s, chromium ~8 s)
@@ -128,9 +128,9 @@ def test_arguments_and_defaults():
 
 # -- one tiny real run ----------------------------------------------------------------------------------
 def test_real_run_node_and_chromium(tmp_path):
-    """`python -m harness.bench` on node and chromium, 1 MB, 1 repeat, a 1 MB transfer: every cell that can
+    """`python -m harness.measure.bench` on node and chromium, 1 MB, 1 repeat, a 1 MB transfer: every cell that can
     run on the engine has both figures, every other one is skipped with a reason, and the table says so."""
-    command = [sys.executable, "-m", "harness.bench", "--engine", "node", "--engine", "chromium", "--sizes", "1MB",
+    command = [sys.executable, "-m", "harness.measure.bench", "--engine", "node", "--engine", "chromium", "--sizes", "1MB",
                "--repeat", "1", "--transfer-size", "1MB", "--results-dir", str(tmp_path)]
     started = time.monotonic()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=REAL_RUN_TIMEOUT_S,

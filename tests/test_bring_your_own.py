@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from harness.config import REPO
+from harness.paths import REPO
 
 EXTRACT = REPO / "tests" / "support" / "extract_nsfwjs_model.js"
 # Browser storage, the model server and file://, in a browser and in Node: the user's shards through media of

@@ -6,8 +6,8 @@ switch of the `save` step); every check downstream of the save must name that we
 
 import pytest
 
-from harness import roundtrip
-from harness.compare import weight_layout
+from harness.trip import roundtrip
+from harness.trip.compare import weight_layout
 from harness.schemes import SCHEMES
 
 WEIGHT, BYTE, BIT = "dense_2/kernel", 5, 0

@@ -1,4 +1,4 @@
-"""Tests for harness.compare: JSON diffs by path, weights bit for bit, predictions with tolerance."""
+"""Tests for harness.trip.compare: JSON diffs by path, weights bit for bit, predictions with tolerance."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from harness import golden
-from harness.compare import Difference, diff_arrays, diff_json, diff_weights, weight_layout
+from harness.trip.compare import Difference, diff_arrays, diff_json, diff_weights, weight_layout
 
 # --- diff_json ---
 

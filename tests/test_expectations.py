@@ -3,7 +3,7 @@
 import pytest
 
 from harness import expectations
-from harness.compare import Difference
+from harness.trip.compare import Difference
 
 TOML = '''
 [[finding]]

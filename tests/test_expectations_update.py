@@ -5,10 +5,10 @@ import tomllib
 import pytest
 
 from harness import expectations
-from harness import expectations_update as update_mod
-from harness.compare import Difference
-from harness.expectations_update import UpdateError, stale, unexplained, update
-from harness.roundtrip import summary
+from harness.expectations import update as update_mod
+from harness.trip.compare import Difference
+from harness.expectations.update import UpdateError, stale, unexplained, update
+from harness.trip.roundtrip import summary
 
 TODAY = "2025-01-02"
 
@@ -81,7 +81,7 @@ def row(scheme, engine="chromium", model="mlp", outcome="passed", detail="", tfj
 
 
 def failed(scheme, differences, engine="chromium", model="mlp", **kw):
-    """A failed row's detail, as harness.plugin writes it from harness.roundtrip's AssertionError."""
+    """A failed row's detail, as harness.plugin writes it from harness.trip.roundtrip's AssertionError."""
     text = summary(differences, f"in {scheme} round trip of {model} on {engine}")
     return row(scheme, engine, model, "failed", f"AssertionError: {text}", **kw)
 

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from harness import golden
-from harness.config import REPO
+from harness.paths import REPO
 
 NODE_MODULES = REPO / "node_modules"
 CHECK_JS = REPO / "harness" / "golden" / "tfjs_check.js"

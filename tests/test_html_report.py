@@ -1,11 +1,12 @@
-"""Tests for harness.html_report: the self-contained test-results/report.html."""
+"""Tests for harness.report.html: the self-contained test-results/report.html."""
 
 from __future__ import annotations
 
 import html.parser
 import time
 
-from harness import artifacts, html_report
+from harness.report import artifacts
+from harness.report import html as html_report
 
 ENGINES = [{"engine": "chromium", "version": "156.0", "driver": "playwright", "build": "system"},
            {"engine": "firefox", "version": "153.7.0", "driver": "playwright", "build": "system"}]

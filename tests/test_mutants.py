@@ -1,4 +1,4 @@
-"""The mutation-testing catalogue and runner (harness.mutants), without running any engine: every
+"""The mutation-testing catalogue and runner (harness.measure.mutants), without running any engine: every
 patch applies exactly once to the installed pristine tf.js, the catalogue covers the fault kinds,
 the pytest command, the verdict on a run's rows and the report's format."""
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import golden, mutants
+from harness import golden
+from harness.measure import mutants
 from harness.__main__ import main as cli
 from harness.schemes import SCHEMES
 

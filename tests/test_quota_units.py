@@ -5,7 +5,8 @@ import asyncio
 import numpy as np
 import pytest
 
-from harness import capacity, golden
+from harness import golden
+from harness.measure import capacity
 from harness.engines.playwright import _firefox_fixed_limit_kib, _firefox_group_limit
 from harness.golden import models
 from harness.quota import format_size, parse_size

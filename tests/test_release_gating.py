@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from harness import tfjs
-from harness.config import REPO
+from harness.paths import REPO
 
 # tfjs-core's BrowserLocalStorage.load, in the UMD bundle: the weights read back from localStorage.
 PRISTINE_LINE = "out.weightData = base64StringToArrayBuffer(weightDataBase64);"

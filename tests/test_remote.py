@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from harness.config import REPO
+from harness.paths import REPO
 from harness.engines import ENGINES
 from harness.engines.xvfb import Xvfb
 

@@ -1,4 +1,4 @@
-"""Tests for harness.report: the conformance.json contract and the engine x scheme matrix."""
+"""Tests for harness.report.text: the conformance.json contract and the engine x scheme matrix."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from harness import report
+from harness.report import text as report
 
 ENGINES = [
     {"engine": "chromium", "version": "131.0.6778.33", "driver": "playwright", "build": "playwright"},

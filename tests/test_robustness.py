@@ -31,7 +31,8 @@ import psutil
 import pytest
 import pytest_asyncio
 
-from harness import golden, roundtrip, tfjs
+from harness import golden, tfjs
+from harness.trip import roundtrip
 from harness.engines import ENGINES
 from harness.engines import pool as pool_module
 from harness.engines.base import EngineError, EngineInfo, Page, StepTimeout
@@ -353,7 +354,7 @@ import asyncio, os
 import psutil
 import pytest
 
-from harness import roundtrip
+from harness.trip import roundtrip
 from harness.engines.memory import engine_processes
 from harness.schemes import SCHEMES
 
@@ -505,7 +506,8 @@ def session_run(tmp_path_factory):
 
 
 def _needs_browsers():
-    from harness.config import DEFAULT_CONFIG, load_matrix
+    from harness.config import load_matrix
+    from harness.paths import DEFAULT_CONFIG
     from harness.engines.discovery import Missing, discover, playwright_executables
 
     found = discover({e: m for e, m in load_matrix(DEFAULT_CONFIG).items() if e in BROWSERS}, playwright_executables())

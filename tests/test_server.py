@@ -13,7 +13,7 @@ import pytest_asyncio
 from yarl import URL
 
 from harness import golden, tfjs
-from harness.config import REPO
+from harness.paths import REPO
 from harness.server import HarnessServer
 
 

@@ -9,8 +9,10 @@ import types
 
 import pytest
 
-from harness import merge, report, shard
-from harness.config import REPO
+from harness.report import merge
+from harness.report import text as report
+from harness.report import shard
+from harness.paths import REPO
 
 INI = """
 [pytest]

@@ -1,4 +1,4 @@
-"""Tests for harness.summary: the Markdown job summary ($GITHUB_STEP_SUMMARY)."""
+"""Tests for harness.report.markdown: the Markdown job summary ($GITHUB_STEP_SUMMARY)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from harness import baseline, summary
+from harness.report import baseline
+from harness.report import markdown as summary
 
 ENGINES = [{"engine": "chromium", "version": "156.0", "driver": "playwright", "build": "playwright"},
            {"engine": "webkit", "version": None, "driver": None, "build": None, "missing": "run playwright install"}]

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from harness import golden
-from harness.config import REPO
+from harness.paths import REPO
 
 INI = """
 [pytest]

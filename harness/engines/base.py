@@ -19,7 +19,7 @@ import abc
 import dataclasses
 from typing import Any, Mapping
 
-from harness.config import JS_DIR
+from harness.paths import JS_DIR
 
 
 @dataclasses.dataclass(frozen=True)

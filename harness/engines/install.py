@@ -11,7 +11,8 @@ import re
 import shutil
 import subprocess
 
-from harness.config import DEFAULT_CONFIG, load_matrix
+from harness.config import load_matrix
+from harness.paths import DEFAULT_CONFIG
 from harness.engines.discovery import Found, Missing, discover, playwright_executables
 
 _VERSION = re.compile(r"\d+(?:\.\d+)+")

@@ -17,7 +17,7 @@ import shutil
 from typing import Any, Mapping
 from urllib.parse import parse_qs, urlsplit
 
-from harness.config import JS_DIR, REPO
+from harness.paths import JS_DIR, REPO
 from harness.engines.base import Build, Driver, EngineError, EngineInfo, EngineSpec, Page, StepTimeout
 
 HOST_JS = JS_DIR / "node_host.js"

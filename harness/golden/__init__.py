@@ -34,7 +34,7 @@ import numpy as np
 
 from . import models, reference, writer
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"  # <repo>/fixtures
+from harness.paths import FIXTURES  # <repo>/fixtures
 MODELS: tuple[str, ...] = tuple(models.ZOO)
 CORE: tuple[str, ...] = models.CORE  # the default matrix's models (see models.CORE)
 ZOOS = {"core": CORE, "full": MODELS}

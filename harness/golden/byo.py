@@ -3,7 +3,7 @@
 Without a Python reference, the golden is what TF.js itself makes of the user's files before any
 round trip, in the same engine: the artifacts it holds after loading them (captured with
 `tf.io.withSaveHandler`) and its predictions on deterministic inputs derived from the model's input
-shapes and dtypes. `harness.roundtrip.Trip.prepare` fills those in on the page.
+shapes and dtypes. `harness.trip.roundtrip.Trip.prepare` fills those in on the page.
 """
 
 from __future__ import annotations

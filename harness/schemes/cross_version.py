@@ -10,8 +10,8 @@ The row's `tfjs` is "A->B".
 
 from __future__ import annotations
 
-from harness.compare import Difference
-from harness.roundtrip import Trip
+from harness.trip.compare import Difference
+from harness.trip.roundtrip import Trip
 from harness.schemes.base import Scheme, Unsupported
 from harness.schemes.files import Downloads
 from harness.schemes.http import Http

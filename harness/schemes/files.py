@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 
-from harness.compare import Difference
+from harness.trip.compare import Difference
 from harness.engines.base import StepTimeout
-from harness.roundtrip import Trip
+from harness.trip.roundtrip import Trip
 from harness.schemes.base import Scheme, Unsupported
 
 FILE_INPUT = "harness-files"  # the <input type=file multiple> in harness/js/page.html

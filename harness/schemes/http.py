@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import secrets
 
-from harness.compare import Difference
-from harness.roundtrip import TfjsError, Trip
+from harness.trip.compare import Difference
+from harness.trip.roundtrip import TfjsError, Trip
 from harness.schemes.base import Scheme
 from harness.server.uploads import Upload
 

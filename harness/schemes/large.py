@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 
-from harness.capacity import deadline_for
-from harness.compare import Difference, diff_json
+from harness.measure.capacity import deadline_for
+from harness.trip.compare import Difference, diff_json
 from harness.engines.memory import PeakMemory
-from harness.roundtrip import Trip
+from harness.trip.roundtrip import Trip
 from harness.schemes.base import Scheme
 
 

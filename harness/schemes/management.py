@@ -3,8 +3,8 @@ and indexeddb:// (tfjs-core/src/io/model_management.ts); after each call the sto
 
 from __future__ import annotations
 
-from harness.compare import Difference, diff_json
-from harness.roundtrip import TfjsError, Trip
+from harness.trip.compare import Difference, diff_json
+from harness.trip.roundtrip import TfjsError, Trip
 from harness.schemes.base import Scheme
 from harness.schemes.storage import IDB_INFO, IDB_MODELS, LS_PREFIX, LS_SUFFIXES
 

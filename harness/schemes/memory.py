@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from harness.compare import Difference
-from harness.roundtrip import Trip
+from harness.trip.compare import Difference
+from harness.trip.roundtrip import Trip
 from harness.schemes.base import Scheme
 
 

@@ -45,8 +45,8 @@ import json
 import re
 from typing import Awaitable
 
-from harness.compare import Difference
-from harness.roundtrip import TfjsError, Trip
+from harness.trip.compare import Difference
+from harness.trip.roundtrip import TfjsError, Trip
 from harness.schemes.base import Scheme, Unsupported
 from harness.schemes.files import FILE_INPUT
 from harness.server.uploads import Upload

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.compare import Difference
-from harness.roundtrip import Trip
+from harness.trip.compare import Difference
+from harness.trip.roundtrip import Trip
 from harness.schemes.base import Scheme
 from harness.schemes.files import downloaded_pair
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 import json
 
 from harness import golden as goldens
-from harness.compare import Difference
+from harness.trip.compare import Difference
 from harness.golden import models
-from harness.roundtrip import TfjsError, Trip
+from harness.trip.roundtrip import TfjsError, Trip
 from harness.schemes.base import Scheme, Unsupported
 from harness.schemes.storage import IDB_INFO, IDB_MODELS, LS_PREFIX
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from harness.compare import Difference, diff_json
-from harness.roundtrip import Trip
+from harness.trip.compare import Difference, diff_json
+from harness.trip.roundtrip import Trip
 from harness.schemes.base import Scheme
 
 LS_PREFIX = "tensorflowjs_models"

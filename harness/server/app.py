@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from harness.config import JS_DIR, REPO
+from harness.paths import JS_DIR, REPO
 from harness.server.names import check_name
 from harness.server.uploads import Upload, UploadStore, cors
 from harness.tfjs import TfjsBuild

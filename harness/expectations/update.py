@@ -6,7 +6,7 @@ so every comment and every untouched entry stays byte-identical:
 
 * a row that failed for real (outcome "failed", not a strict xfail that passed) and that no finding
   explains gets a new [[finding]] pinned to it (scheme, engines, models, tfjs) with the "what path"
-  prefix of each of its differences (see harness.roundtrip.summary) and a reason saying when it was
+  prefix of each of its differences (see harness.trip.roundtrip.summary) and a reason saying when it was
   recorded. Rows of one scheme whose first difference is the same share one entry, as long as the
   entry's engines x models x tfjs is exactly the rows that failed (else it is split: an entry must
   not cover a row that passed, or the next run goes red with an XPASS);
@@ -47,7 +47,7 @@ XPASS = "XPASS(strict)"  # pytest's longrepr of a strict xfail that passed: "[XP
 NOT_EXPLAINED = "not explained by this row's known findings:"  # harness.expectations.judge
 REASON_CHARS = 300
 DIFFERENCE_CHARS = 200
-_ITEM = "  - "  # a difference line of harness.roundtrip.summary
+_ITEM = "  - "  # a difference line of harness.trip.roundtrip.summary
 _FINDING_HEADER = re.compile(r"\[\[\s*finding\s*\]\]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _KEY_ORDER = ("scheme", "engines", "models", "tfjs", "differences", "reason", "link")

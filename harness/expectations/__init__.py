@@ -25,9 +25,9 @@ import dataclasses
 import tomllib
 from pathlib import Path
 
-from harness.config import REPO
+from harness.paths import EXPECTATIONS
 
-DEFAULT = REPO / "scenarios" / "expectations.toml"
+DEFAULT = EXPECTATIONS
 _KEYS = {"scheme", "except_schemes", "formats", "engines", "models", "tfjs", "intermittent", "differences", "reason", "link"}
 
 

@@ -3,7 +3,7 @@
 A test belongs to shard ``crc32(test id) % N + 1``: the same test lands in the same shard on every
 machine and in every job, whatever else that job collected (an engine missing on one runner moves no
 other test), and the N shards are disjoint and cover every test. Their conformance.json files carry
-``"shard": "K/N"``; ``python -m harness merge`` joins them (harness.merge).
+``"shard": "K/N"``; ``python -m harness merge`` joins them (harness.report.merge).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.config import REPO
+from harness.paths import REPO
 
 # The fault kinds the catalogue must cover (tests/test_mutants.py checks it).
 REQUIRED_KINDS = ("weight-bytes", "metadata", "byte-counts", "shard-order", "partial-data", "quantization")

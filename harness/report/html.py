@@ -9,7 +9,7 @@ left out, so one TF.js version gives one column per engine), each cell coloured 
 (passed green, xfailed amber, failed red, error purple, skipped grey, no row blank); then a list of
 the rows that did not pass. A cell that did not pass (or has artifact files) links to its row's
 panel: outcome, test id, duration, the detail text, `observed` and `quota` as JSON, and relative
-links to every file under results_dir / test_dir_name(test) (harness.artifacts). Panels open with
+links to every file under results_dir / test_dir_name(test) (harness.report.artifacts). Panels open with
 CSS `:target`, so the page works without JS; the JS only adds filtering and Escape to close.
 
 Everything from the document is HTML-escaped.
@@ -23,11 +23,12 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
-from harness import artifacts, report
-from harness.baseline import first_line
+from harness.report import artifacts
+from harness.report import text as report
+from harness.report.baseline import first_line
 
 FILENAME = "report.html"
-_WORST_FIRST = ("error", "failed", "skipped", "xfailed", "passed")  # as in harness.report
+_WORST_FIRST = ("error", "failed", "skipped", "xfailed", "passed")  # as in harness.report.text
 _SHORT = {"passed": "pass", "failed": "FAIL", "xfailed": "xfail", "skipped": "skip", "error": "ERROR"}
 
 _CSS = """

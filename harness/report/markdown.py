@@ -16,8 +16,8 @@ import os
 import re
 import warnings
 
-from harness import report
-from harness.baseline import BaselineDiff, Change, first_line
+from harness.report import text as report
+from harness.report.baseline import BaselineDiff, Change, first_line
 
 MAX_LISTED = 200  # rows listed per section; the rest are counted
 MAX_BYTES = 1_000_000  # GitHub rejects a step summary over 1024 KiB

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from harness import golden, quota
-from harness.compare import diff_json
+from harness.trip.compare import diff_json
 from harness.engines.base import Driver
 from harness.golden.models import SIZED_ROW_BYTES  # noqa: F401 (used by scenarios)
-from harness.roundtrip import ExpectedSave
+from harness.trip.roundtrip import ExpectedSave
 
 def deadline_for(weight_bytes: int) -> float:
     """Seconds a save or load of this many weight bytes gets to settle before it counts as a hang:

@@ -20,11 +20,11 @@ from typing import Any, Awaitable, Callable
 
 import numpy as np
 
-from harness.compare import Difference, diff_arrays, diff_json, diff_weights
+from harness.trip.compare import Difference, diff_arrays, diff_json, diff_weights
 from harness.engines.base import Driver, EngineError, Page, StepTimeout
 from harness.golden import Golden
 from harness.golden.writer import js_json_bytes
-from harness.rewrites import expected_after_save
+from harness.trip.rewrites import expected_after_save
 from harness.server import HarnessServer
 
 STEP_TIMEOUT_S = 60.0

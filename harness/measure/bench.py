@@ -27,7 +27,7 @@ records the network) is stopped before measuring.
 
 A failure (a rejected or hung save, e.g. Chromium's IndexedDB refusing one value over 127 MiB) is
 recorded in its row (`tfjs_error` / `raw_error`) and the run goes on; every in-page call has a deadline
-(`harness.capacity.deadline_for`) and every step a timeout. Output: a table on stdout and
+(`harness.measure.capacity.deadline_for`) and every step a timeout. Output: a table on stdout and
 `RESULTS_DIR/bench.json`, a list of rows {"engine", "scheme", "op", "bytes", "tfjs_s", "raw_s", "ratio",
 "tfjs_runs", "raw_runs", "tfjs_error", "raw_error", "skipped", "note", ...}.
 """
@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from harness import golden, quota
-from harness.capacity import deadline_for
+from harness.measure.capacity import deadline_for
 from harness.golden.models import SIZED_ROW_BYTES
 
 SCHEMES: tuple[str, ...] = ("localstorage", "indexeddb", "http", "downloads", "file-node")
@@ -68,7 +68,7 @@ OPS: dict[str, tuple[str, ...]] = {
 }
 # localStorage holds about 5 Mi characters per origin (keys + values); TF.js stores the weights as base64
 # (4 characters per 3 bytes) next to four small keys: 3,926,016 weight bytes is the most that fits, in every
-# engine (the capacity probe, harness.capacity; README "Storage quota").
+# engine (the capacity probe, harness.measure.capacity; README "Storage quota").
 LOCALSTORAGE_MAX_WEIGHT_BYTES = 3_926_016
 DEFAULT_SIZES = "1MB,16MB,128MB"
 DEFAULT_REPEAT = 3
@@ -586,7 +586,8 @@ async def run_bench(engines: list[str] | None, sizes: list[tuple[int, int]], rep
     """Start a harness server and the engines (default: every engine found), measure, stop everything.
     `sizes`: (requested, weight bytes) pairs as `parse_sizes` gives them. Rows also go to `rows` as they come."""
     from harness import tfjs
-    from harness.config import DEFAULT_CONFIG, load_matrix
+    from harness.config import load_matrix
+    from harness.paths import DEFAULT_CONFIG
     from harness.engines.pool import EnginePool
     from harness.server import HarnessServer
 

@@ -14,7 +14,11 @@ import argparse
 import json
 from pathlib import Path
 
-from harness import baseline, html_report, report, shard, summary
+from harness.report import baseline
+from harness.report import html as html_report
+from harness.report import text as report
+from harness.report import shard
+from harness.report import markdown as summary
 
 
 class MergeError(Exception):

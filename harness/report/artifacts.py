@@ -1,6 +1,6 @@
 """Where a row's artifacts live: `test-results/<test_dir_name(nodeid)>/` (diff.txt, trace.zip, *.json, *.bin).
 
-The plugin writes a failing row's files there and the reports (harness.html_report) link to them, so
+The plugin writes a failing row's files there and the reports (harness.report.html) link to them, so
 both sides name the directory with `test_dir_name` and nothing else.
 """
 

@@ -22,7 +22,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from harness import report
+from harness.report import text as report
 
 KEY = ("engine", "tfjs", "backend", "scheme", "model")
 _GOOD = frozenset({"passed", "xfailed"})

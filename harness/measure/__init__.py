@@ -1,0 +1,1 @@
+"""Figures, not verdicts: the benchmark, the storage capacity probe, mutation testing of the suite."""
