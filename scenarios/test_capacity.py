@@ -2,14 +2,20 @@
 IndexedDB, by bisection over model sizes (harness.measure.capacity). Prints a table at the end and writes
 test-results/capacity.json and capacity.md. `--quota SIZE` probes every medium under that quota.
 
+Only a refused save means "does not fit": a try whose save resolved and then lost the model, gave it
+back corrupted, or never settled is a finding (scheme `capacity-<medium>` in expectations.toml), judged
+like any row's differences.
+
     pytest scenarios/test_capacity.py                # localStorage, IndexedDB under a 16 MB quota
     pytest scenarios/test_capacity.py --run-large    # and IndexedDB up to 512 MiB with the engine's own quota
 """
 
 import pytest
 
-from harness import quota
+from harness import expectations, quota
 from harness.measure import capacity
+from harness.pytest.matrix import state
+from harness.trip import roundtrip
 
 CASES = [
     pytest.param("localstorage", None, id="localstorage"),
@@ -33,7 +39,13 @@ async def test_capacity(request, medium, size, engine_name, engine, harness_serv
     # Without a quota, double from 64 MiB: a refused IndexedDB save may hang until its deadline (TF.js)
     found = await capacity.bisect(probe.fits, hi, resolution, start=None if quota_bytes or medium == "localstorage" else 64 * 2**20)
     result = capacity.row(engine_name, medium, quota_bytes, found, probe, resolution, hi)
+    scheme = f"capacity-{medium}" + (f"-{size}" if size and not request.config.getoption("quota") else "")
+    row = expectations.Row(scheme=scheme, engine=engine_name, model="sized", tfjs=tfjs_build.semver,
+                           build=engine.build.kind, backend=tfjs_backend)
+    verdict = expectations.judge(expectations.match(state(request.config).findings, row), probe.findings())
+    result.update(verdict=verdict.outcome, differences=verdict.records())
     request.node.user_properties.append(("capacity_row", result))
     assert found["max_weight_bytes"] > 0, f"not even {capacity.SIZED_ROW_BYTES} weight bytes round-trip: {probe.tries}"
     if quota_bytes is not None:  # a quota the engine enforces: the next size must be refused
         assert found["failing_weight_bytes"] is not None, f"{hi} weight bytes fit under a {quota_bytes}-byte quota: {probe.tries}"
+    roundtrip.enforce(verdict, f"{scheme} / {engine_name}")

@@ -8,8 +8,8 @@ against the last release), or, when the build is that release, the oldest versio
 
 import pytest
 
-from harness.trip import roundtrip
 from harness.schemes.cross_version import CROSS_VERSION
+from harness.trip import roundtrip
 
 
 @pytest.mark.conformance(schemes=CROSS_VERSION, models=["mlp", "cnn"], cross_version=True)

@@ -4,8 +4,8 @@ Marked large: skipped unless --run-large (make test runs them)."""
 
 import pytest
 
-from harness.trip import roundtrip
 from harness.schemes.large import LargeIndexedDB
+from harness.trip import roundtrip
 
 
 @pytest.mark.large

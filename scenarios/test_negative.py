@@ -11,8 +11,8 @@ in scenarios/expectations.toml.
 
 import pytest
 
-from harness.trip import roundtrip
 from harness.schemes.negative import NEGATIVE_MLP, NEGATIVE_SHARDED
+from harness.trip import roundtrip
 
 
 @pytest.mark.conformance(schemes=NEGATIVE_MLP, models=["mlp"])

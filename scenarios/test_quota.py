@@ -9,8 +9,8 @@ another size, e.g. a user's "my model won't save at 2 MB":
 
 import pytest
 
-from harness.trip import roundtrip
 from harness.schemes.quota import QuotaIndexedDB, QuotaLocalStorage
+from harness.trip import roundtrip
 
 QUOTA_SCHEMES = [QuotaLocalStorage(), QuotaIndexedDB()]
 

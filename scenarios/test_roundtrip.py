@@ -8,8 +8,8 @@ runs here on every engine that can host it. The models are the zoo the run chose
 
 import pytest
 
-from harness.trip import roundtrip
 from harness.schemes import SCHEMES
+from harness.trip import roundtrip
 
 
 @pytest.mark.conformance(schemes=list(SCHEMES.values()), models="zoo")

@@ -54,6 +54,28 @@ class Build:
     endpoint: str | None = None
     launch_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     capabilities: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # The module that launches a local WebDriver build (harness.engines.webdriver.LAUNCHERS), e.g. "webkitgtk".
+    launcher: str = ""
+    # Why Driver.open_persistent cannot keep a profile on this build (measured), "" when it can.
+    no_persistent_profile: str = ""
+    # How a choice of files in <input type=file> combines with an earlier one: "replace" (as a user's new
+    # choice, and Playwright's set_input_files) or "append" (WebDriver's send_keys adds to the selection).
+    file_choice: str = "replace"
+
+    def lacks(self, feature: str) -> str:
+        """The declared, measured reason this build cannot do `feature` (one of FEATURES), "" if it can.
+        A scheme that needs a feature a build lacks skips with this reason; any other inability of a
+        driver is a harness error, never a skip."""
+        if feature == "downloads":
+            return "" if self.downloads else (self.no_downloads or "the driver cannot capture downloads")
+        if feature == "persistent-profile":
+            return self.no_persistent_profile
+        if feature == "quota":
+            return "" if self.quota else (self.no_quota or "no quota emulation")
+        raise ValueError(f"unknown feature {feature!r}; known: {', '.join(FEATURES)}")
+
+
+FEATURES = ("downloads", "persistent-profile", "quota")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +114,16 @@ class StepTimeout(EngineError):
     """A page step did not answer within its deadline."""
 
 
+class DownloadsIncomplete(StepTimeout):
+    """Fewer downloads than expected completed in time: `arrived` (name -> bytes) and `unfinished`
+    (names seen but not complete) say which, as data."""
+
+    def __init__(self, message: str, arrived: dict[str, bytes], unfinished: list[str] | None = None):
+        super().__init__(message)
+        self.arrived = arrived
+        self.unfinished = list(unfinished or [])
+
+
 @dataclasses.dataclass(frozen=True)
 class QuotaApplied:
     """What the driver did to limit the page's storage quota: `requested` bytes, `effective` bytes
@@ -111,6 +143,12 @@ class Page(abc.ABC):
     """The harness page open in one fresh, isolated storage context."""
 
     quota: QuotaApplied | None = None  # set by Driver.open when a quota was asked for
+    engine: EngineSpec | None = None  # the engine this page runs on (set by its driver)
+    build: Build | None = None  # the build of that engine
+
+    def lacks(self, feature: str) -> str:
+        """Build.lacks for this page's build."""
+        return self.build.lacks(feature) if self.build is not None else f"{type(self).__name__} declares no build"
 
     @abc.abstractmethod
     async def run_step(self, name: str, args: Mapping[str, Any], timeout: float) -> dict:
@@ -128,7 +166,8 @@ class Page(abc.ABC):
     async def downloads(self, count: int, timeout: float) -> dict[str, bytes]:
         """The files the browser downloaded since this page opened, by file name, once `count` are complete.
 
-        Raises StepTimeout (naming the files seen so far) if fewer than `count` arrive within `timeout`.
+        Raises DownloadsIncomplete (with the files that did arrive) if fewer than `count` complete within
+        `timeout`.
         """
         raise NotImplementedError(f"{type(self).__name__} cannot capture downloads")
 
@@ -144,6 +183,13 @@ class Page(abc.ABC):
         """Write the driver's trace of this page (Playwright: actions, console, network) to `path`;
         False when the driver keeps none."""
         return False
+
+    async def forget_downloads(self) -> None:
+        """Drop what this page downloaded so far (the benchmark downloads many times in one page)."""
+
+    async def stop_tracing(self) -> None:
+        """Stop recording this page's trace, if the driver keeps one (the benchmark times TF.js, not the
+        recorder)."""
 
     async def set_quota(self, quota: int, timeout: float) -> QuotaApplied:
         """Change the quota of this open page's origin now (the medium filling up while the page runs)."""

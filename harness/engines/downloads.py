@@ -18,7 +18,7 @@ import os
 import shutil
 import time
 
-from harness.engines.base import StepTimeout
+from harness.engines.base import DownloadsIncomplete
 
 PARTIAL_SUFFIXES = (".part", ".crdownload", ".download", ".wkdownload", ".tmp")
 POLL_S = 0.1
@@ -62,7 +62,7 @@ def _snapshot(directory: str) -> dict[str, tuple[int, int]]:
 async def wait_for_files(directory: str, count: int, timeout: float, *, who: str) -> dict[str, bytes]:
     """The complete files in ``directory`` by name, once at least ``count`` are complete.
 
-    Raises StepTimeout after ``timeout`` seconds, naming the complete and partial files seen.
+    Raises DownloadsIncomplete after ``timeout`` seconds, with the complete files and the partial ones seen.
     """
     deadline = time.monotonic() + timeout
     previous: dict[str, tuple[int, int]] = {}
@@ -90,9 +90,12 @@ async def wait_for_files(directory: str, count: int, timeout: float, *, who: str
             seen = ", ".join(f"{n} ({current[n][0]} bytes)" for n in sorted(complete)) or "none"
             unfinished = sorted(set(current) - set(complete))
             more = f"; unfinished: {', '.join(unfinished)}" if unfinished else ""
-            raise StepTimeout(
+            arrived = {}
+            for name in sorted(complete):
+                with open(os.path.join(directory, name), "rb") as f:
+                    arrived[name] = f.read()
+            raise DownloadsIncomplete(
                 f"{who}: {len(complete)} of {count} expected downloads arrived within {timeout:g} s "
-                f"in {directory}: complete: {seen}{more}"
-            )
+                f"in {directory}: complete: {seen}{more}", arrived, unfinished)
         previous = current
         await asyncio.sleep(POLL_S)

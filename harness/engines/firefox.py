@@ -10,6 +10,24 @@ _PREFS = {
     "network.captive-portal-service.enabled": False,
 }
 
+# Quota (Build.quota == "prefs"): Firefox reads its temporary-storage limit (KiB) once, at launch, so a
+# page with a quota gets a browser launched with it (harness.engines.playwright keeps one per quota).
+FIXED_LIMIT = "dom.quotaManager.temporaryStorage.fixedLimit"
+MIN_GROUP_KIB = 10 * 1024  # QuotaManager::GetGroupLimit: a group may always use 10 MiB (if the limit allows)
+
+
+def fixed_limit_kib(quota: int) -> int:
+    """The fixedLimit (KiB) that gives one origin's group `quota` bytes: the group limit is
+    min(limit, max(limit / 5, 10 MiB)), so below 10 MiB the limit itself, above it 5 x quota."""
+    kib = max(quota // 1024, 1)
+    return kib if kib <= MIN_GROUP_KIB else 5 * kib
+
+
+def group_limit(limit_kib: int) -> int:
+    """The bytes one origin's group may use under a fixedLimit of `limit_kib`."""
+    return min(limit_kib, max(limit_kib // 5, MIN_GROUP_KIB)) * 1024
+
+
 ENGINE = EngineSpec(
     name="firefox",
     builds={

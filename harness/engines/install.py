@@ -12,8 +12,8 @@ import shutil
 import subprocess
 
 from harness.config import load_matrix
-from harness.paths import DEFAULT_CONFIG
 from harness.engines.discovery import Found, Missing, discover, playwright_executables
+from harness.paths import DEFAULT_CONFIG
 
 _VERSION = re.compile(r"\d+(?:\.\d+)+")
 

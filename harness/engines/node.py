@@ -17,8 +17,8 @@ import shutil
 from typing import Any, Mapping
 from urllib.parse import parse_qs, urlsplit
 
-from harness.paths import JS_DIR, REPO
 from harness.engines.base import Build, Driver, EngineError, EngineInfo, EngineSpec, Page, StepTimeout
+from harness.paths import JS_DIR, REPO
 
 HOST_JS = JS_DIR / "node_host.js"
 FILE_SYSTEM_JS = REPO / "node_modules" / "@tensorflow" / "tfjs-node" / "dist" / "io" / "file_system.js"
@@ -54,6 +54,7 @@ class NodePage(Page):
 
     def __init__(self, driver: "NodeDriver", proc: asyncio.subprocess.Process):
         self._driver = driver
+        self.engine, self.build = driver.spec, driver.build
         self.proc = proc
         self.console: collections.deque[str] = collections.deque(maxlen=_STDERR_TAIL)  # the host's stderr
         self.ready_info: dict | None = None  # the host's ready reply: tfjs, backend, node, fileSystem

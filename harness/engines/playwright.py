@@ -34,9 +34,20 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 
-from harness.engines import downloads
-from harness.engines.base import READY_JS, RESET_STORAGE_JS, Driver, EngineError, EngineInfo, Page, QuotaApplied, StepTimeout
+from harness.engines import downloads, firefox
+from harness.engines.base import (
+    READY_JS,
+    RESET_STORAGE_JS,
+    DownloadsIncomplete,
+    Driver,
+    EngineError,
+    EngineInfo,
+    Page,
+    QuotaApplied,
+    StepTimeout,
+)
 from harness.engines.xvfb import Xvfb
+from harness.trip import timeouts
 
 _RUN_STEP_JS = """async ([name, args]) => {
   try { return await window.harness.run(name, args); }
@@ -50,6 +61,7 @@ class PlaywrightPage(Page):
     def __init__(self, driver: "PlaywrightDriver", context, page, *, downloads_dir: str | None = None,
                  owns_browser: bool = False, owns_context: bool = True, kept: bool = False):
         self._driver = driver
+        self.engine, self.build = driver.spec, driver.build
         self._owns_context = owns_context  # a sibling (open_sibling) closes only its page
         self.kept = kept  # the driver's kept context: close() hands it back for the next test
         self.dirty = False  # something the next test must not inherit happened: close() closes the context
@@ -109,15 +121,17 @@ class PlaywrightPage(Page):
             try:
                 data = await asyncio.wait_for(self._download_bytes(download), left)
             except asyncio.TimeoutError:
-                raise StepTimeout(f"{self._who}: download {download.suggested_filename!r} did not finish "
-                                  f"within {timeout:g} s; complete: {sorted(files) or 'none'}") from None
+                raise DownloadsIncomplete(f"{self._who}: download {download.suggested_filename!r} did not finish "
+                                          f"within {timeout:g} s; complete: {sorted(files) or 'none'}", files,
+                                          [download.suggested_filename]) from None
             except PlaywrightError as e:
                 raise EngineError(f"{self._who}: download {download.suggested_filename!r} failed: {e.message}") from e
             name = _unique(download.suggested_filename, files)
             files[name] = data
         if len(files) < count:
-            raise StepTimeout(f"{self._who}: {len(files)} of {count} expected downloads arrived within "
-                              f"{timeout:g} s: {', '.join(f'{n} ({len(b)} bytes)' for n, b in files.items()) or 'none'}")
+            raise DownloadsIncomplete(f"{self._who}: {len(files)} of {count} expected downloads arrived within "
+                                      f"{timeout:g} s: {', '.join(f'{n} ({len(b)} bytes)' for n, b in files.items()) or 'none'}",
+                                      files)
         return files
 
     async def _download_bytes(self, download) -> bytes:
@@ -153,6 +167,17 @@ class PlaywrightPage(Page):
             return True
         except (PlaywrightError, asyncio.TimeoutError):
             return False
+
+    async def forget_downloads(self) -> None:
+        """Delete the downloads reported so far (their files too), or empty the download directory."""
+        for download in list(self.download_events):
+            try:
+                await asyncio.wait_for(download.delete(), 10)
+            except (PlaywrightError, asyncio.TimeoutError):
+                pass
+        self.download_events.clear()
+        if self.downloads_dir and os.path.isdir(self.downloads_dir):
+            await asyncio.to_thread(downloads.empty_directory, self.downloads_dir)
 
     async def stop_tracing(self) -> None:
         """Stop recording (and drop) this page's trace: the benchmark times TF.js, not the recorder."""
@@ -195,21 +220,6 @@ class PlaywrightPage(Page):
         finally:
             if self._owns_downloads_dir and self.downloads_dir:
                 shutil.rmtree(self.downloads_dir, ignore_errors=True)
-
-
-_FIXED_LIMIT = "dom.quotaManager.temporaryStorage.fixedLimit"
-_FIREFOX_MIN_GROUP_KIB = 10 * 1024  # QuotaManager::GetGroupLimit: a group may always use 10 MiB (if the limit allows)
-
-
-def _firefox_fixed_limit_kib(quota: int) -> int:
-    """The fixedLimit (KiB) that gives one origin's group `quota` bytes: the group limit is
-    min(limit, max(limit / 5, 10 MiB)), so below 10 MiB the limit itself, above it 5 x quota."""
-    kib = max(quota // 1024, 1)
-    return kib if kib <= _FIREFOX_MIN_GROUP_KIB else 5 * kib
-
-
-def _firefox_group_limit(limit_kib: int) -> int:
-    return min(limit_kib, max(limit_kib // 5, _FIREFOX_MIN_GROUP_KIB)) * 1024
 
 
 async def _close_quietly(context) -> None:
@@ -265,7 +275,7 @@ class PlaywrightDriver(Driver):
             self._xvfb = await asyncio.to_thread(Xvfb().start)
         try:
             if build.endpoint:
-                self._browser = await self._connect(build.launch_options, self.launch_timeout)
+                self._browser = await self._connect(build.launch_options, timeouts.scaled(self.launch_timeout))
             else:
                 options = self._launch_options()
                 if build.downloads == "directory":
@@ -381,10 +391,10 @@ class PlaywrightDriver(Driver):
     async def _limit_quota(self, harness_page: PlaywrightPage, url: str, quota: int, timeout: float) -> QuotaApplied:
         how = self.build.quota
         if how == "prefs":
-            kib = _firefox_fixed_limit_kib(quota)
+            kib = firefox.fixed_limit_kib(quota)
             # localStorage counts toward the same group limit: with fixedLimit 1953 KiB, localStorage took
             # 1,999,872 characters, exactly the group limit.
-            return QuotaApplied(quota, _firefox_group_limit(kib), f"dom.quotaManager.temporaryStorage.fixedLimit={kib} (KiB)",
+            return QuotaApplied(quota, firefox.group_limit(kib), f"dom.quotaManager.temporaryStorage.fixedLimit={kib} (KiB)",
                                 localstorage=True)
         if how == "cdp":
             origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
@@ -398,18 +408,18 @@ class PlaywrightDriver(Driver):
         return QuotaApplied(quota, None, self.build.no_quota or f"{self.spec.name}: no quota emulation")
 
     async def _browser_with_quota(self, quota: int, timeout: float):
-        kib = _firefox_fixed_limit_kib(quota)
+        kib = firefox.fixed_limit_kib(quota)
         browser = self._quota_browsers.get(kib)
         if browser is not None and browser.is_connected():
             return browser
         if self.build.endpoint:  # the server launches it: the pref travels in the launch options
             options = dict(self.build.launch_options)
-            options["firefoxUserPrefs"] = {**options.get("firefoxUserPrefs", {}), _FIXED_LIMIT: kib}
+            options["firefoxUserPrefs"] = {**options.get("firefoxUserPrefs", {}), firefox.FIXED_LIMIT: kib}
             browser = await self._connect(options, timeout)
             self._quota_browsers[kib] = browser
             return browser
         options = self._launch_options()
-        options["firefox_user_prefs"] = {**options.get("firefox_user_prefs", {}), _FIXED_LIMIT: kib}
+        options["firefox_user_prefs"] = {**options.get("firefox_user_prefs", {}), firefox.FIXED_LIMIT: kib}
         if self._downloads_dir:
             options["downloads_path"] = self._downloads_dir
         try:
@@ -431,9 +441,8 @@ class PlaywrightDriver(Driver):
 
     async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> Page:
         """A second browser process on ``profile_dir``; closing the page closes that browser."""
-        if self.build.endpoint:
-            raise NotImplementedError(f"{self.spec.name}: a Playwright server ({self.build.endpoint}) launches browsers "
-                                      "for connect() only; launch_persistent_context (an on-disk profile) is local")
+        if self.build.lacks("persistent-profile"):  # declared (a remote server): asking anyway is a harness error
+            raise NotImplementedError(f"{self.spec.name}: {self.build.lacks('persistent-profile')}")
         options = self._launch_options()
         downloads_dir = None
         if self.build.downloads == "directory":

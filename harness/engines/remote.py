@@ -28,6 +28,10 @@ NO_DOWNLOADS_BIDI = ("Firefox over WebDriver BiDi (channel moz-firefox) reports 
 NO_DOWNLOADS_WEBDRIVER = ("a remote WebDriver browser saves downloads on its own machine; W3C WebDriver has no "
                           "command to fetch them")
 NO_QUOTA_WEBDRIVER = "no quota emulation over W3C WebDriver"
+NO_PROFILE_CONNECT = ("a Playwright server launches browsers for connect() only; launch_persistent_context (an "
+                      "on-disk profile) is local to the server's machine")
+NO_PROFILE_WEBDRIVER = ("a remote WebDriver endpoint keeps its browser's profile; the harness cannot relaunch it on a "
+                        "profile of its own")
 
 
 def remote_build(spec: EngineSpec, entry: EngineEntry) -> Build:
@@ -39,10 +43,12 @@ def remote_build(spec: EngineSpec, entry: EngineEntry) -> Build:
         bidi = str(options.get("channel", "")).startswith("moz-")
         return Build(kind="remote", driver="playwright", browser_type=local.browser_type, endpoint=entry.connect,
                      launch_options=options, quota=local.quota, no_quota=local.no_quota,
-                     downloads="" if bidi else "event", no_downloads=NO_DOWNLOADS_BIDI if bidi else "")
+                     downloads="" if bidi else "event", no_downloads=NO_DOWNLOADS_BIDI if bidi else "",
+                     no_persistent_profile=NO_PROFILE_CONNECT)
     return Build(kind="remote", driver="webdriver", browser_type=local.browser_type, endpoint=entry.webdriver,
                  capabilities=dict(entry.capabilities or {}), args=entry.args,
-                 downloads="", no_downloads=NO_DOWNLOADS_WEBDRIVER, no_quota=NO_QUOTA_WEBDRIVER)
+                 downloads="", no_downloads=NO_DOWNLOADS_WEBDRIVER, no_quota=NO_QUOTA_WEBDRIVER,
+                 no_persistent_profile=NO_PROFILE_WEBDRIVER, file_choice="append")
 
 
 def host(entry: EngineEntry | None) -> dict:

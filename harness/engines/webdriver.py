@@ -2,6 +2,9 @@
 browser behind a remote WebDriver endpoint (a remote build: safaridriver, Selenium Grid, a cloud grid,
 ``WebKitWebDriver --port``), where the endpoint owns the browser process, its display and its downloads.
 
+A local build names the module that launches it (``Build.launcher``, e.g. harness.engines.webkitgtk:
+its environment, display and session options); this module knows only W3C WebDriver.
+
 One WebDriver session (one browser window) per pytest session. WebDriver has no
 browser contexts, so ``open()`` isolates pages by clearing the origin's storage
 after navigating and checking that it really is empty.
@@ -12,9 +15,8 @@ One thread keeps Selenium calls in order, and a call stuck past its deadline onl
 wedges this driver, not the event loop's default executor. Build quirks live in
 ``harness.engines.webkit`` (``Build.notes``).
 
-Downloads (``Build.downloads == "directory"``): WebKitGTK saves them in the XDG download dir, which
-``start()`` points at ``HOME/downloads`` by writing ``$XDG_CONFIG_HOME/user-dirs.dirs`` in the
-driver's private HOME (the XDG_DOWNLOAD_DIR variable alone is ignored); ``open()`` empties it.
+Downloads (``Build.downloads == "directory"``): the launcher points the browser's download directory
+into the driver's private HOME; ``open()`` empties it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import importlib
 import os
 import shutil
 import signal
@@ -32,16 +35,19 @@ from typing import Any, Callable, Mapping
 
 from selenium import webdriver
 from selenium.common.exceptions import InvalidSessionIdException, TimeoutException, WebDriverException
-from selenium.webdriver.webkitgtk.service import Service
-from urllib3.exceptions import HTTPError as Urllib3Error
-
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.common.service import Service
 from selenium.webdriver.remote.file_detector import UselessFileDetector
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from harness.engines import downloads
 from harness.engines.base import RESET_STORAGE_JS, Driver, EngineError, EngineInfo, Page, QuotaApplied, StepTimeout
 from harness.engines.xvfb import Xvfb
+from harness.trip import timeouts
+
+# Local builds name what launches them (Build.launcher): the module with environment(), service(), new_session().
+LAUNCHERS = {"webkitgtk": "harness.engines.webkitgtk"}
 
 # Waits for the harness page, then empties the origin's storage and lists what is left
 # (harness/js/reset_storage.js, shared with the Playwright driver). Replies {left}, {notReady} or {failed}.
@@ -74,24 +80,13 @@ const [body, done] = arguments;
   .then(done, e => done({error: `${(e && e.name) || "Error"}: ${(e && e.message) || e}`}));
 """
 
-# Measured on WebKitGTK 2.50.6 (Debian 12); see Build.notes of harness.engines.webkit.
-NO_PERSISTENT_PROFILE = (
-    "WebKitGTK through WebKitWebDriver keeps no website data across sessions: WebKitWebDriver always "
-    "starts MiniBrowser with --automation, and in automation mode MiniBrowser uses an ephemeral website data "
-    "manager. Measured: with the same private HOME (XDG_DATA_HOME unset, so ~/.local/share) for two "
-    "sessions, localStorage 'k' and IndexedDB 'db' written in the first were gone in the second, and "
-    "nothing was written under HOME but .cache/dconf and the GStreamer registry. MiniBrowser --help-all "
-    "offers no data or profile directory (only --cookies-file for cookies, --session-file for tabs, "
-    "-p/--private). Not tried: WebKitWebDriver --target (attach to a browser started elsewhere) or a "
-    "browserOptions binary other than MiniBrowser (no other WebKitGTK browser is installed)."
-)
-
 
 class WebDriverPage(Page):
     """The harness page in the session's only window; valid until the next ``open()``."""
 
     def __init__(self, driver: "WebDriverDriver", url: str):
         self._driver = driver
+        self.engine, self.build = driver.spec, driver.build
         self.url = url
         self.downloads_dir = driver._downloads_dir
 
@@ -118,6 +113,10 @@ class WebDriverPage(Page):
             raise NotImplementedError(f"{self._driver.spec.name}: WebDriver can only poll a download directory, "
                                       f"not capture {self._driver.build.downloads!r}")
         return await downloads.wait_for_files(self.downloads_dir, count, timeout, who=self._driver.spec.name)
+
+    async def forget_downloads(self) -> None:
+        if self.downloads_dir:
+            await asyncio.to_thread(downloads.empty_directory, self.downloads_dir)
 
     async def set_input_files(self, selector: str, paths: list[str], timeout: float) -> None:
         self._driver._check_current(self)
@@ -151,13 +150,13 @@ class WebDriverDriver(Driver):
     # load timeouts, so that a page that times out is reported by WebDriver, not by a stuck call.
     grace: float = 5.0
 
-    def __init__(self, spec, build, *, headed: bool = False, launch_timeout: float = 30.0):
+    def __init__(self, spec, build, *, headed: bool = False, launch_timeout: float | None = None):
         super().__init__(spec, build, headed=headed)
-        self.launch_timeout = launch_timeout
+        self.launch_timeout = launch_timeout or timeouts.scaled(timeouts.LAUNCH_S)
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"{spec.name}-webdriver")
         self._procs: _Processes | None = None
         self._release: weakref.finalize | None = None
-        self._wd: webdriver.WebKitGTK | None = None
+        self._wd: webdriver.Remote | None = None
         self._page: WebDriverPage | None = None
         self._script_timeout: float | None = None
         self._wedged: str | None = None  # set when a call outlived its deadline: its thread may never return
@@ -170,22 +169,18 @@ class WebDriverDriver(Driver):
         remote build, one session at its endpoint."""
         if self.build.endpoint:
             return await self._start_remote()
+        launcher = importlib.import_module(LAUNCHERS[self.build.launcher])
         procs = self._procs = _Processes(home=tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-"))
         self._release = weakref.finalize(self, procs.release)  # also at interpreter exit, if stop() never ran
-        env = {**os.environ, "HOME": procs.home, "XDG_CONFIG_HOME": os.path.join(procs.home, "config")}
-        self._downloads_dir = _point_xdg_downloads(procs.home, env["XDG_CONFIG_HOME"])
         try:
+            display = None
             if self.build.needs_display and not (self.headed and os.environ.get("DISPLAY")):
                 procs.xvfb = await asyncio.to_thread(Xvfb().start)
-                env.pop("WAYLAND_DISPLAY", None)  # GTK would prefer Wayland to our Xvfb
-                env.update(DISPLAY=procs.xvfb.display, GDK_BACKEND="x11")
-            procs.service = Service(
-                executable_path=self.build.executable or shutil.which("WebKitWebDriver"),
-                env=env,
-                log_output=procs.log_path,
-                popen_kw={"start_new_session": True},  # its own process group, so the browser can be killed too
-            )
-            self._wd = await self._call("start a session", self.launch_timeout, self._new_session)
+                display = procs.xvfb.display
+            env, self._downloads_dir = launcher.environment(procs.home, display)
+            procs.service = launcher.service(self.build.executable, env, procs.log_path)
+            self._wd = await self._call("start a session", self.launch_timeout, launcher.new_session, procs.service,
+                                        self.build.args)
         except BaseException as e:
             log = procs.log_tail()
             await self.stop()
@@ -224,15 +219,6 @@ class WebDriverDriver(Driver):
         for key, value in self.build.capabilities.items():
             options.set_capability(key, value)
         return webdriver.Remote(command_executor=self.build.endpoint, options=options)
-
-    def _new_session(self) -> webdriver.WebKitGTK:
-        options = webdriver.WebKitGTKOptions()
-        # Selenium builds webkitgtk:browserOptions from these (a set_capability of that key is
-        # overwritten by to_capabilities(), so the build's args would never reach MiniBrowser).
-        for arg in ("--automation", *self.build.args):
-            options.add_argument(arg)
-        options.set_capability("acceptInsecureCerts", True)
-        return webdriver.WebKitGTK(options=options, service=self._procs.service)
 
     async def stop(self) -> None:
         """Quit the session; kill whatever of the driver's process group is left; clean up."""
@@ -295,10 +281,9 @@ class WebDriverDriver(Driver):
         return self._page
 
     async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> WebDriverPage:
-        if self.build.endpoint:
-            raise NotImplementedError(f"{self.spec.name}: a remote WebDriver endpoint ({self.build.endpoint}) keeps "
-                                      "its browser's profile; the harness cannot relaunch it on a profile of its own")
-        raise NotImplementedError(NO_PERSISTENT_PROFILE)
+        """No build driven over WebDriver keeps a profile of the harness's (each declares why:
+        Build.no_persistent_profile); asking anyway is a harness error."""
+        raise NotImplementedError(f"{self.spec.name}: {self.build.lacks('persistent-profile') or 'no persistent profile over WebDriver'}")
 
     def _load(self, url: str, timeout: float) -> None:
         self._wd.set_page_load_timeout(timeout)
@@ -363,16 +348,6 @@ class WebDriverDriver(Driver):
                 # The remote session or endpoint is gone: not alive, so the pool starts a new session.
                 self._wedged = f"; the session at {where} was lost during {what}: {type(e).__name__}"
             raise EngineError(f"{self.spec.name}: {what} failed in {where}: {type(e).__name__}: {detail}") from e
-
-
-def _point_xdg_downloads(home: str, config_home: str) -> str:
-    """Make ``HOME/downloads`` the XDG download dir (WebKitGTK reads user-dirs.dirs, not the env var)."""
-    directory = os.path.join(home, "downloads")
-    os.makedirs(directory, exist_ok=True)
-    os.makedirs(config_home, exist_ok=True)
-    with open(os.path.join(config_home, "user-dirs.dirs"), "w") as f:
-        f.write(f'XDG_DOWNLOAD_DIR="{directory}"\n')
-    return directory
 
 
 @dataclasses.dataclass

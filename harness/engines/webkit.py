@@ -2,6 +2,18 @@
 
 from harness.engines.base import Build, EngineSpec
 
+# Measured on WebKitGTK 2.50.6 (Debian 12).
+NO_PERSISTENT_PROFILE = (
+    "WebKitGTK through WebKitWebDriver keeps no website data across sessions: WebKitWebDriver always "
+    "starts MiniBrowser with --automation, and in automation mode MiniBrowser uses an ephemeral website data "
+    "manager. Measured: with the same private HOME (XDG_DATA_HOME unset, so ~/.local/share) for two "
+    "sessions, localStorage 'k' and IndexedDB 'db' written in the first were gone in the second, and "
+    "nothing was written under HOME but .cache/dconf and the GStreamer registry. MiniBrowser --help-all "
+    "offers no data or profile directory (only --cookies-file for cookies, --session-file for tabs, "
+    "-p/--private). Not tried: WebKitWebDriver --target (attach to a browser started elsewhere) or a "
+    "browserOptions binary other than MiniBrowser (no other WebKitGTK browser is installed)."
+)
+
 NO_QUOTA_PLAYWRIGHT = "Playwright has no quota override for WebKit (no Storage.overrideQuotaForOrigin, no prefs)"
 NO_QUOTA_GTK = (
     "no way to set a quota in WebKitGTK through WebKitWebDriver + MiniBrowser (measured, 2.50.6): "
@@ -24,8 +36,12 @@ ENGINE = EngineSpec(
             browser_type="webkit",
             executable="/usr/bin/WebKitWebDriver",
             needs_display=True,
+            launcher="webkitgtk",  # harness.engines.webkitgtk: private HOME, XDG download dir, Xvfb, --automation
             downloads="directory",  # the XDG download dir of the driver's private HOME
             no_quota=NO_QUOTA_GTK,
+            no_persistent_profile=NO_PERSISTENT_PROFILE,
+            # WebDriver's send_keys adds to the input's selection (measured: model.json chosen twice)
+            file_choice="append",
             apt_packages=("webkit2gtk-driver", "xvfb"),
             version_command=("dpkg-query", "-W", "-f=${Version}", "webkit2gtk-driver"),  # no --version flag
             notes=(

@@ -1,23 +1,24 @@
 """`--update-expectations`: rewrite scenarios/expectations.toml to the outcomes of a run.
 
 The web-platform-tests way: a run is green when its outcomes match the expectations, and updating
-the expectations records the current outcomes. Here that means two edits, made to the file AS TEXT
-so every comment and every untouched entry stays byte-identical:
+the expectations records the current outcomes. It reads the rows' fields (outcome, differences and the
+finding that explains each, findings), never their text, and makes two edits to the file AS TEXT, so
+every comment and every untouched entry stays byte-identical:
 
-* a row that failed for real (outcome "failed", not a strict xfail that passed) and that no finding
-  explains gets a new [[finding]] pinned to it (scheme, engines, models, tfjs) with the "what path"
-  prefix of each of its differences (see harness.trip.roundtrip.summary) and a reason saying when it was
-  recorded. Rows of one scheme whose first difference is the same share one entry, as long as the
-  entry's engines x models x tfjs is exactly the rows that failed (else it is split: an entry must
-  not cover a row that passed, or the next run goes red with an XPASS);
-* an entry that is not `intermittent`, matched rows that now pass (an XPASS(strict) row, or a plain
-  pass), and matched no row that still fails, xfails or errored, is stale: its block is removed.
+* the rows that failed (outcome "failed") with differences no finding explains get a new [[finding]]
+  pinned to them (scheme, engines, builds, models, tfjs) that explains exactly those differences (their
+  `what` and `path`). Rows of one scheme whose first unexplained difference is the same share one entry,
+  as long as the entry's engines x models x tfjs is exactly the rows that failed (else it is split: an
+  entry must not apply to a row that passed, or the next run goes red with an XPASS). Its kind, title
+  and promise are placeholders a person replaces: what it breaks is a judgement, not a measurement;
+* an entry that is not `intermittent`, that a row named as stale (outcome "xpassed") and that no row
+  names as explaining a difference (xfailed or failed), is removed.
 
 Entries whose rows were not run (or were skipped) are left alone. The new text is checked before it
 replaces the file: it must parse with tomllib and with harness.expectations.load, hold exactly the
-expected entries, and the new entries must match their rows; it is written to a temporary file in
-the same directory and moved over the original with os.replace, so a failed check leaves the
-original untouched.
+expected entries, and the new entries must apply to their rows and explain their differences; it is
+written to a temporary file in the same directory and moved over the original with os.replace, so a
+failed check leaves the original untouched.
 
     report = update(path, rows, expectations.load(path), today=datetime.date.today().isoformat())
     print(report.format())
@@ -37,24 +38,12 @@ from pathlib import Path
 from harness import expectations
 from harness.expectations import Finding
 
-try:  # optional: the values of new entries are formatted by hand when it is absent
-    import tomli_w
-except ImportError:  # pragma: no cover - depends on the environment
-    tomli_w = None
-
-FormatOf = Callable[[str], str]
-XPASS = "XPASS(strict)"  # pytest's longrepr of a strict xfail that passed: "[XPASS(strict)] <reason>"
-NOT_EXPLAINED = "not explained by this row's known findings:"  # harness.expectations.judge
 REASON_CHARS = 300
-DIFFERENCE_CHARS = 200
-_ITEM = "  - "  # a difference line of harness.trip.roundtrip.summary
+PLACEHOLDER = "(to be written: which sentence of the guide or the API doc, or which upstream test, does this break?)"
 _FINDING_HEADER = re.compile(r"\[\[\s*finding\s*\]\]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_KEY_ORDER = ("scheme", "engines", "models", "tfjs", "differences", "reason", "link")
-
-
-def _layers_model(model: str) -> str:
-    return "layers-model"
+_KEY_ORDER = ("id", "kind", "title", "promise", "link", "scheme", "engines", "builds", "contexts", "backends", "models",
+              "tfjs", "reason", "explains")
 
 
 class UpdateError(RuntimeError):
@@ -64,10 +53,10 @@ class UpdateError(RuntimeError):
 @dataclasses.dataclass
 class UpdateReport:
     added: list[dict]  # the new entries, as their TOML keys and values
-    removed: list[str]  # the reasons of the removed (stale) entries
+    removed: list[str]  # the ids of the removed (stale) entries
     kept: int  # existing entries left in the file
     unrecorded: list[dict] = dataclasses.field(default_factory=list)  # failed rows no entry can explain: {test, why}
-    unresolved: list[dict] = dataclasses.field(default_factory=list)  # XPASS rows whose findings stay: {test, why}
+    unresolved: list[dict] = dataclasses.field(default_factory=list)  # xpassed rows whose findings stay: {test, why}
     path: str = ""
 
     @property
@@ -79,9 +68,9 @@ class UpdateReport:
         lines = [f"expectations{where}: {len(self.added)} added, {len(self.removed)} removed, {self.kept} kept"]
         for entry in self.added:
             where = " ".join(f"{k}={entry[k]!r}" for k in ("scheme", "engines", "models", "tfjs") if k in entry)
-            lines.append(f"  + {where} differences={entry['differences']!r}")
-        for reason in self.removed:
-            lines.append(f"  - stale, removed: {_one_line(reason, 160)}")
+            lines.append(f"  + {entry['id']}: {where} explains={[(e['what'], e['path']) for e in entry['explains']]!r}")
+        for fid in self.removed:
+            lines.append(f"  - stale, removed: {fid}")
         for row in self.unrecorded:
             lines.append(f"  ! not recorded: {row['test']}: {row['why']}")
         for row in self.unresolved:
@@ -92,57 +81,23 @@ class UpdateReport:
 # -- rows -----------------------------------------------------------------------------------------
 
 
-def is_xpass(row: dict) -> bool:
-    """A strict xfail that passed: reported "failed" with pytest's XPASS(strict) text as the detail."""
-    detail = (row.get("detail") or "").lstrip()
-    return row.get("outcome") == "failed" and XPASS in detail.split("\n", 1)[0]
+def _test(row: dict) -> str:
+    return row.get("test") or f"{row.get('scheme')}-{row.get('model')}-{row.get('engine')}"
 
 
-def _kind(row: dict) -> str:
-    """passed | xpass | failed (a real failure) | xfailed | skipped | error."""
-    return "xpass" if is_xpass(row) else str(row.get("outcome"))
+def unexplained(rows: list[dict]) -> list[dict]:
+    """Rows that failed with at least one difference no finding explains."""
+    return [row for row in rows if row.get("outcome") == "failed"
+            and any(not d.get("finding") for d in row.get("differences") or [])]
 
 
-def _matching(findings: list[Finding], row: dict, format_of: FormatOf) -> list[Finding]:
-    model = str(row.get("model"))
-    return expectations.match(findings, str(row.get("scheme")), str(row.get("engine")), model,
-                              str(row.get("tfjs") or ""), format_of(model))
-
-
-def difference_lines(detail: str) -> list[str]:
-    """The differences a failed row's detail lists (the unexplained ones when findings matched it)."""
-    if NOT_EXPLAINED in detail:
-        detail = detail.split(NOT_EXPLAINED, 1)[1]
-    return [line[len(_ITEM):].rstrip() for line in detail.splitlines() if line.startswith(_ITEM) and line[len(_ITEM):].strip()]
-
-
-def difference_key(line: str) -> str:
-    """The stable part of a difference line "what path: message": "what path" (the message carries
-    values that change from run to run). Any prefix of str(difference) is a substring of it, so a
-    detail cut short still gives a key that covers the difference."""
-    key = line.split(": ", 1)[0].strip() or line.strip()
-    return key[:DIFFERENCE_CHARS]
-
-
-def unexplained(rows: list[dict], findings: list[Finding], format_of: FormatOf = _layers_model) -> list[dict]:
-    """Rows that failed for real (not an XPASS) and that no finding explains: no finding matches
-    them, or the detail lists differences their findings do not explain."""
-    return [row for row in rows if _kind(row) == "failed"
-            and (NOT_EXPLAINED in (row.get("detail") or "") or not _matching(findings, row, format_of))]
-
-
-def stale(rows: list[dict], findings: list[Finding], format_of: FormatOf = _layers_model) -> list[Finding]:
-    """Strict findings whose rows now pass: they matched at least one row that passed (an XPASS, or
-    a plain pass) and no row that failed, xfailed or errored. Intermittent findings are never stale;
-    a finding that matched no row run (or only skipped rows) is not stale either."""
-    kinds: dict[int, set[str]] = {i: set() for i in range(len(findings))}
-    for row in rows:
-        matched = _matching(findings, row, format_of)
-        for i, finding in enumerate(findings):
-            if any(finding is m for m in matched):
-                kinds[i].add(_kind(row))
-    return [f for i, f in enumerate(findings) if not f.intermittent
-            and kinds[i] & {"passed", "xpass"} and not kinds[i] & {"failed", "xfailed", "error"}]
+def stale(rows: list[dict], findings: list[Finding]) -> list[Finding]:
+    """Strict findings that rows named as stale (xpassed) and no row named as explaining a difference.
+    Intermittent findings are never stale; a finding no row named is not stale either."""
+    stale_ids = {fid for r in rows if r.get("outcome") == "xpassed" for fid in r.get("findings") or []}
+    used = {d.get("finding") for r in rows if r.get("outcome") in ("xfailed", "failed", "error")
+            for d in r.get("differences") or []}
+    return [f for f in findings if not f.intermittent and f.id in stale_ids and f.id not in used]
 
 
 # -- new entries ----------------------------------------------------------------------------------
@@ -183,49 +138,71 @@ def _one_line(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _entries(rows: list[dict], findings: list[Finding], today: str,
-             format_of: FormatOf) -> tuple[list[dict], list[list[dict]], list[dict]]:
-    """New entries for the unexplained rows, the rows of each entry, and the rows left unrecorded."""
-    groups: dict[tuple, list[tuple[dict, list[str]]]] = {}
+def _slug(text: str, limit: int) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].strip("-") or "x"
+
+
+def _new_id(scheme: str, what: str, taken: set[str]) -> str:
+    """recorded-<scheme>-<what>, at most expectations.ID_CHARS long, made unique with -2, -3, ..."""
+    base = f"recorded-{_slug(scheme, 17)}-{_slug(what, 8)}"
+    fid, n = base, 2
+    while fid in taken:
+        fid, n = f"{base}-{n}", n + 1
+    taken.add(fid)
+    return fid
+
+
+def _entries(rows: list[dict], findings: list[Finding], today: str) -> tuple[list[dict], list[list[dict]], list[dict]]:
+    """New entries for the unexplained failed rows, the rows of each entry, and the rows left unrecorded."""
+    groups: dict[tuple, list[tuple[dict, list[dict]]]] = {}
     unrecorded = []
-    candidates = unexplained(rows, findings, format_of)
+    taken = {f.id for f in findings}
     for row in rows:
-        if _kind(row) != "failed":
+        if row.get("outcome") != "failed":
             continue
-        lines = difference_lines(row.get("detail") or "")
-        test = row.get("test") or f"{row.get('scheme')}-{row.get('model')}-{row.get('engine')}"
-        if not any(row is c for c in candidates):
-            unrecorded.append({"test": test, "why": "a finding matches it but it failed outside that finding "
-                                                    "(not through harness.expectations.judge)"})
-        elif not lines:
-            unrecorded.append({"test": test, "why": "its detail lists no difference (it failed outside the "
-                                                    "comparison, so no known finding can xfail it)"})
-        else:
-            key = (str(row.get("scheme")), difference_key(lines[0]), row.get("tfjs") is None)
-            groups.setdefault(key, []).append((row, lines))
+        diffs = [d for d in row.get("differences") or [] if not d.get("finding")]
+        if not diffs:
+            unrecorded.append({"test": _test(row), "why": "it failed, but every difference is explained (a stale strict "
+                                                          "finding, or an error after the verdict)"})
+            continue
+        # one entry per build, context and backend too: an entry must not apply to a row that passed
+        key = (str(row.get("scheme")), diffs[0]["what"], diffs[0]["path"], row.get("tfjs") is None,
+               str(row.get("build")), str(row.get("context") or "window"), str(row.get("backend") or "cpu"))
+        groups.setdefault(key, []).append((row, diffs))
     entries, entry_rows = [], []
-    for (scheme, _, _), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+    for (scheme, what, _, _, build, context, backend), members in sorted(groups.items(), key=lambda kv: kv[0][:3] + kv[0][4:]):
         combos = {(str(r.get("engine")), str(r.get("model")), r.get("tfjs")) for r, _ in members}
         for engines, models, versions in _boxes(combos):
-            mine = sorted(((r, lines) for r, lines in members if str(r.get("engine")) in engines
+            mine = sorted(((r, d) for r, d in members if str(r.get("engine")) in engines
                            and str(r.get("model")) in models and r.get("tfjs") in versions),
                           key=lambda m: (str(m[0].get("engine")), str(m[0].get("model")), str(m[0].get("tfjs"))))
-            differences = list(dict.fromkeys(difference_key(line) for _, lines in mine for line in lines))
-            entry = {"scheme": scheme, "engines": engines, "models": models}
+            explains = list(dict.fromkeys((d["what"], d["path"]) for _, diffs in mine for d in diffs))
+            first = mine[0][1][0]
+            entry = {"id": _new_id(scheme, what, taken), "kind": "tfjs-bug",
+                     "title": _one_line(f"recorded on {today}: {first['what']} {first['path']}: {first['message']}", 160),
+                     "promise": PLACEHOLDER, "link": "", "scheme": scheme, "engines": engines}
+            if build != "None":
+                entry["builds"] = [build]
+            entry["contexts"], entry["backends"] = [context], [backend]
+            entry["models"] = models
             if versions != [None]:
                 entry["tfjs"] = [str(v) for v in versions]
-            entry["differences"] = differences
-            entry["reason"] = f"recorded by --update-expectations on {today}: {_one_line(mine[0][1][0], REASON_CHARS)}"
-            entry["link"] = ""
-            entries.append({k: ([_clean(x) for x in v] if isinstance(v, list) else _clean(v)) for k, v in entry.items()})
+            entry["reason"] = (f"recorded by --update-expectations on {today}: "
+                               f"{_one_line(first['what'] + ' ' + first['path'] + ': ' + first['message'], REASON_CHARS)}")
+            entry["explains"] = [{"what": w, "path": p} for w, p in explains]
+            entries.append({k: (_clean_value(v)) for k, v in entry.items()})
             entry_rows.append([r for r, _ in mine])
     return entries, entry_rows, unrecorded
 
 
-def _as_finding(entry: dict) -> Finding:
-    return Finding((entry["scheme"],), entry["reason"], entry["link"], tuple(entry.get("engines", ())),
-                   tuple(entry.get("models", ())), tuple(entry.get("tfjs", ())), False,
-                   tuple(entry.get("differences", ())))
+def _clean_value(value):
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, list):
+        return [_clean_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean_value(v) for k, v in value.items()}
+    return value
 
 
 # -- TOML text ------------------------------------------------------------------------------------
@@ -241,7 +218,7 @@ def toml_string(text: str) -> str:
     for ch in _clean(text):
         if ch in _ESCAPES:
             out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F or ch in "\x85\u2028\u2029":  # line breaks to str.splitlines
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
@@ -255,19 +232,21 @@ def toml_value(value) -> str:
         return toml_string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table (an `explains` item)
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"no TOML form for {value!r} here")
 
 
-def _key_line(key: str, value) -> str:
-    if tomli_w is not None:
-        return tomli_w.dumps({key: value}).rstrip("\n")
+def _key_line(key: str, value, newline: str = "\n") -> str:
+    if key == "explains":  # one inline table per line
+        return f"explains = [{newline}" + "".join(f"  {toml_value(v)},{newline}" for v in value) + "]"
     return f"{key} = {toml_value(value)}"
 
 
 def entry_text(entry: dict, newline: str = "\n") -> str:
     """One [[finding]] block, keys in the usual order."""
     keys = [k for k in _KEY_ORDER if k in entry] + [k for k in entry if k not in _KEY_ORDER]
-    return newline.join(["[[finding]]", *(_key_line(k, entry[k]) for k in keys)]) + newline
+    return newline.join(["[[finding]]", *(_key_line(k, entry[k], newline) for k in keys)]) + newline
 
 
 def _line_kinds(lines: list[str]) -> list[str]:
@@ -347,9 +326,15 @@ def _finding_blocks(lines: list[str], kinds: list[str]) -> list[tuple[int, int]]
     return blocks
 
 
+def _lines(text: str) -> list[str]:
+    """Lines with their ends, split at \n only (TOML's line break; str.splitlines also breaks at U+2028,
+    U+0085... which may stand raw inside a TOML string)."""
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)
+
+
 def _edit(text: str, remove: set[int], entries: list[dict]) -> str:
     newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     kinds = _line_kinds(lines)
     blocks = _finding_blocks(lines, kinds)
     n_entries = len(tomllib.loads(text).get("finding", [])) if text else 0
@@ -367,7 +352,7 @@ def _edit(text: str, remove: set[int], entries: list[dict]) -> str:
     for entry in entries:
         if out and not out.endswith(("\n", "\r")):
             out += newline
-        if out and out.splitlines()[-1].strip():  # one blank line between entries
+        if out and _lines(out)[-1].strip():  # one blank line between entries
             out += newline
         out += entry_text(entry, newline)
     return out
@@ -376,8 +361,7 @@ def _edit(text: str, remove: set[int], entries: list[dict]) -> str:
 # -- update ---------------------------------------------------------------------------------------
 
 
-def update(path: Path, rows: list[dict], findings: list[Finding] | None, today: str,
-           format_of: FormatOf = _layers_model) -> UpdateReport:
+def update(path: Path, rows: list[dict], findings: list[Finding] | None, today: str) -> UpdateReport:
     """Rewrite `path` (the expectations file the rows ran under) to the rows' outcomes: pin the
     unexplained failures, remove the stale entries. `findings` must be what the file holds now
     (expectations.load(path)); None loads it. Raises UpdateError, leaving the file as it was, when
@@ -390,34 +374,43 @@ def update(path: Path, rows: list[dict], findings: list[Finding] | None, today: 
         raise UpdateError(f"{path} changed since the run loaded it: not updating it")
     text = path.read_bytes().decode("utf-8") if path.exists() else ""
 
-    gone = stale(rows, findings, format_of)
+    gone = stale(rows, findings)
     remove = {i for i, f in enumerate(findings) if any(f is g for g in gone)}
-    entries, entry_rows, unrecorded = _entries(rows, findings, today, format_of)
-    removed_reasons = [findings[i].reason for i in sorted(remove)]
+    entries, entry_rows, unrecorded = _entries(rows, findings, today)
     kept = [f for i, f in enumerate(findings) if i not in remove]
+    kept_ids = {f.id for f in kept}
     unresolved = []
     for row in rows:
-        if is_xpass(row):
-            still = [f for f in _matching(kept, row, format_of) if not f.intermittent]
-            if not _matching(findings, row, format_of):
-                unresolved.append({"test": row.get("test") or "", "why": "no finding of this file matches it "
-                                   "(another --expectations file, or a model format format_of does not know)"})
-            elif still:
-                unresolved.append({"test": row.get("test") or "", "why": "kept because other rows still fail "
-                                   "under it: " + " | ".join(_one_line(f.reason, 80) for f in still)})
-    report = UpdateReport(entries, removed_reasons, len(kept), unrecorded, unresolved, str(path))
+        if row.get("outcome") == "xpassed":
+            still = [fid for fid in row.get("findings") or [] if fid in kept_ids]
+            strict = [fid for fid in still if not next(f for f in kept if f.id == fid).intermittent]
+            if strict:
+                unresolved.append({"test": _test(row), "why": "kept because other rows still need it: " + ", ".join(strict)})
+    report = UpdateReport(entries, [findings[i].id for i in sorted(remove)], len(kept), unrecorded, unresolved, str(path))
     if not report.changed:
         return report
 
     new_text = _edit(text, remove, entries)
-    expected = kept + [_as_finding(e) for e in entries]
-    _replace(path, new_text, lambda written: _check(written, path, expected, entries, entry_rows, format_of))
+    try:
+        expected = kept + expectations.parse(entries, "the new entries")
+    except expectations.FindingsError as e:
+        raise UpdateError(f"a recorded entry would not load ({e}): {path.name} left as it was") from e
+    passing = [r for r in rows if r.get("outcome") in ("passed", "xpassed")]
+    _replace(path, new_text, lambda written: _check(written, path, expected, entries, entry_rows, passing))
     return report
 
 
-def _check(written: Path, path: Path, expected: list[Finding], entries: list[dict],
-           entry_rows: list[list[dict]], format_of: FormatOf) -> None:
-    """The written text parses, loads, holds exactly `expected`, and the new entries explain their rows."""
+def _row_key(row: dict, finding: Finding) -> expectations.Row:
+    return expectations.Row(scheme=str(row.get("scheme")), engine=str(row.get("engine")), model=str(row.get("model")),
+                            tfjs=str(row.get("tfjs") or ""), format=str(row.get("format") or "layers-model"),
+                            build=row.get("build"), backend=str(row.get("backend") or "cpu"),
+                            context=str(row.get("context") or "window"))
+
+
+def _check(written: Path, path: Path, expected: list[Finding], entries: list[dict], entry_rows: list[list[dict]],
+           passing: list[dict]) -> None:
+    """The written text parses, loads, holds exactly `expected`, and the new entries apply to their rows,
+    explain their differences, and apply to no row that passed (it would go red as stale)."""
     try:
         with open(written, "rb") as f:
             tomllib.load(f)
@@ -432,10 +425,14 @@ def _check(written: Path, path: Path, expected: list[Finding], entries: list[dic
     new = loaded[len(loaded) - len(entries):]
     for finding, rows in zip(new, entry_rows):
         for row in rows:
-            if finding not in _matching(new, row, format_of):
-                raise UpdateError(f"a recorded entry does not match its row {row.get('test')}: left as it was")
-            if not all(finding.covers(line) for line in difference_lines(row.get("detail") or "")):
-                raise UpdateError(f"a recorded entry does not cover the differences of {row.get('test')}")
+            if not finding.applies(_row_key(row, finding)):
+                raise UpdateError(f"a recorded entry does not apply to its row {row.get('test')}: left as it was")
+            for d in row.get("differences") or []:
+                if not d.get("finding") and not finding.covers(expectations.record(d)):
+                    raise UpdateError(f"a recorded entry does not explain the differences of {row.get('test')}")
+        for row in passing:
+            if finding.applies(_row_key(row, finding)):
+                raise UpdateError(f"a recorded entry would apply to {row.get('test')}, which passed: left as it was")
 
 
 def _replace(path: Path, new_text: str, check: Callable[[Path], None]) -> None:

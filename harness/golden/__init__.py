@@ -32,9 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.paths import FIXTURES  # <repo>/fixtures
+
 from . import models, reference, writer
 
-from harness.paths import FIXTURES  # <repo>/fixtures
 MODELS: tuple[str, ...] = tuple(models.ZOO)
 CORE: tuple[str, ...] = models.CORE  # the default matrix's models (see models.CORE)
 ZOOS = {"core": CORE, "full": MODELS}

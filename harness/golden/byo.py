@@ -1,9 +1,14 @@
 """Bring your own model: a user's model.json (and its shards) as the golden.
 
-Without a Python reference, the golden is what TF.js itself makes of the user's files before any
-round trip, in the same engine: the artifacts it holds after loading them (captured with
-`tf.io.withSaveHandler`) and its predictions on deterministic inputs derived from the model's input
-shapes and dtypes. `harness.trip.roundtrip.Trip.prepare` fills those in on the page.
+The expectation is Python's own reading of the user's files, never what TF.js made of them: the
+model.json as written, the manifest's weight specs, the shards' bytes, and what a loaded model holds
+(harness.golden.decode: dequantized float32 for quantized weights, bit for bit otherwise). A layers model
+then saves those held weights (compared by name: TF.js orders them its own way), a graph model the
+files as they are (GraphModel.save), and a graph model's executor tensors must equal the decoding.
+
+Only what Python cannot compute comes from the page (harness.trip.roundtrip.Trip.prepare): the model's
+input shapes (its signature), and the predictions of the model freshly loaded from the user's files on
+deterministic inputs derived from them, which the round-tripped model must reproduce.
 """
 
 from __future__ import annotations
@@ -15,14 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.golden import Golden
+from harness.golden import Golden, decode
 
 BATCH = 2  # for unknown (None / -1) batch dimensions
 TOLERANCE = {
     "rtol": 1e-6,
     "atol": 1e-7,
-    "why": "Expected outputs are TF.js's own predictions in the same engine and backend, on the user's files, "
-           "before the round trip; a faithful round trip reproduces them (cpu backend: bit for bit).",
+    "why": "Expected outputs are the predictions of the model freshly loaded from the user's files, in the same "
+           "engine and backend, before the round trip (no Python reference runs a user's model); a faithful round "
+           "trip reproduces them (cpu backend: bit for bit). Weights and topology are compared with Python's reading "
+           "of the files, not with TF.js.",
 }
 
 
@@ -41,9 +48,18 @@ def load_user_model(path: str | Path) -> Golden:
     if missing:
         raise ValueError(f"--model {path}: weight files listed in the manifest are missing: {missing}")
     name = "byo-" + (model_path.parent.name if model_path.name == "model.json" else model_path.stem)
+    specs = [dict(w) for group in model_json.get("weightsManifest", []) for w in group["weights"]]
+    data = b"".join((model_path.parent / p).read_bytes() for g in model_json.get("weightsManifest", []) for p in g["paths"])
+    try:
+        held_specs, held_data = decode.held_data(specs, data)
+    except (decode.ManifestError, KeyError, ValueError) as e:
+        raise ValueError(f"--model {path}: its weights manifest and weight files do not agree: {e}") from e
+    graph = model_json.get("format") == "graph-model"
     return Golden(
-        name=name, dir=model_path.parent, model_json=model_json, weight_specs=[], weight_data=b"",
-        inputs=[], outputs=[], tolerance=TOLERANCE, after_load_specs=[], after_load_data=b"",
+        name=name, dir=model_path.parent, model_json=model_json, weight_specs=specs, weight_data=data,
+        inputs=[], outputs=[], tolerance=TOLERANCE,
+        # what the loaded model saves: a graph model its files as they are, a layers model its held weights
+        after_load_specs=specs if graph else held_specs, after_load_data=data if graph else held_data,
         examples={"derive": True, "model_file": model_path.name, "inputs": [], "outputs": []},
     )
 

@@ -188,7 +188,48 @@
       await env.post(`${p}loaded.json`, encoder.encode(JSON.stringify(rest)));
       await env.post(`${p}loaded.weights.bin`, joinWeightData(tf, weightData));
     });
+    if (args.format === 'graph-model') {
+      // GraphModel.save hands back the artifacts it loaded: what it executes with are its tensors.
+      await phase('tensors', timings, () => postTensors(env, `${p}loaded.tensors`, model.weights));
+    }
     return result;
+  }
+
+  // A graph model's weight tensors (model.weights: node name -> [tensor]), as TF.js holds them:
+  // `<name>.json` lists {name, dtype, shape, bytes}, `<name>.bin` their bytes in that order (string
+  // tensors as each element's uint32 little-endian byte length, then its bytes).
+  async function postTensors(env, name, weights) {
+    const list = [];
+    const chunks = [];
+    for (const [node, tensors] of Object.entries(weights)) {
+      const t = [].concat(tensors)[0];
+      let bytes;
+      if (t.dtype === 'string') {
+        const parts = [];
+        for (const b of await t.bytes()) {
+          const head = new Uint8Array(4);
+          new DataView(head.buffer).setUint32(0, b.length, true);
+          parts.push(head, b);
+        }
+        bytes = concat(parts);
+      } else {
+        bytes = bytesOf(await t.data());
+      }
+      list.push({name: node, dtype: t.dtype, shape: t.shape, bytes: bytes.byteLength});
+      chunks.push(bytes);
+    }
+    await env.post(`${name}.json`, encoder.encode(JSON.stringify(list)));
+    await env.post(`${name}.bin`, concat(chunks));
+  }
+
+  function concat(arrays) {
+    const out = new Uint8Array(arrays.reduce((n, a) => n + a.byteLength, 0));
+    let offset = 0;
+    for (const a of arrays) {
+      out.set(a, offset);
+      offset += a.byteLength;
+    }
+    return out;
   }
 
   // Load a model (with a deadline) and report what it holds without sending its bytes: the SHA-256

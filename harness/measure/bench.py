@@ -27,7 +27,7 @@ records the network) is stopped before measuring.
 
 A failure (a rejected or hung save, e.g. Chromium's IndexedDB refusing one value over 127 MiB) is
 recorded in its row (`tfjs_error` / `raw_error`) and the run goes on; every in-page call has a deadline
-(`harness.measure.capacity.deadline_for`) and every step a timeout. Output: a table on stdout and
+(`harness.trip.timeouts.for_weight_bytes`) and every step a timeout. Output: a table on stdout and
 `RESULTS_DIR/bench.json`, a list of rows {"engine", "scheme", "op", "bytes", "tfjs_s", "raw_s", "ratio",
 "tfjs_runs", "raw_runs", "tfjs_error", "raw_error", "skipped", "note", ...}.
 """
@@ -48,17 +48,13 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from harness import golden, quota
-from harness.measure.capacity import deadline_for
 from harness.golden.models import SIZED_ROW_BYTES
+from harness.schemes import SCHEMES as REGISTRY
+from harness.trip import timeouts
 
+# The conformance schemes the benchmark times (their hosts come from the scheme registry, harness.schemes).
 SCHEMES: tuple[str, ...] = ("localstorage", "indexeddb", "http", "downloads", "file-node")
-HOSTS: dict[str, tuple[str, ...]] = {
-    "localstorage": ("browser",),
-    "indexeddb": ("browser",),
-    "http": ("browser", "node"),
-    "downloads": ("browser",),
-    "file-node": ("node",),
-}
+HOSTS: dict[str, tuple[str, ...]] = {name: REGISTRY[name].hosts for name in SCHEMES}
 OPS: dict[str, tuple[str, ...]] = {
     "localstorage": ("save", "load"),
     "indexeddb": ("save", "load"),
@@ -273,7 +269,7 @@ class Cell:
     def __init__(self, bench: "Bench", engine: str, host: str, scheme: str, size: Size, page):
         self.bench, self.engine, self.host, self.scheme, self.size, self.page = bench, engine, host, scheme, size, page
         self.server = bench.server
-        self.deadline = deadline_for(size.bytes)
+        self.deadline = timeouts.for_weight_bytes(size.bytes)
         self.sides = {"tfjs": Side({op: [] for op in OPS[scheme]}), "raw": Side({op: [] for op in OPS[scheme]})}
         self.extra: dict[str, Any] = {}
         self.tmp: str | None = None
@@ -408,7 +404,7 @@ class Cell:
             delivered.append(sorted(f"{name} ({len(data)} B)" for name, data in files.items()))
         except Exception as e:  # StepTimeout: fewer than two arrived; the figure stands, the delivery is noted
             delivered.append(f"{type(e).__name__}: {_one_line(str(e), 200)}")
-        await forget_downloads(self.page)
+        await self.page.forget_downloads()
         await asyncio.sleep(DOWNLOAD_PAUSE_S)
 
     def rows(self) -> list[dict]:
@@ -425,32 +421,6 @@ class Cell:
             row["raw_error"] = self.sides["raw"].error_for(op, OPS[self.scheme])
             out.append(row)
         return out
-
-
-async def stop_trace(page) -> None:
-    """Stop (and discard) the trace Playwright records for every page (network included, kept by the
-    conformance tests for failures): its recording is no part of what TF.js or the medium costs."""
-    stop = getattr(page, "stop_tracing", None)
-    if stop is not None:
-        await stop()
-
-
-async def forget_downloads(page) -> None:
-    """Drop the downloads a page made so far, so that the next `page.downloads(n)` counts only new ones:
-    Playwright's download events (their files deleted), or the files in the driver's download directory."""
-    from harness.engines import downloads
-
-    events = getattr(page, "download_events", None)
-    if events:
-        for d in list(events):
-            try:
-                await asyncio.wait_for(d.delete(), 10)
-            except Exception:
-                pass
-        events.clear()
-    directory = getattr(page, "downloads_dir", None)
-    if directory and os.path.isdir(directory):
-        await asyncio.to_thread(downloads.empty_directory, directory)
 
 
 class Bench:
@@ -476,8 +446,8 @@ class Bench:
         try:
             driver = await self.pool.get(engine)
             self.versions[engine] = driver.info.version if driver.info else None
-            page = await driver.open(self.page_url, timeout=120)
-            await stop_trace(page)
+            page = await driver.open(self.page_url, timeout=timeouts.scaled(2 * timeouts.PAGE_OPEN_S))
+            await page.stop_tracing()  # the benchmark times TF.js and the medium, not the recorder
             await body(page)
         except Exception as e:  # EngineError, StepTimeout, or a harness bug: this cell's record, then go on
             kind = "" if isinstance(e, EngineError) else " (harness error)"
@@ -514,7 +484,7 @@ class Bench:
         self.progress(f"{engine} transfer {n_bytes / 1e6:.1f} MB x{repeat}")
         runs: list[float] = []
         error: list[str] = []
-        deadline = deadline_for(n_bytes)
+        deadline = timeouts.for_weight_bytes(n_bytes)
 
         async def body(page) -> None:
             for _ in range(repeat):
@@ -587,8 +557,8 @@ async def run_bench(engines: list[str] | None, sizes: list[tuple[int, int]], rep
     `sizes`: (requested, weight bytes) pairs as `parse_sizes` gives them. Rows also go to `rows` as they come."""
     from harness import tfjs
     from harness.config import load_matrix
-    from harness.paths import DEFAULT_CONFIG
     from harness.engines.pool import EnginePool
+    from harness.paths import DEFAULT_CONFIG
     from harness.server import HarnessServer
 
     matrix = load_matrix(config or DEFAULT_CONFIG)

@@ -5,6 +5,13 @@ Sizes are bisected: each try opens a fresh page (with the quota, if any), saves 
 of its weights and its topology with the golden's. The upper bound is tried first: if it fits, the
 medium holds at least that much (``max_weight_bytes`` = the bound, ``error_at_next_step`` null).
 
+Only a save that TF.js REJECTS means "does not fit". Any other failure of a try is a finding, not a
+capacity, and each try records which it was (``kind``, KINDS): ``hang`` (save or load never settled),
+``lost`` (the save resolved, then nothing could be loaded: data loss), ``corrupt`` (it loaded, with
+other weights or topology), ``broke`` (the load failed otherwise). Bisection still moves below a try
+that did not fit, whatever its kind; the row's ``findings`` list every try that was not a clean fit or
+a clean refusal, and the table says which the boundary was.
+
 Results go to ``test-results/capacity.json``
 (``[{"engine", "scheme", "quota_bytes", "max_weight_bytes", "error_at_next_step", ...}]``) and a
 Markdown table beside it (``capacity.md``).
@@ -19,16 +26,14 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from harness import golden, quota
-from harness.trip.compare import diff_json
 from harness.engines.base import Driver
 from harness.golden.models import SIZED_ROW_BYTES  # noqa: F401 (used by scenarios)
+from harness.trip import timeouts
+from harness.trip.compare import Difference, diff_json
 from harness.trip.roundtrip import ExpectedSave
 
-def deadline_for(weight_bytes: int) -> float:
-    """Seconds a save or load of this many weight bytes gets to settle before it counts as a hang:
-    10 s + 20 MB/s. Measured here: 256 MiB saved to IndexedDB in 2.2-3.4 s, loaded in 1.4-2.4 s; 512 MiB
-    saved in 7.0-7.3 s, loaded in 3.4-5.6 s (Firefox, WebKitGTK, the three engines at once)."""
-    return round(10.0 + weight_bytes / 20e6, 1)
+KINDS = ("fits", "rejected", "hang", "lost", "corrupt", "broke")
+CLEAN = ("fits", "rejected")  # the two outcomes that say something about capacity; the rest are findings
 MAX_LOCALSTORAGE = 6 * 2**20  # above every engine's ~5 Mi characters, even before base64
 MAX_INDEXEDDB = 512 * 2**20  # without a quota: "holds at least this much"
 MARGIN = 64 * 1024
@@ -70,6 +75,11 @@ async def bisect(fits: Callable[[int], Awaitable[tuple[bool, str | None]]], hi: 
     return {"max_weight_bytes": lo, "failing_weight_bytes": bad, "error_at_next_step": bad_error}
 
 
+def boundary_kind(probe: "Probe", found: dict) -> str | None:
+    """What the try at the failing size was: "rejected" (a capacity) or a finding's kind."""
+    return next((t["kind"] for t in probe.tries if t["weight_bytes"] == found["failing_weight_bytes"]), None)
+
+
 def _ladder(hi: int, start: int | None) -> list[int]:
     if start is None or start >= hi:
         return [hi]
@@ -92,44 +102,58 @@ class Probe:
         want = ExpectedSave.of(g, self.tfjs_version)
         url = f"{self.medium}://capacity-probe"
         started = time.monotonic()
-        page = await self.driver.open(self.page_url, timeout=60, quota=self.quota)
+        opened = timeouts.scaled(timeouts.PAGE_OPEN_S)
+        page = await self.driver.open(self.page_url, timeout=opened, quota=self.quota)
         try:
             if self.quota is not None:
-                await quota.limit_page(page, self.quota, 60)
-            error = await self._round_trip(page, g, want, url)
+                await quota.limit_page(page, self.quota, opened)
+            kind, error = await self._round_trip(page, g, want, url)
         finally:
             await page.close()
-        self.tries.append({"weight_bytes": weight_bytes, "ok": error is None, "error": error,
+        self.tries.append({"weight_bytes": weight_bytes, "ok": kind == "fits", "kind": kind, "error": error,
                            "seconds": round(time.monotonic() - started, 2)})
-        return error is None, error
+        return kind == "fits", error
 
-    async def _round_trip(self, page, g, want: ExpectedSave, url: str) -> str | None:
-        deadline = deadline_for(len(want.weight_data))
+    async def _round_trip(self, page, g, want: ExpectedSave, url: str) -> tuple[str, str | None]:
+        """(kind, error): see KINDS."""
+        deadline = timeouts.for_weight_bytes(len(want.weight_data))
         common = {"format": "layers-model", "deadline": deadline, "token": "", "server": self.server.url}
         save = await page.run_step("save", {**common, "fixture": self.server.fixture_url(g),
                                             "target": {"kind": "url", "url": url}}, deadline * 3)
         if save.get("status") != "ok":
-            return _error(save, "save")
+            return _failure(save, "save", "rejected")
         loaded = await page.run_step("fingerprint", {**common, "source": {"kind": "url", "url": url}}, deadline * 3)
         if loaded.get("status") != "ok":
-            return f"save resolved, then {_error(loaded, 'load')}"
+            kind, error = _failure(loaded, "load", "broke")
+            if kind == "broke" and (loaded.get("error") or {}).get("phase") == "load":
+                kind = "lost"  # the save said it had saved; the medium gives nothing back
+            return kind, f"save resolved, then {error}"
         got = loaded["result"]
         if got["sha256"] != hashlib.sha256(want.weight_data).hexdigest() or got["weightBytes"] != len(want.weight_data):
-            return (f"save and load resolved but the weights differ: {got['weightBytes']} bytes, sha256 "
-                    f"{got['sha256'][:16]}..., expected {len(want.weight_data)} bytes, sha256 "
-                    f"{hashlib.sha256(want.weight_data).hexdigest()[:16]}...")
+            return "corrupt", (f"save and load resolved but the weights differ: {got['weightBytes']} bytes, sha256 "
+                               f"{got['sha256'][:16]}..., expected {len(want.weight_data)} bytes, sha256 "
+                               f"{hashlib.sha256(want.weight_data).hexdigest()[:16]}...")
         differences = diff_json(want.model_json["modelTopology"], got["modelTopology"], "modelTopology")
-        return f"the topology differs: {differences[0]}" if differences else None
+        return ("corrupt", f"the topology differs: {differences[0]}") if differences else ("fits", None)
+
+    def findings(self) -> list[Difference]:
+        """Every try that was neither a clean fit nor a clean refusal, as a difference (harness.expectations
+        judges them: what = "capacity.<kind>", path = the weight bytes tried)."""
+        return [Difference(f"capacity.{t['kind']}", str(t["weight_bytes"]), t["error"] or t["kind"], actual=t["kind"])
+                for t in self.tries if t["kind"] not in CLEAN]
 
 
-def _error(reply: dict, what: str) -> str:
+def _failure(reply: dict, what: str, otherwise: str) -> tuple[str, str]:
+    """A failed step's kind ("hang" when its deadline passed, else `otherwise`) and its error."""
     err = reply.get("error") or {}
-    return f"{what} failed ({err.get('phase')}): {err.get('name')}: {err.get('message')}"
+    kind = "hang" if err.get("name") == "DeadlineExceeded" else otherwise
+    return kind, f"{what} failed ({err.get('phase')}): {err.get('name')}: {err.get('message')}"
 
 
 def row(engine: str, medium: str, quota_bytes: int | None, found: dict, probe: Probe, resolution: int, hi: int) -> dict:
     out = {"engine": engine, "scheme": medium, "quota_bytes": quota_bytes, **found,
-           "upper_bound_bytes": hi, "resolution_bytes": resolution, "tries": probe.tries}
+           "failure_kind": boundary_kind(probe, found), "upper_bound_bytes": hi, "resolution_bytes": resolution,
+           "tries": probe.tries, "findings": [d.as_json() for d in probe.findings()]}
     if medium == "localstorage" and found["max_weight_bytes"]:
         out["base64_chars_at_max"] = 4 * -(-found["max_weight_bytes"] // 3)  # what TF.js writes for the weights
     return out
@@ -146,8 +170,8 @@ def write(results_dir: Path, rows: list[dict]) -> tuple[Path, Path]:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| engine | scheme | quota | largest model that round-trips (weight bytes) | next size tried | error at the next size |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| engine | scheme | quota | largest model that round-trips (weight bytes) | next size tried | what the next size did | error at the next size |",
+             "|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r["engine"], r["scheme"], r["quota_bytes"] or 0)):
         q = quota.format_size(r["quota_bytes"]) if r["quota_bytes"] else "engine's own"
         biggest = f"{r['max_weight_bytes']:,}"
@@ -157,5 +181,8 @@ def table(rows: list[dict]) -> str:
             biggest += f" (base64: {r['base64_chars_at_max']:,} chars)"
         nxt = f"{r['failing_weight_bytes']:,}" if r["failing_weight_bytes"] else "-"
         err = (r["error_at_next_step"] or "-").replace("|", "\\|").replace("\n", " ")[:200]
-        lines.append(f"| {r['engine']} | {r['scheme']} | {q} | {biggest} | {nxt} | {err} |")
+        kind = r.get("failure_kind") or "-"
+        if kind not in ("-",) + CLEAN:
+            kind = f"**{kind}** (a finding, not a capacity)"
+        lines.append(f"| {r['engine']} | {r['scheme']} | {q} | {biggest} | {nxt} | {kind} | {err} |")
     return "\n".join(lines)

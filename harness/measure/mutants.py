@@ -8,8 +8,8 @@ through `--tfjs-bundle`, and reports which mutants the suite caught:
 
     python -m harness mutants [--engine E ...] [--only NAME ...] [--keep DIR] [--list]
 
-A row catches a mutant when it is `failed` or `error` (a strict xfail that passed is reported
-`failed` by the plugin: the mutant changed a known behaviour, which counts), fails again when re-run
+A row catches a mutant when it is `failed`, `error` or `xpassed` under a strict finding (the mutant
+changed a known behaviour, which counts), fails again when re-run
 with the mutant, and never fails on the pristine bundle (a "control" run of those rows, twice): an
 engine's flake is not a catch. Results: a table, "mutation score: K/N caught", and
 `test-results/mutants.json`. Exit status: 0 every mutant caught, 1 some not, 2 the pristine bundle is
@@ -57,7 +57,7 @@ MODELS = tuple(dict.fromkeys(model for _, model, _ in ROWS))
 SCENARIOS = ("scenarios/test_roundtrip.py", "scenarios/test_quota.py")
 DEFAULT_ENGINES = ("chromium", "node")
 RUN_TIMEOUT_S = 900.0  # one pytest run; the step timeouts end a stuck row long before this
-BAD = ("failed", "error")
+BAD = ("failed", "error")  # and "xpassed" under a strict finding: see is_bad
 LIST_ROWS = 3  # failing rows listed per mutant in the report
 
 
@@ -176,6 +176,15 @@ CATALOGUE: tuple[Mutant, ...] = (
         "deleteSource = false;",
         "deleteSource = true;",
         "model-management: listModels and the storage keys after copyModel",
+    ),
+    Mutant(
+        "graph-executor-tensor-off-by-one-ulp", "held-tensors",
+        "GraphModel.convertTensorMapToTensorsMap keeps dense/bias with its first element one ulp off: the model "
+        "executes with other weights than the artifacts it saves (predictions move ~1e-7, inside the tolerance)",
+        "newMap[key] = [map[key]];",
+        "newMap[key] = [key === 'dense/bias' ? (function (t) { var v = t.dataSync().slice(); "
+        "new Uint32Array(v.buffer)[0] ^= 1; return tensor(v, t.shape, t.dtype); })(map[key]) : map[key]];",
+        "http rows of model graph: the executor tensors (loaded.tensors) against numpy's decoding of the files",
     ),
     Mutant(
         "scalar-weight-spec-shape-1", "weight-specs",
@@ -305,7 +314,7 @@ class Run:
 
     @property
     def bad_rows(self) -> list[dict]:
-        return [r for r in self.rows if r.get("outcome") in BAD]
+        return [r for r in self.rows if is_bad(r)]
 
     @property
     def broken(self) -> str | None:
@@ -338,10 +347,22 @@ def run_pytest(name: str, bundle: Path, results: Path, engines: list[str], timeo
 
 
 def read_rows(path: Path) -> list[dict]:
+    """The rows of a run's conformance.json, each xpassed row marked `strict_xpass` when a strict
+    (not intermittent) finding went stale on it (the plugin fails such a test)."""
     try:
-        return json.loads(path.read_text())["results"]
+        doc = json.loads(path.read_text())
+        rows, table = doc["results"], doc.get("findings") or {}
     except (OSError, ValueError, KeyError, TypeError):
         return []
+    for r in rows:
+        if r.get("outcome") == "xpassed":
+            r["strict_xpass"] = any(not (table.get(fid) or {}).get("intermittent") for fid in r.get("findings") or [])
+    return rows
+
+
+def is_bad(row: dict) -> bool:
+    """The row failed: failed, error, or a strict finding went stale on it."""
+    return row.get("outcome") in BAD or bool(row.get("strict_xpass"))
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -351,19 +372,15 @@ def _tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
-UNEXPLAINED = "not explained by this row's known findings:"  # harness.expectations.judge
+def first_difference(row: dict) -> str:
+    """What differed in a row, in one line: its first difference no finding explains (what the mutant
+    changed), else its first difference (harness.report.document.first_difference reads the fields)."""
+    from harness.report.document import first_difference as first
 
-
-def first_difference(detail: str) -> str:
-    """The line of a row's detail that says what differed: its first "- ..." item (of a row with known
-    findings, the first one they do not explain: what the mutant changed), else its first line."""
-    lines = [ln.strip() for ln in (detail or "").splitlines() if ln.strip()]
-    if UNEXPLAINED in lines:
-        lines = lines[lines.index(UNEXPLAINED) + 1:]
-    for ln in lines:
-        if ln.startswith("- "):
-            return ln[2:]
-    return lines[0] if lines else ""
+    d = first(row)
+    if d is None:
+        return ""
+    return f"{d['what']} {d['path']}: {d['message']}"
 
 
 def row_label(row: dict | tuple) -> str:
@@ -379,11 +396,11 @@ def check_pristine(run: Run, engines: list[str]) -> None:
     if run.broken:
         raise PristineNotGreen(f"the pristine run broke: {run.broken}\n{run.log}")
     if run.bad_rows:
-        listed = "\n".join(f"  {r['outcome'].upper()} {row_label(r)}: {first_difference(r.get('detail', ''))}"
+        listed = "\n".join(f"  {r['outcome'].upper()} {row_label(r)}: {first_difference(r)}"
                            for r in run.bad_rows)
         raise PristineNotGreen(f"the pristine bundle is not green ({len(run.bad_rows)} row(s) failed or errored); "
                                f"the harness would blame TF.js for its own problems:\n{listed}")
-    ran = {r["engine"] for r in run.rows if r.get("outcome") in ("passed", "xfailed")}
+    ran = {r["engine"] for r in run.rows if r.get("outcome") in ("passed", "xfailed", "xpassed")}
     missing = [e for e in engines if e not in ran]
     if missing:
         raise PristineNotGreen(f"no row ran on {', '.join(missing)} (engine missing? see `python -m harness engines`): "
@@ -448,7 +465,7 @@ def result_record(trial: Trial, flaky: dict[tuple, str], keep: bool) -> dict:
         note = ("" if k in catching else " (flaky: fails on the pristine bundle too)" if k in flaky
                 else " (did not fail again)" if k in trial.candidates else " (not re-run)")
         first.append({"row": row_label(k), "outcome": r["outcome"], "test": r.get("test"),
-                      "difference": first_difference(r.get("detail", "")), "confirmed": k in catching, "note": note})
+                      "difference": first_difference(r), "confirmed": k in catching, "note": note})
     return {
         "name": trial.mutant.name,
         "kind": trial.mutant.kind,
@@ -478,7 +495,7 @@ def flaky_rows(control: Run | None) -> dict[tuple, str]:
     """Rows that failed at least once on the pristine bundle in the control run: key -> first difference."""
     out: dict[tuple, str] = {}
     for r in control.bad_rows if control else []:
-        out.setdefault(row_key(r), f"{r['outcome']}: {first_difference(r.get('detail', ''))}")
+        out.setdefault(row_key(r), f"{r['outcome']}: {first_difference(r)}")
     return out
 
 

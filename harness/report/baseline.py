@@ -1,12 +1,17 @@
-"""Compare two conformance documents (conformance.json): what regressed, what got fixed, what changed.
+"""Compare two conformance documents (conformance.json, schema 1 or 2): what regressed, what got
+fixed, what changed.
 
-A row is identified by KEY = (engine, tfjs, backend, scheme, model). Rows whose key is not unique
-(in either document) are told apart by their test id too, then by their order.
+A row is identified by harness.report.document.ROW_KEY (engine, build, context, backend, tfjs, scheme,
+model): Playwright's WebKit and WebKitGTK are both "webkit", and are never compared with each other
+(an engine whose build changed is listed, and its rows are new and missing). Rows whose key is not
+unique (in either document) are told apart by their test id too, then by their order.
 
 Classes, old outcome -> new outcome:
-    regressions    passed | xfailed -> failed | error            (the one class that fails a gate)
-    fixes          failed | error | xfailed -> passed
-    newly_known    passed -> xfailed                            (a known finding now applies: not a regression)
+    regressions    passed | xfailed | xpassed -> failed | error  (the class that fails a gate), and
+                   passed | xpassed -> xfailed unless every finding that explains the new row is
+                   intermittent: a candidate's new failure is a regression even when a finding covers it
+    fixes          failed | error | xfailed -> passed | xpassed
+    intermittent   passed | xpassed -> xfailed under intermittent findings only (not a regression)
     changed        any other change (e.g. skipped -> failed, passed -> skipped, failed -> xfailed)
     new            only in the new document
     missing        only in the old document
@@ -19,14 +24,14 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import json
 from pathlib import Path
 
-from harness.report import text as report
+from harness.report import document
 
-KEY = ("engine", "tfjs", "backend", "scheme", "model")
-_GOOD = frozenset({"passed", "xfailed"})
+KEY = document.ROW_KEY
+_GOOD = frozenset({"passed", "xfailed", "xpassed"})
 _BAD = frozenset({"failed", "error"})
+_PASSED = frozenset({"passed", "xpassed"})
 _LIST_AT_MOST = 50  # rows listed per class in format(); the rest are counted
 
 
@@ -58,20 +63,24 @@ class Change:
     def label(self) -> str:
         """"scheme / model / engine (tfjs 4.22.0, cpu)"."""
         r = self.row
-        return f"{r.get('scheme')} / {r.get('model')} / {r.get('engine')} (tfjs {r.get('tfjs')}, {r.get('backend')})"
+        extra = ", ".join(str(x) for x in (r.get("build"), r.get("context")) if x and x != document.DEFAULT_CONTEXT)
+        return (f"{r.get('scheme')} / {r.get('model')} / {r.get('engine')} (tfjs {r.get('tfjs')}, {r.get('backend')}"
+                f"{', ' + extra if extra else ''})")
 
 
 @dataclasses.dataclass
 class BaselineDiff:
     regressions: list[Change] = dataclasses.field(default_factory=list)
     fixes: list[Change] = dataclasses.field(default_factory=list)
-    newly_known: list[Change] = dataclasses.field(default_factory=list)
+    intermittent: list[Change] = dataclasses.field(default_factory=list)
     changed: list[Change] = dataclasses.field(default_factory=list)
     new: list[Change] = dataclasses.field(default_factory=list)
     missing: list[Change] = dataclasses.field(default_factory=list)
     unchanged: list[Change] = dataclasses.field(default_factory=list)
     # (engine, old version, new version) for every engine in both documents whose version differs
     engine_versions: list[tuple[str, str | None, str | None]] = dataclasses.field(default_factory=list)
+    # (engine, old builds, new builds) for every engine whose build differs: its rows are not compared
+    engine_builds: list[tuple[str, list, list]] = dataclasses.field(default_factory=list)
     # the TF.js versions of each document, when they differ
     tfjs_versions: tuple[list[str], list[str]] | None = None
 
@@ -79,38 +88,31 @@ class BaselineDiff:
         return {name: len(getattr(self, name)) for name in CLASSES}
 
 
-CLASSES = ("regressions", "fixes", "newly_known", "changed", "new", "missing", "unchanged")
+CLASSES = ("regressions", "fixes", "intermittent", "changed", "new", "missing", "unchanged")
 
 
 def load(path: Path) -> dict:
-    """Read a conformance.json; BaselineError (with the reason) if it is not one."""
+    """Read a conformance.json (schema 1 or 2, as schema 2); BaselineError (with the reason) if it is not one."""
     try:
-        doc = json.loads(Path(path).read_text("utf-8"))
-    except OSError as e:
-        raise BaselineError(f"{path}: cannot read: {e.strerror or e}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BaselineError(f"{path}: not JSON: {e}") from None
-    check(doc, str(path))
-    return doc
+        return document.read(Path(path))
+    except document.DocumentError as e:
+        raise BaselineError(str(e)) from None
 
 
-def check(doc: object, name: str = "document") -> None:
-    """BaselineError unless `doc` has the shape diff() reads (schema 1, results with the key fields)."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
-        raise BaselineError(f"{name}: not a conformance document (no \"results\" list)")
-    if doc.get("schema", report.SCHEMA) != report.SCHEMA:
-        raise BaselineError(f"{name}: schema {doc.get('schema')!r}, expected {report.SCHEMA}")
-    for i, row in enumerate(doc["results"]):
-        if not isinstance(row, dict) or "outcome" not in row or not {"engine", "scheme", "model"} <= row.keys():
-            raise BaselineError(f"{name}: results[{i}] is not a conformance row")
+def check(doc: object, name: str = "document") -> dict:
+    """`doc` as schema 2; BaselineError unless it has the shape diff() reads."""
+    try:
+        return document.upgrade(doc, name)
+    except document.DocumentError as e:
+        raise BaselineError(str(e)) from None
 
 
 def diff(old: dict, new: dict) -> BaselineDiff:
     """Classify every row of `old` and `new` (see the module docstring). Lists keep `new`'s row order
     (then `old`'s, for missing rows)."""
-    check(old, "old")
-    check(new, "new")
+    old, new = check(old, "old"), check(new, "new")
     old_rows, new_rows = old["results"], new["results"]
+    intermittent = {fid for fid, f in (new.get("findings") or {}).items() if f.get("intermittent")}
     # Gating a candidate against a release: each run tested one build and they differ, so rows match on
     # everything else (that build's id is read as TESTED in a row's tfjs, "A->B" included).
     old_tested, new_tested = _tested(old), _tested(new)
@@ -126,9 +128,10 @@ def diff(old: dict, new: dict) -> BaselineDiff:
         if before is None:
             d.new.append(change)
         else:
-            _classes(d, before["outcome"], row["outcome"]).append(change)
+            _classes(d, before["outcome"], row, intermittent).append(change)
     d.missing = [Change(_base_key(row), row, None) for key, row in old_by_key.items() if key not in new_by_key]
     d.engine_versions = _engine_versions(old, new)
+    d.engine_builds = _engine_builds(old_rows, new_rows)
     old_tfjs, new_tfjs = _tfjs_versions(old), _tfjs_versions(new)
     if old_tfjs != new_tfjs:
         d.tfjs_versions = (old_tfjs, new_tfjs)
@@ -147,13 +150,16 @@ def format(d: BaselineDiff) -> str:  # noqa: A001 (the brief's name; this module
     lines = ["baseline: " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())]
     for engine, was, now in d.engine_versions:
         lines.append(f"  {engine}: {was or '(absent)'} -> {now or '(absent)'}")
+    for engine, was, now in d.engine_builds:
+        lines.append(f"  {engine}: build {', '.join(map(str, was))} -> {', '.join(map(str, now))}: another engine build, "
+                     f"its rows are not compared (they are new and missing rows)")
     if d.tfjs_versions:
         was, now = d.tfjs_versions
         lines.append(f"  tfjs: {', '.join(was) or '(none)'} -> {', '.join(now) or '(none)'}")
     sections = (
         ("REGRESSIONS", d.regressions, True),
         ("fixed", d.fixes, False),
-        ("newly known findings (passed -> xfailed)", d.newly_known, True),
+        ("known intermittent (passed -> xfailed under intermittent findings)", d.intermittent, True),
         ("other changes", d.changed, True),
         ("new rows", d.new, False),
         ("missing rows (in the baseline, not in this run)", d.missing, False),
@@ -165,7 +171,7 @@ def format(d: BaselineDiff) -> str:  # noqa: A001 (the brief's name; this module
         shown = changes if title == "REGRESSIONS" else changes[:_LIST_AT_MOST]
         for c in shown:
             lines.append(f"  {c.label()}: {_transition(c)}")
-            first = first_line(c.new.get("detail", "")) if with_detail and c.new else ""
+            first = _first_difference(c.new) if with_detail and c.new else ""
             if first:
                 lines.append(f"      {first}")
         if len(shown) < len(changes):
@@ -173,6 +179,15 @@ def format(d: BaselineDiff) -> str:  # noqa: A001 (the brief's name; this module
     if not d.regressions:
         lines.append("no regressions")
     return "\n".join(lines)
+
+
+def _first_difference(row: dict) -> str:
+    """The row's first unexplained difference (else its first), in one line: what changed."""
+    d = document.first_difference(row)
+    if d is None:
+        return ""
+    known = f" [{d['finding']}]" if d.get("finding") else ""
+    return first_line(f"{d['what']} {d['path']}: {d['message']}{known}")
 
 
 def first_line(text: str | None, limit: int = 200) -> str:
@@ -235,15 +250,17 @@ def _keyed(rows: list[dict], duplicated: set[tuple]) -> dict[tuple, dict]:
     return out
 
 
-def _classes(d: BaselineDiff, was: str, now: str) -> list[Change]:
+def _classes(d: BaselineDiff, was: str, row: dict, intermittent: set[str]) -> list[Change]:
+    now = row["outcome"]
     if was == now:
         return d.unchanged
     if was in _GOOD and now in _BAD:
         return d.regressions
-    if now == "passed" and was in (_BAD | {"xfailed"}):
+    if was in _PASSED and now == "xfailed":
+        ids = row.get("findings") or []
+        return d.intermittent if ids and all(i in intermittent for i in ids) else d.regressions
+    if now in _PASSED and was in (_BAD | {"xfailed"}):
         return d.fixes
-    if was == "passed" and now == "xfailed":
-        return d.newly_known
     return d.changed
 
 
@@ -260,6 +277,15 @@ def _engine_versions(old: dict, new: dict) -> list[tuple[str, str | None, str | 
     now = {e.get("engine"): e.get("version") for e in new.get("engines") or [] if isinstance(e, dict)}
     return [(name, was.get(name), now.get(name)) for name in dict.fromkeys([*now, *was])
             if name in was and name in now and was[name] != now[name]]
+
+
+def _engine_builds(old_rows: list[dict], new_rows: list[dict]) -> list[tuple[str, list, list]]:
+    was, now = collections.defaultdict(set), collections.defaultdict(set)
+    for r in old_rows:
+        was[r["engine"]].add(r.get("build"))
+    for r in new_rows:
+        now[r["engine"]].add(r.get("build"))
+    return [(e, sorted(was[e], key=str), sorted(now[e], key=str)) for e in now if e in was and was[e] != now[e]]
 
 
 def _tfjs_versions(doc: dict) -> list[str]:

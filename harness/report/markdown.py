@@ -18,6 +18,7 @@ import warnings
 
 from harness.report import text as report
 from harness.report.baseline import BaselineDiff, Change, first_line
+from harness.report.document import OUTCOMES
 
 MAX_LISTED = 200  # rows listed per section; the rest are counted
 MAX_BYTES = 1_000_000  # GitHub rejects a step summary over 1024 KiB
@@ -31,7 +32,8 @@ def markdown(doc: dict, baseline: BaselineDiff | None = None) -> str:
         out += ["No conformance rows in this run.", ""]
     else:
         counts = report.count_outcomes(results, lambda r: None)[None]
-        out += [", ".join(f"**{counts[o]}** {o}" for o in report.OUTCOMES if counts[o]) + f" ({len(results)} rows)", ""]
+        out += [", ".join(f"**{counts[o]}** {o}" for o in OUTCOMES if counts[o]) + f" ({len(results)} rows)", ""]
+    out += _findings(doc)
     out += _builds(doc)
     versions = list(dict.fromkeys(r.get("tfjs") for r in results))
     if len(versions) == 1:
@@ -76,32 +78,56 @@ def _builds(doc: dict) -> list[str]:
     return [*lines, ""] if lines else []
 
 
-def _matrix(results: list[dict]) -> list[str]:
-    engines = list(dict.fromkeys(r["engine"] for r in results))
-    schemes = list(dict.fromkeys(r["scheme"] for r in results))
-    cells = report.count_outcomes(results, lambda r: (r["scheme"], r["engine"]))
-    lines = ["| scheme | " + " | ".join(_esc(str(e)) for e in engines) + " |",
-             "|---" * (len(engines) + 1) + "|"]
-    for s in schemes:
-        lines.append(f"| {_esc(str(s))} | " + " | ".join(_cell(cells[s, e]) for e in engines) + " |")
+def _findings(doc: dict) -> list[str]:
+    """The findings the rows name: id, kind, rows, engines, title (linked)."""
+    table = doc.get("findings") or {}
+    rows: dict[str, list[dict]] = {}
+    for r in doc.get("results") or []:
+        for fid in [*(r.get("findings") or []), *(h["id"] for h in r.get("hazards") or [])]:
+            rows.setdefault(fid, []).append(r)
+    if not rows:
+        return []
+    lines = [f"### Findings ({len(rows)})", "", "| id | kind | rows | engines | title |", "|---|---|---|---|---|"]
+    for fid, named in sorted(rows.items()):
+        f = table.get(fid) or {}
+        title = _esc(str(f.get("title", "")))
+        if f.get("link"):
+            title = f"[{title}]({f['link']})"
+        kind = f.get("kind", "?") + (" (intermittent)" if f.get("intermittent") else "")
+        engines = ", ".join(dict.fromkeys(r["engine"] for r in named))
+        lines.append(f"| {_esc(fid)} | {_esc(kind)} | {len(named)} | {_esc(engines)} | {title} |")
     return [*lines, ""]
 
 
-def _cell(counts) -> str:
-    text = report.cell(counts)
+def _matrix(results: list[dict]) -> list[str]:
+    engines = list(dict.fromkeys(r["engine"] for r in results))
+    schemes = list(dict.fromkeys(r["scheme"] for r in results))
+    cells: dict[tuple, list[dict]] = {}
+    for r in results:
+        cells.setdefault((r["scheme"], r["engine"]), []).append(r)
+    lines = ["| scheme | " + " | ".join(_esc(str(e)) for e in engines) + " |",
+             "|---" * (len(engines) + 1) + "|"]
+    for s in schemes:
+        lines.append(f"| {_esc(str(s))} | " + " | ".join(_cell(cells.get((s, e), [])) for e in engines) + " |")
+    return [*lines, ""]
+
+
+def _cell(rows: list[dict]) -> str:
+    text = report.finding_cell(rows)
     # bold what needs a look
-    return ", ".join(f"**{part}**" if part.endswith(("FAIL", "ERROR")) else part for part in text.split(", "))
+    return ", ".join(f"**{_esc(part)}**" if part.endswith(("FAIL", "ERROR", "XPASS")) else _esc(part)
+                     for part in text.split(", "))
 
 
 def _failures(results: list[dict]) -> list[str]:
-    bad = [r for r in results if r.get("outcome") in ("failed", "error")]
+    bad = [r for r in results if r.get("outcome") in ("failed", "error", "xpassed")]
     if not bad:
         return []
-    lines = [f"### Failed and errored rows ({len(bad)})", "",
+    lines = [f"### Rows that failed, errored or went stale ({len(bad)})", "",
              "| outcome | scheme | model | engine | tfjs | detail |", "|---|---|---|---|---|---|"]
     for r in bad[:MAX_LISTED]:
         lines.append(f"| {r['outcome']} | {_esc(str(r.get('scheme')))} | {_esc(str(r.get('model')))} | "
-                     f"{_esc(str(r.get('engine')))} | {_esc(str(r.get('tfjs')))} | {_esc(first_line(r.get('detail')))} |")
+                     f"{_esc(str(r.get('engine')))} | {_esc(str(r.get('tfjs')))} | {_esc(_first(r))} |")
     if len(bad) > MAX_LISTED:
         lines.append(f"\n... and {len(bad) - MAX_LISTED} more (see conformance.json)")
     return [*lines, ""]
@@ -114,13 +140,16 @@ def _baseline(d: BaselineDiff) -> list[str]:
              verdict + ": " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items()), ""]
     for engine, was, now in d.engine_versions:
         lines.append(f"- {_esc(engine)}: {_esc(str(was))} -> {_esc(str(now))}")
+    for engine, was, now in d.engine_builds:
+        lines.append(f"- {_esc(engine)}: build {_esc(', '.join(map(str, was)))} -> {_esc(', '.join(map(str, now)))}: "
+                     f"another engine build, its rows are not compared")
     if d.tfjs_versions:
         was, now = d.tfjs_versions
         lines.append(f"- TF.js: {_esc(', '.join(was))} -> {_esc(', '.join(now))}")
-    if d.engine_versions or d.tfjs_versions:
+    if d.engine_versions or d.engine_builds or d.tfjs_versions:
         lines.append("")
     for title, changes in (("Regressions", d.regressions), ("Fixed", d.fixes),
-                           ("Newly known findings (passed -> xfailed)", d.newly_known), ("Other changes", d.changed)):
+                           ("Known intermittent (passed -> xfailed)", d.intermittent), ("Other changes", d.changed)):
         if not changes:
             continue
         lines += [f"#### {title} ({len(changes)})", "",
@@ -134,9 +163,17 @@ def _baseline(d: BaselineDiff) -> list[str]:
 
 def _change_row(c: Change) -> str:
     r = c.row
-    detail = first_line(c.new.get("detail")) if c.new and c.new.get("outcome") != "passed" else ""
+    detail = _first(c.new) if c.new and c.new.get("outcome") != "passed" else ""
     return (f"| {_esc(str(r.get('scheme')))} | {_esc(str(r.get('model')))} | {_esc(str(r.get('engine')))} | "
             f"{_esc(str(r.get('tfjs')))} | {c.old_outcome} | {c.new_outcome} | {_esc(detail)} |")
+
+
+def _first(row: dict) -> str:
+    """The row's first unexplained difference (else its first), in one line."""
+    from harness.report.document import first_difference
+
+    d = first_difference(row)
+    return first_line(f"{d['what']} {d['path']}: {d['message']}") if d else first_line(row.get("detail"))
 
 
 # -- text ---------------------------------------------------------------------------------------

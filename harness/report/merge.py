@@ -14,10 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
-from harness.report import baseline
+from harness.report import baseline, document, shard, text
 from harness.report import html as html_report
-from harness.report import text as report
-from harness.report import shard
 from harness.report import markdown as summary
 
 
@@ -26,26 +24,33 @@ class MergeError(Exception):
 
 
 def merge(docs: list[tuple[str, dict]], *, partial: bool = False) -> dict:
-    """One document from (name, document) pairs, rows in input order; MergeError says what is wrong."""
+    """One schema-2 document from (name, document) pairs (schema 1 or 2), rows in input order, the
+    findings tables joined; MergeError says what is wrong (a finding id that means two things included)."""
+    try:
+        docs = [(name, baseline.check(doc, name)) for name, doc in docs]
+    except baseline.BaselineError as e:
+        raise MergeError(str(e)) from None
+    findings: dict[str, dict] = {}
     for name, doc in docs:
-        try:
-            baseline.check(doc, name)
-        except baseline.BaselineError as e:
-            raise MergeError(str(e)) from None
+        for fid, record in (doc.get("findings") or {}).items():
+            if fid in findings and findings[fid] != record:
+                raise MergeError(f"finding {fid} says different things in two files (another expectations file?): "
+                                 f"{name} has {record}, an earlier file {findings[fid]}")
+            findings[fid] = record
     notes = _check_shards(docs, partial)
     seen: dict[tuple, str] = {}
     results: list[dict] = []
     for name, doc in docs:
         for row in doc["results"]:
-            key = (row.get("test") or json.dumps([row.get(k) for k in report.ROW_KEY]), row.get("repeat"))
+            key = (row.get("test") or json.dumps([row.get(k) for k in document.ROW_KEY]), row.get("repeat"))
             if key in seen:
                 raise MergeError(f"{key[0]} is in both {seen[key]} and {name}: these are not parts of one run "
                                  f"(shards of one run are disjoint)")
             seen[key] = name
             results.append(row)
-    merged = report.document(_union(d.get("engines", []) for _, d in docs), _union(d.get("tfjs", []) for _, d in docs),
-                             results)
-    merged["timing"] = report.timing(results)  # summed over the jobs; their wall times overlap
+    merged = document.build(_union(d.get("engines", []) for _, d in docs), _union(d.get("tfjs", []) for _, d in docs),
+                            results, findings)
+    merged["timing"] = text.timing(results)  # summed over the jobs; their wall times overlap
     merged["merged"] = [{"file": name, "rows": len(doc["results"]), **({"shard": doc["shard"]} if "shard" in doc else {})}
                         for name, doc in docs]
     if notes:
@@ -99,11 +104,14 @@ def _union(lists) -> list[dict]:
 
 
 def write(doc: dict, out: Path) -> list[Path]:
+    """conformance.json (validated first: nothing is written when it is not a valid document), report.html,
+    summary.md and the step summary."""
     out.mkdir(parents=True, exist_ok=True)
+    written = [document.write(out / "conformance.json", doc), html_report.write(doc, out)]
     md = summary.markdown(doc)
     (out / "summary.md").write_text(md, "utf-8")
     summary.write_step_summary(md)
-    return [report.write(out / "conformance.json", doc), html_report.write(doc, out), out / "summary.md"]
+    return [*written, out / "summary.md"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -126,9 +134,15 @@ def main(args: argparse.Namespace) -> int:
     except MergeError as e:
         print(f"merge: {e}")
         return 2
-    print(report.matrix(doc))
+    print(text.findings(doc))
+    print(text.matrix(doc))
     for note in doc.get("incomplete", []):
         print(f"INCOMPLETE: {note}")
-    for path in write(doc, Path(args.out)):
+    try:
+        written = write(doc, Path(args.out))
+    except document.DocumentError as e:
+        print(f"merge: the merged document is not valid, nothing written: {e}")
+        return 2
+    for path in written:
         print(f"written: {path}")
     return 0

@@ -1,62 +1,47 @@
-"""The report contract: `test-results/conformance.json`, and the engine x scheme matrix.
-
-    {"schema": 1,
-     "engines": [{"engine", "version", "driver", "build"}],
-     "tfjs": [{"version", "source"}],
-     "results": [{"engine", "tfjs", "backend", "scheme", "model", "outcome", "duration_s", "detail", "test",
-                  "host": {"runner", "endpoint", "url"?}}]}
-
-`host`: the machine pytest ran on and the kind of endpoint the engine was ("local": a browser that
-machine launched; "playwright-server" / "webdriver": a remote one, at `url`). Optional keys: "shard"
-("K/N", a --shard run), "merged" (the files `python -m harness merge` joined), "flaky" (--repeat).
-
-`outcome` is one of OUTCOMES. Later tools read this file: change it only by adding fields.
+"""The terminal's view of a conformance document (harness.report.document): the findings first, then
+the scheme x engine matrix, whose cells count passes and failures and name the findings that explain
+their xfailed rows, then the engines, and "where the time went".
 """
 
 from __future__ import annotations
 
 import collections
-import json
-from pathlib import Path
 
-SCHEMA = 1
-OUTCOMES = ("passed", "failed", "xfailed", "skipped", "error")
-_CELL = {"passed": "pass", "failed": "FAIL", "xfailed": "xfail", "skipped": "skip", "error": "ERROR"}
-_WORST_FIRST = ("error", "failed", "skipped", "xfailed", "passed")
+from harness.report.document import OUTCOMES
+
+_CELL = {"passed": "pass", "failed": "FAIL", "xfailed": "xfail", "xpassed": "XPASS", "skipped": "skip", "error": "ERROR"}
+_WORST_FIRST = ("error", "failed", "xpassed", "skipped", "xfailed", "passed")
 
 
-def document(engines: list[dict], tfjs: list[dict], results: list[dict]) -> dict:
-    for row in results:
-        if row["outcome"] not in OUTCOMES:
-            raise ValueError(f"row {row.get('test')}: outcome {row['outcome']!r} is not one of {OUTCOMES}")
-    doc = {"schema": SCHEMA, "engines": engines, "tfjs": tfjs, "results": results}
-    if any("repeat" in r for r in results):
-        doc["flaky"] = flaky(results)
-    return doc
-
-
-ROW_KEY = ("engine", "tfjs", "backend", "scheme", "model")
-
-
-def flaky(results: list[dict]) -> list[dict]:
-    """Rows run more than once (--repeat) whose outcomes differ: [{engine, tfjs, backend, scheme, model,
-    "outcomes": {outcome: count}, "details": [first line of each non-passing repeat]}]."""
-    groups: dict[tuple, list[dict]] = collections.defaultdict(list)
+def findings(doc: dict) -> str:
+    """The distinct findings the rows name: id, kind, title, engines, rows, link; then the hazards."""
+    table, results = doc.get("findings") or {}, doc["results"]
+    named: dict[str, list[dict]] = collections.defaultdict(list)
     for r in results:
-        groups[tuple(r.get(k) for k in ROW_KEY)].append(r)
-    out = []
-    for key, rows in groups.items():
-        outcomes = collections.Counter(r["outcome"] for r in rows)
-        if len(rows) > 1 and len(outcomes) > 1:
-            out.append({**dict(zip(ROW_KEY, key)), "outcomes": dict(outcomes),
-                        "details": [r["detail"].splitlines()[0] if r["detail"] else "" for r in rows if r["outcome"] != "passed"]})
-    return out
+        for fid in r.get("findings") or []:
+            named[fid].append(r)
+        for h in r.get("hazards") or []:
+            named[h["id"]].append(r)
+    if not named:
+        return "(no known finding applies to this run's rows)"
+    head = ["id", "kind", "rows", "engines", "title"]
+    order = sorted(named, key=lambda fid: (_KIND_ORDER.get((table.get(fid) or {}).get("kind"), 9), fid))
+    rows = []
+    for fid in order:
+        f = table.get(fid) or {}
+        engines = ", ".join(dict.fromkeys(r["engine"] for r in named[fid]))
+        kind = f.get("kind", "?") + (" (intermittent)" if f.get("intermittent") else "")
+        rows.append([fid, kind, len(named[fid]), engines, _cut(f.get("title", ""), 90)])
+    lines = _columns(head, rows, rule=True)
+    lines.append("links: " + "; ".join(f"{fid} {(table.get(fid) or {}).get('link') or '-'}" for fid in order))
+    return "\n".join(lines)
 
 
-def write(path: Path, doc: dict) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=2) + "\n")
-    return path
+_KIND_ORDER = {"tfjs-bug": 0, "engine-bug": 1, "docs": 2, "capacity": 3, "hazard": 4}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def count_outcomes(results: list[dict], key) -> dict[object, collections.Counter]:
@@ -69,10 +54,26 @@ def count_outcomes(results: list[dict], key) -> dict[object, collections.Counter
 
 
 def cell(counts: collections.Counter) -> str:
-    """One matrix cell: the counts, worst first ("1 FAIL, 2 xfail, 12 pass"); "-" when there are none."""
+    """One cell of outcome counts, worst first ("1 FAIL, 2 xfail, 12 pass"); "-" when there are none."""
     if not counts:
         return "-"
     return ", ".join(f"{counts[o]} {_CELL[o]}" for o in _WORST_FIRST if counts[o])
+
+
+def finding_cell(rows: list[dict]) -> str:
+    """One matrix cell: counts worst first, xfailed rows named by the findings that explain them
+    ("1 FAIL, 3 pass, xfail: embedding-dtype-added x2")."""
+    if not rows:
+        return "-"
+    counts = collections.Counter(r["outcome"] for r in rows)
+    parts = [f"{counts[o]} {_CELL[o]}" for o in _WORST_FIRST if counts[o] and o != "xfailed"]
+    ids = collections.Counter(fid for r in rows if r["outcome"] == "xfailed" for fid in (r.get("findings") or ["?"]))
+    if ids:
+        parts.append("xfail: " + " ".join(f"{fid}" + (f" x{n}" if n > 1 else "") for fid, n in ids.items()))
+    hazards = collections.Counter(h["id"] for r in rows for h in r.get("hazards") or [])
+    if hazards:
+        parts.append("hazard: " + " ".join(f"{hid}" + (f" x{n}" if n > 1 else "") for hid, n in hazards.items()))
+    return ", ".join(parts)
 
 
 def matrix(doc: dict) -> str:
@@ -95,10 +96,13 @@ def matrix(doc: dict) -> str:
     lines.append(", ".join(f"{tally[o]} {o}" for o in OUTCOMES if tally[o]) + f" ({len(results)} rows)")
     if "flaky" in doc:
         repeats = max(r.get("repeat", 0) for r in results) + 1
-        lines.append(f"flaky: {len(doc['flaky'])} of {len(results) // max(repeats, 1)} rows differ between {repeats} repeats")
+        differ = [f for f in doc["flaky"] if "suspicious" not in f]
+        lines.append(f"flaky: {len(differ)} of {len(results) // max(repeats, 1)} rows differ between {repeats} repeats")
         for f in doc["flaky"]:
-            lines.append(f"  FLAKY {f['scheme']} / {f['model']} / {f['engine']} (tfjs {f['tfjs']}): "
-                         + ", ".join(f"{n} {o}" for o, n in f["outcomes"].items()))
+            label = "SUSPICIOUS" if "suspicious" in f else "FLAKY"
+            lines.append(f"  {label} {f['scheme']} / {f['model']} / {f['engine']} (tfjs {f['tfjs']}): "
+                         + ", ".join(f"{n} {o}" for o, n in f["outcomes"].items())
+                         + (f": {f['suspicious']}" if "suspicious" in f else ""))
     for e in dict.fromkeys(r["engine"] for r in results):
         for entry in [x for x in doc["engines"] if x.get("engine") == e] or [{}]:
             described = describe_engine(entry)
@@ -144,17 +148,11 @@ def hosts(results: list[dict]) -> list[str]:
 def _table(results: list[dict]) -> list[str]:
     engines = list(dict.fromkeys(r["engine"] for r in results))
     schemes = list(dict.fromkeys(r["scheme"] for r in results))
-    cells = collections.defaultdict(collections.Counter)
+    cells: dict[tuple, list[dict]] = collections.defaultdict(list)
     for r in results:
-        cells[r["scheme"], r["engine"]][r["outcome"]] += 1
-
-    def cell(counts: collections.Counter) -> str:
-        if not counts:
-            return "-"
-        return ", ".join(f"{counts[o]} {_CELL[o]}" for o in _WORST_FIRST if counts[o])
-
+        cells[r["scheme"], r["engine"]].append(r)
     head = ["scheme", *engines]
-    rows = [[s, *(cell(cells[s, e]) for e in engines)] for s in schemes]
+    rows = [[s, *(finding_cell(cells[s, e]) for e in engines)] for s in schemes]
     return _columns(head, rows, rule=True)
 
 

@@ -10,6 +10,15 @@ class Unsupported(Exception):
     """This engine cannot do what the scheme needs; the row is skipped with this (measured) reason."""
 
 
+def require(trip: Trip, feature: str, page=None) -> None:
+    """Skip the row (Unsupported, with the build's declared reason) when the page's build lacks
+    `feature` (harness.engines.base.FEATURES). Only a declared inability skips: a driver that fails
+    to do what its build declares is a harness error."""
+    reason = (page or trip.page).lacks(feature)
+    if reason:
+        raise Unsupported(f"{trip.driver.spec.name} cannot do {feature}: {reason}")
+
+
 class Scheme:
     """A way TF.js saves and loads a model. Subclasses give targets and checks, or a whole `run`."""
 
@@ -37,9 +46,11 @@ class Scheme:
         return []
 
     async def run(self, trip: Trip) -> list[Difference]:
-        """Save the golden through the scheme, check what the medium holds, load it back, compare."""
-        saved = await trip.save(self.save_target(trip), inspect=self.inspect(trip))
-        out = trip.check_save_result(saved)
+        """Save the golden through the scheme, check what the medium holds, load it back, compare. A
+        save that TF.js refuses is the row's difference: nothing was saved, so nothing is loaded."""
+        saved, out = await trip.save_and_check(self.save_target(trip), "save-result", inspect=self.inspect(trip))
+        if saved is None:
+            return out
         out += await self.after_save(trip, saved)
         return out + await trip.load_and_check(self.load_source(trip))
 

@@ -10,13 +10,13 @@ The row's `tfjs` is "A->B".
 
 from __future__ import annotations
 
-from harness.trip.compare import Difference
-from harness.trip.roundtrip import Trip
 from harness.schemes.base import Scheme, Unsupported
 from harness.schemes.files import Downloads
 from harness.schemes.http import Http
 from harness.schemes.node import FileNode
 from harness.schemes.storage import IndexedDB, LocalStorage
+from harness.trip.compare import Difference
+from harness.trip.roundtrip import Trip
 
 
 class CrossVersion(Scheme):

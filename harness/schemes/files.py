@@ -4,31 +4,47 @@ downloads: TF.js clicks two blob links, NAME.json and NAME.weights.bin; the driv
 files from the browser (never from a hook in the page), and they are loaded back through
 browserFiles, as a user would who downloaded a model and picked the files again.
 browser-files: the golden's own files (model.json and every shard) chosen in <input type=file>.
+
+The guide's promise ("Save and load models", File Downloads): "This will cause the browser to
+download the model files to the user's machine. Two files will be produced: 1. A text JSON file
+named [my-model].json ... 2. A binary file carrying the weight values named [my-model].weights.bin."
 """
 
 from __future__ import annotations
 
 import json
 
+from harness.engines.base import DownloadsIncomplete
+from harness.schemes.base import Scheme, require
+from harness.trip import timeouts
 from harness.trip.compare import Difference
-from harness.engines.base import StepTimeout
 from harness.trip.roundtrip import Trip
-from harness.schemes.base import Scheme, Unsupported
 
 FILE_INPUT = "harness-files"  # the <input type=file multiple> in harness/js/page.html
-# Downloads of a few MB land within 0.3 s in every engine here (10 MB: under 1 s); a file missing
-# after this long is missing, not slow (the driver's message says which arrived).
-DOWNLOAD_WAIT_S = 5.0
+
+
+def delivery(name: str, arrived: list[str]) -> Difference:
+    """The difference for a downloads://NAME save that delivered only `arrived` of its two files."""
+    json_file, weights = f"{name}.json", f"{name}.weights.bin"
+    if arrived == [weights]:
+        message = f"only the weights file {weights} arrived; {json_file} missing"
+    elif arrived == [json_file]:
+        message = f"only the model file {json_file} arrived; {weights} missing"
+    elif not arrived:
+        message = f"neither {json_file} nor {weights} arrived"
+    else:
+        message = f"expected {json_file} and {weights}, got {arrived}"
+    return Difference("downloads", "files", message, expected=[json_file, weights], actual=arrived)
 
 
 async def downloaded_pair(trip: Trip, name: str) -> tuple[dict[str, bytes], list[Difference]]:
-    """The two files a `downloads://NAME` save makes, as the browser delivered them, and their checks."""
+    """The two files a `downloads://NAME` save makes, as the browser delivered them, and their checks.
+    The caller has checked that the build can capture downloads (require "downloads")."""
     try:
-        files = await trip.page.downloads(2, DOWNLOAD_WAIT_S)
-    except NotImplementedError as e:  # the driver cannot see downloads (a remote endpoint): not a finding
-        raise Unsupported(str(e)) from e
-    except StepTimeout as e:
-        return {}, [Difference("downloads", "files", f"the browser did not deliver both files: {e}")]
+        files = await trip.page.downloads(2, timeouts.scaled(timeouts.DOWNLOAD_S))
+    except DownloadsIncomplete as e:
+        trip.observed["downloads"] = {"arrived": sorted(e.arrived), "unfinished": e.unfinished, "driver": str(e)}
+        return {}, [delivery(name, sorted(e.arrived))]
     trip.observed["downloads"] = sorted(files)
     differences = check_downloaded_pair(trip, name, files)
     return (files if set(files) == {f"{name}.json", f"{name}.weights.bin"} else {}), differences
@@ -49,7 +65,7 @@ def check_downloaded_pair(trip: Trip, name: str, files: dict[str, bytes]) -> lis
     """The two files of a `downloads://NAME` save: names, manifest path, content."""
     want = {f"{name}.json", f"{name}.weights.bin"}
     if set(files) != want:
-        return [Difference("downloads", "files", f"expected {sorted(want)}, got {sorted(files)}")]
+        return [delivery(name, sorted(files))]
     try:
         model_json = json.loads(files[f"{name}.json"])
     except ValueError as e:
@@ -61,8 +77,10 @@ class Downloads(Scheme):
     name = "downloads"
 
     async def run(self, trip: Trip) -> list[Difference]:
-        saved = await trip.save({"kind": "url", "url": f"downloads://{self.path(trip)}"})
-        out = trip.check_save_result(saved)
+        require(trip, "downloads")
+        saved, out = await trip.save_and_check({"kind": "url", "url": f"downloads://{self.path(trip)}"}, "save-result")
+        if saved is None:
+            return out
         files, diffs = await downloaded_pair(trip, self.path(trip))
         if not files:  # nothing a user could load back
             return out + diffs

@@ -8,27 +8,40 @@ stores them and serves them back for the load.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 
-from harness.trip.compare import Difference
-from harness.trip.roundtrip import TfjsError, Trip
 from harness.schemes.base import Scheme
 from harness.server.uploads import Upload
+from harness.trip.compare import Difference
+from harness.trip.roundtrip import TfjsError, Trip
 
 PARTS = {"model.json": "application/json", "model.weights.bin": "application/octet-stream"}
+# How TF.js names an HTTP status in its errors (tfjs-core/src/io/http.ts, tfjs-v4.22.0 L126-L146):
+# save: "BrowserHTTPRequest.save() failed due to HTTP response status 401."; load: "Request to URL
+# failed with status code 401. Please verify this URL points to the model JSON of the model to load."
+_STATUS = re.compile(r"\bstatus(?: code)? (\d{3})\b")
+
+
+def named_statuses(message: str) -> list[int]:
+    """The HTTP statuses a TF.js error message names ("status 401", "status code 404"), as numbers."""
+    return [int(s) for s in _STATUS.findall(message)]
 
 
 def check_upload(trip: Trip, upload: Upload) -> list[Difference]:
     """The multipart parts of a TF.js http save: names, file names, types, content."""
     out = []
     if set(upload.parts) != set(PARTS):
-        return [Difference("upload", "parts", f"expected {sorted(PARTS)}, got {sorted(upload.parts)}")]
+        return [Difference("upload", "parts", f"expected {sorted(PARTS)}, got {sorted(upload.parts)}",
+                           expected=sorted(PARTS), actual=sorted(upload.parts))]
     for field, content_type in PARTS.items():
         part = upload.parts[field]
         if part.filename != field:
-            out.append(Difference("upload", field, f"file name {part.filename!r}, expected {field!r}"))
+            out.append(Difference("upload", f"{field}.filename", f"file name {part.filename!r}, expected {field!r}",
+                                  expected=field, actual=part.filename))
         if (part.content_type or "").split(";")[0] != content_type:
-            out.append(Difference("upload", field, f"content type {part.content_type!r}, expected {content_type!r}"))
+            out.append(Difference("upload", f"{field}.content-type", f"content type {part.content_type!r}, expected "
+                                  f"{content_type!r}", expected=content_type, actual=part.content_type))
     try:
         model_json = json.loads(upload.parts["model.json"].data)
     except ValueError as e:
@@ -82,36 +95,52 @@ class BrowserHTTPRequest(Scheme):
         out = await self._guide_form(trip, secret)
         upload = trip.server.open_upload(require=secret)
         url = f"{trip.server.url}/uploads/{upload.token}"
-        out += await self._expect_401(trip, "save without the header",
-                                     trip.save({"kind": "browserHTTPRequest", "url": url,
-                                                "options": {"requestInit": {"method": "PUT"}}}))
-        saved = await trip.save({"kind": "browserHTTPRequest", "url": url,
-                                 "options": {"requestInit": {"method": "PUT", "headers": secret}}})
-        out += trip.check_save_result(saved)
+        out += await self._expect_401(trip, "save without the header", upload,
+                                      trip.save({"kind": "browserHTTPRequest", "url": url,
+                                                 "options": {"requestInit": {"method": "PUT"}}}))
+        upload.requests.clear()
+        saved, diffs = await trip.save_and_check({"kind": "browserHTTPRequest", "url": url,
+                                                  "options": {"requestInit": {"method": "PUT", "headers": secret}}},
+                                                 "save-result")
+        out += diffs
+        if saved is None:  # nothing on the server to load
+            return out
         methods = [r["method"] for r in upload.requests if r["status"] == 200]
         if methods != ["PUT"]:
-            out.append(Difference("upload", "method", f"expected one authorised PUT, got {methods}"))
+            out.append(Difference("upload", "method", f"expected one authorised PUT, got {methods}",
+                                  expected=["PUT"], actual=methods))
         out += check_upload(trip, upload)
         model_url = f"{url}/model.json"
-        out += await self._expect_401(trip, "load without the header",
+        upload.requests.clear()
+        out += await self._expect_401(trip, "load without the header", upload,
                                       trip.load({"kind": "browserHTTPRequest", "url": model_url}, prefix="unauthorised."))
         # requestInit headers, weightPathPrefix and onProgress
         prefixed = f"{url}/prefixed/"
-        result = await trip.load({"kind": "browserHTTPRequest", "url": model_url, "recordProgress": True,
-                                  "options": {"requestInit": {"headers": secret}, "weightPathPrefix": prefixed}})
-        out += trip.check_loaded(result)
-        out += self._check_progress(result.get("progress", []))
-        trip.observed["onProgress"] = result.get("progress")
-        out += self._check_fetched(upload, prefixed, "weightPathPrefix")
+        upload.requests.clear()
+        try:
+            result = await trip.load({"kind": "browserHTTPRequest", "url": model_url, "recordProgress": True,
+                                      "options": {"requestInit": {"headers": secret}, "weightPathPrefix": prefixed}})
+        except TfjsError as e:
+            out.append(e.difference())
+        else:
+            out += trip.check_loaded(result)
+            out += self._check_progress(result.get("progress", []))
+            trip.observed["onProgress"] = result.get("progress")
+            out += self._check_fetched(upload, prefixed, "weightPathPrefix")
         # weightUrlConverter
         upload.requests.clear()
-        result = await trip.load({"kind": "browserHTTPRequest", "url": model_url, "weightUrlPrefix": prefixed,
-                                  "options": {"requestInit": {"headers": secret}}}, prefix="converter.")
+        try:
+            result = await trip.load({"kind": "browserHTTPRequest", "url": model_url, "weightUrlPrefix": prefixed,
+                                      "options": {"requestInit": {"headers": secret}}}, prefix="converter.")
+        except TfjsError as e:
+            return out + [e.difference("converter.")]
         out += trip.check_loaded(result, prefix="converter.")
-        if result.get("convertedWeightUrls") != ["./model.weights.bin"] and result.get("convertedWeightUrls") != ["model.weights.bin"]:
-            out.append(Difference("weightUrlConverter", "calls", f"called with {result.get('convertedWeightUrls')!r}"))
+        calls = result.get("convertedWeightUrls")
+        if calls not in (["./model.weights.bin"], ["model.weights.bin"]):
+            out.append(Difference("weightUrlConverter", "calls", f"called with {calls!r}",
+                                  expected=["model.weights.bin"], actual=calls))
         out += self._check_fetched(upload, prefixed, "weightUrlConverter")
-        trip.observed["weightUrlConverter"] = result.get("convertedWeightUrls")
+        trip.observed["weightUrlConverter"] = calls
         return out
 
     @staticmethod
@@ -126,17 +155,26 @@ class BrowserHTTPRequest(Scheme):
             seen = [{k: r[k] for k in ("method", "status", "headers")} for r in upload.requests]
             trip.observed["guideForm"] = {"error": str(e), "requests": seen}
             return [Difference("guide-form", "save", f"tf.io.browserHTTPRequest(url, {{method: 'PUT', headers}}) "
-                               f"as the guide writes it failed: {e}; the server saw {seen}")]
+                               f"as the guide writes it failed: {e}; the server saw {seen}",
+                               expected="one authorised PUT", actual=[f"{r['method']} -> {r['status']}" for r in seen])]
         return trip.check_save_result(saved, "guide-form") + check_upload(trip, upload)
 
     @staticmethod
-    async def _expect_401(trip: Trip, what: str, call) -> list[Difference]:
+    async def _expect_401(trip: Trip, what: str, upload: Upload, call) -> list[Difference]:
+        """The server answers 401 (it records the status it sent); TF.js must reject, naming that status
+        as a status ("status 401", "status code 401"), not as any "401" in the text (a port, a token)."""
         try:
             await call
         except TfjsError as e:
-            if "401" in str(e):
+            answered = [r["status"] for r in upload.requests]
+            if 401 not in answered:
+                return [Difference("auth", what, f"the server never answered 401 (it answered {answered}): the "
+                                   f"request failed before reaching it: {e}", expected=[401], actual=answered)]
+            named = named_statuses(str(e.error.get("message") or ""))
+            if 401 in named:
                 return []
-            return [Difference("auth", what, f"failed, but without naming HTTP 401: {e}")]
+            return [Difference("auth", what, f"failed, but without naming HTTP status 401: {e}", expected=401,
+                               actual=named)]
         return [Difference("auth", what, "succeeded although the server answered 401")]
 
     @staticmethod
@@ -144,12 +182,14 @@ class BrowserHTTPRequest(Scheme):
         if not progress:
             return [Difference("onProgress", "calls", "never called")]
         if any(b < a for a, b in zip(progress, progress[1:])) or progress[-1] != 1:
-            return [Difference("onProgress", "values", f"not monotonic ending at 1: {progress}")]
+            return [Difference("onProgress", "values", f"not monotonic ending at 1: {progress}",
+                               expected="monotonic, ending at 1", actual=progress)]
         return []
 
     @staticmethod
     def _check_fetched(upload: Upload, prefix: str, how: str) -> list[Difference]:
         fetched = [r["path"] for r in upload.requests if r["method"] == "GET" and r["status"] == 200]
         if not any(p.endswith("/prefixed/model.weights.bin") for p in fetched):
-            return [Difference(how, "weights URL", f"weights were not fetched from {prefix}: GETs {fetched}")]
+            return [Difference(how, "weights URL", f"weights were not fetched from {prefix}: GETs {fetched}",
+                               expected=f"{prefix}model.weights.bin", actual=fetched)]
         return []

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import hashlib
 
-from harness.measure.capacity import deadline_for
-from harness.trip.compare import Difference, diff_json
 from harness.engines.memory import PeakMemory
-from harness.trip.roundtrip import Trip
 from harness.schemes.base import Scheme
-
+from harness.trip import timeouts
+from harness.trip.compare import Difference, diff_json
+from harness.trip.roundtrip import Trip
 
 
 class LargeIndexedDB(Scheme):
     name = "large-indexeddb"
 
     async def run(self, trip: Trip) -> list[Difference]:
-        deadline = deadline_for(len(trip.want.weight_data))
+        deadline = timeouts.for_weight_bytes(len(trip.want.weight_data))
         trip.timeout = 3 * deadline  # the step also fetches the model / digests it
         url = f"indexeddb://{self.path(trip)}"
         seen = trip.observed["large"] = {"weight_bytes": len(trip.want.weight_data), "deadline_s": deadline}

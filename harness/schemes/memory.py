@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from harness.schemes.base import Scheme
 from harness.trip.compare import Difference
 from harness.trip.roundtrip import Trip
-from harness.schemes.base import Scheme
 
 
 class CustomHandler(Scheme):
@@ -14,8 +14,11 @@ class CustomHandler(Scheme):
 
     async def run(self, trip: Trip) -> list[Difference]:
         key = self.path(trip)
-        out = trip.check_save_result(await trip.save({"kind": "custom", "key": key}))
-        out += await trip.load_and_check({"kind": "custom", "key": key})
-        saved = await trip.save({"kind": "withSaveHandler", "key": f"{key}-passthrough"})
-        out += trip.check_save_result(saved, "withSaveHandler")
-        return out + await trip.load_and_check({"kind": "fromMemory", "key": f"{key}-passthrough"}, prefix="fromMemory.")
+        saved, out = await trip.save_and_check({"kind": "custom", "key": key}, "save-result")
+        if saved is not None:
+            out += await trip.load_and_check({"kind": "custom", "key": key})
+        saved, diffs = await trip.save_and_check({"kind": "withSaveHandler", "key": f"{key}-passthrough"}, "withSaveHandler")
+        out += diffs
+        if saved is not None:
+            out += await trip.load_and_check({"kind": "fromMemory", "key": f"{key}-passthrough"}, prefix="fromMemory.")
+        return out

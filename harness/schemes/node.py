@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from harness.schemes.base import Scheme, require
+from harness.schemes.files import downloaded_pair
 from harness.trip.compare import Difference
 from harness.trip.roundtrip import Trip
-from harness.schemes.base import Scheme
-from harness.schemes.files import downloaded_pair
 
 NODE = "node"
 
@@ -22,7 +22,8 @@ def read_saved_dir(trip: Trip, directory: Path) -> tuple[dict[str, bytes], list[
     """The files tfjs-node's file handler wrote: model.json and weights.bin."""
     files = {p.name: p.read_bytes() for p in sorted(directory.iterdir())} if directory.is_dir() else {}
     if set(files) != {"model.json", "weights.bin"}:
-        return files, [Difference("file", str(directory), f"expected model.json and weights.bin, found {sorted(files)}")]
+        return files, [Difference("file", "files", f"expected model.json and weights.bin in {directory}, found "
+                                  f"{sorted(files)}", expected=["model.json", "weights.bin"], actual=sorted(files))]
     model_json = json.loads(files["model.json"])
     # tfjs-node names the weights file without "./" (tfjs-node/src/io/file_system.ts)
     return files, trip.want.check_model_json("file", model_json, files["weights.bin"], ["weights.bin"])
@@ -34,7 +35,9 @@ class FileNode(Scheme):
 
     async def run(self, trip: Trip) -> list[Difference]:
         directory = trip.tmp / self.path(trip)
-        out = trip.check_save_result(await trip.save({"kind": "url", "url": directory.as_uri()}))
+        saved, out = await trip.save_and_check({"kind": "url", "url": directory.as_uri()}, "save-result")
+        if saved is None:
+            return out
         _, diffs = read_saved_dir(trip, directory)
         out += diffs
         return out + await trip.load_and_check({"kind": "url", "url": (directory / "model.json").as_uri()})
@@ -46,7 +49,9 @@ class NodeToBrowser(Scheme):
     async def run(self, trip: Trip) -> list[Difference]:
         node = await trip.open_page(NODE)
         directory = trip.tmp / self.path(trip)
-        out = trip.check_save_result(await trip.save({"kind": "url", "url": directory.as_uri()}, page=node))
+        saved, out = await trip.save_and_check({"kind": "url", "url": directory.as_uri()}, "save-result", page=node)
+        if saved is None:
+            return out
         files, diffs = read_saved_dir(trip, directory)
         out += diffs
         upload = trip.server.open_upload()
@@ -59,8 +64,11 @@ class BrowserToNode(Scheme):
     name = "browser-to-node"
 
     async def run(self, trip: Trip) -> list[Difference]:
+        require(trip, "downloads")
         name = self.path(trip)
-        out = trip.check_save_result(await trip.save({"kind": "url", "url": f"downloads://{name}"}))
+        saved, out = await trip.save_and_check({"kind": "url", "url": f"downloads://{name}"}, "save-result")
+        if saved is None:
+            return out
         files, diffs = await downloaded_pair(trip, name)
         out += diffs
         if not files:

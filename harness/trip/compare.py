@@ -1,13 +1,20 @@
 """The comparator: says precisely how what came back differs from the golden.
 
-Every check returns a list of `Difference`; an empty list means equal. JSON is compared by path,
-weights bit for bit (naming the weight, its dtype, the first differing element and byte offset,
-and both values), predictions with a written-down tolerance.
+Every check returns a list of `Difference` records; an empty list means equal. JSON is compared by
+path over the whole document (a missing or an unexpected key is a difference), weights bit for bit
+(naming the weight, its dtype, the first differing element and byte offset, and both values),
+predictions by dtype and shape first, then exactly (integers, booleans, strings) or with a
+written-down tolerance (floats).
+
+A `Difference` is data from here to the report: `what` (which artifact), `path` (where inside it),
+`expected` and `actual` (short JSON values), `message` (words a reader can act on). Findings match
+them by field (harness.expectations), the report renders them; nothing parses them back from text.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from typing import Any, Iterable
 
@@ -17,16 +24,53 @@ import numpy as np
 DTYPE_SIZE = {"float32": 4, "int32": 4, "bool": 1, "float16": 2, "uint8": 1, "uint16": 2, "complex64": 8}
 # (strings have no fixed size: see weight_layout)
 NUMPY_DTYPE = {"float32": "<f4", "int32": "<i4", "bool": "|u1", "float16": "<f2", "uint8": "|u1", "uint16": "<u2"}
+BRIEF_CHARS = 200  # expected / actual values longer than this (as JSON) are kept as a shortened string
 
 
 @dataclasses.dataclass(frozen=True)
 class Difference:
-    what: str  # which artifact: "topology", "weights", "save-result", "predictions", "storage", ...
-    path: str  # where inside it: a JSON path, a weight name, ...
+    what: str  # which artifact: "loaded", "storage", "save-result", "predictions", "tfjs-error", ...
+    path: str  # where inside it: a JSON path, a weight name, a step's phase, ...
     message: str  # expected vs actual, in words a reader can act on
+    expected: Any = None  # a short JSON value (see brief), None when the message says it all
+    actual: Any = None
 
     def __str__(self) -> str:
         return f"{self.what} {self.path}: {self.message}"
+
+    def as_json(self) -> dict:
+        return {"what": self.what, "path": self.path, "expected": brief(self.expected), "actual": brief(self.actual),
+                "message": self.message}
+
+    def where(self, prefix: str = "", message: str | None = None) -> "Difference":
+        """The same difference with `prefix` before its `what` (and another message, if given)."""
+        return dataclasses.replace(self, what=f"{prefix}{self.what}", message=self.message if message is None else message)
+
+
+def jsonable(value: Any) -> Any:
+    """`value` as plain JSON: non-finite floats as the strings "NaN", "Infinity", "-Infinity" (JSON has
+    none), numpy scalars as Python numbers, tuples as lists, anything else unknown as its repr."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else ("NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return repr(value)
+
+
+def brief(value: Any) -> Any:
+    """A JSON value short enough for a report: as it is if its JSON has at most BRIEF_CHARS characters,
+    else its JSON cut to that length (a string ending in "...")."""
+    value = jsonable(value)
+    text = json.dumps(value, ensure_ascii=False)
+    return value if len(text) <= BRIEF_CHARS else text[:BRIEF_CHARS - 3] + "..."
 
 
 def _show(value: Any) -> str:
@@ -41,19 +85,20 @@ def diff_json(expected: Any, actual: Any, what: str, path: str = "$") -> list[Di
         for key in expected.keys() | actual.keys():
             sub = f"{path}.{key}"
             if key not in actual:
-                out.append(Difference(what, sub, f"missing (expected {_show(expected[key])})"))
+                out.append(Difference(what, sub, f"missing (expected {_show(expected[key])})", expected=expected[key]))
             elif key not in expected:
-                out.append(Difference(what, sub, f"unexpected key (value {_show(actual[key])})"))
+                out.append(Difference(what, sub, f"unexpected key (value {_show(actual[key])})", actual=actual[key]))
             else:
                 out.extend(diff_json(expected[key], actual[key], what, sub))
         return sorted(out, key=lambda d: d.path)
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
-            return [Difference(what, path, f"expected {len(expected)} items, got {len(actual)}: {_show(actual)}")]
+            return [Difference(what, path, f"expected {len(expected)} items, got {len(actual)}: {_show(actual)}",
+                               expected=expected, actual=actual)]
         return [d for i, (e, a) in enumerate(zip(expected, actual)) for d in diff_json(e, a, what, f"{path}[{i}]")]
     if _same_scalar(expected, actual):
         return []
-    return [Difference(what, path, f"expected {_show(expected)}, got {_show(actual)}")]
+    return [Difference(what, path, f"expected {_show(expected)}, got {_show(actual)}", expected=expected, actual=actual)]
 
 
 def _same_scalar(a: Any, b: Any) -> bool:
@@ -90,12 +135,14 @@ def diff_weights(specs: list[dict], expected: bytes, actual: bytes, what: str = 
     """Bit-for-bit comparison, weight by weight, naming the first differing element of each."""
     out = []
     if len(expected) != len(actual):
-        out.append(Difference(what, "$", f"expected {len(expected)} bytes of weight data, got {len(actual)}"))
+        out.append(Difference(what, "$", f"expected {len(expected)} bytes of weight data, got {len(actual)}",
+                              expected=len(expected), actual=len(actual)))
     exp, act = np.frombuffer(expected, np.uint8), np.frombuffer(actual, np.uint8)
     for spec, offset, size in weight_layout(specs, expected):
         e, a = exp[offset : offset + size], act[offset : offset + size]
         if len(a) < size:
-            out.append(Difference(what, spec["name"], f"truncated: {len(a)} of {size} bytes present at byte {offset}"))
+            out.append(Difference(what, spec["name"], f"truncated: {len(a)} of {size} bytes present at byte {offset}",
+                                  expected=size, actual=len(a)))
             continue
         bad = np.flatnonzero(e != a)
         if not len(bad):
@@ -105,13 +152,15 @@ def diff_weights(specs: list[dict], expected: bytes, actual: bytes, what: str = 
         element = first // item
         lo = element * item
         n_bad = len(np.unique(bad // item))
+        want, got = _element(e[lo:lo + item], spec), _element(a[lo:lo + item], spec)
         out.append(
             Difference(
                 what,
                 spec["name"],
                 f"{spec['dtype']} {list(spec['shape'])}: first difference at element {element}, byte {first} of the "
-                f"weight (byte {offset + first} of the weight data): expected {_element(e[lo:lo + item], spec)}, "
-                f"got {_element(a[lo:lo + item], spec)}; {n_bad} of {size // item} elements differ",
+                f"weight (byte {offset + first} of the weight data): expected {want}, got {got}; {n_bad} of "
+                f"{size // item} elements differ",
+                expected=want, actual=got,
             )
         )
     return out
@@ -127,15 +176,23 @@ def _element(raw: np.ndarray, spec: dict) -> str:
 
 
 def diff_arrays(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: float, what: str, path: str) -> list[Difference]:
-    """Closeness within |a - e| <= atol + rtol * |e| (numpy.allclose), reporting the worst element."""
+    """Shape and dtype must be equal; then strings, integers and booleans must be equal element for
+    element, and floats close within |a - e| <= atol + rtol * |e| (numpy.allclose, NaN equal to NaN),
+    reporting the worst element."""
     if expected.shape != actual.shape:
-        return [Difference(what, path, f"expected shape {list(expected.shape)}, got {list(actual.shape)}")]
-    if expected.dtype == object or actual.dtype == object:  # strings: exact
-        bad = [i for i, (x, y) in enumerate(zip(expected.ravel(), actual.ravel())) if x != y]
-        if not bad:
+        return [Difference(what, f"{path}.shape", f"expected shape {list(expected.shape)}, got {list(actual.shape)}",
+                           expected=list(expected.shape), actual=list(actual.shape))]
+    if expected.dtype != actual.dtype:
+        return [Difference(what, f"{path}.dtype", f"expected dtype {expected.dtype.name}, got {actual.dtype.name}",
+                           expected=expected.dtype.name, actual=actual.dtype.name)]
+    if expected.dtype == object or expected.dtype.kind in "iub":  # strings, integers, booleans: exact
+        bad = np.array([x != y for x, y in zip(expected.ravel(), actual.ravel())], dtype=bool).reshape(expected.shape)
+        if not bad.any():
             return []
-        return [Difference(what, f"{path}[{bad[0]}]", f"expected {expected.ravel()[bad[0]]!r}, got "
-                           f"{actual.ravel()[bad[0]]!r}; {len(bad)} of {expected.size} strings differ")]
+        first = np.unravel_index(int(np.argmax(bad.ravel())), expected.shape)
+        want, got = _plain(expected[first]), _plain(actual[first])
+        return [Difference(what, f"{path}{list(map(int, first))}", f"expected {want!r}, got {got!r}; {int(bad.sum())} of "
+                           f"{expected.size} elements differ (compared exactly)", expected=jsonable(want), actual=jsonable(got))]
     e, a = expected.astype(np.float64), actual.astype(np.float64)
     ok = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
     if ok.all():
@@ -150,8 +207,15 @@ def diff_arrays(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: flo
             f"expected {float(e[worst])!r}, got {float(a[worst])!r} (|diff| {abs(a[worst] - e[worst]):.3g} > atol {atol:g} + "
             f"rtol {rtol:g} * |expected|); {int((~ok).sum())} of {ok.size} values outside tolerance; "
             f"{_max_errors(e, a)}",
+            expected=float(e[worst]), actual=float(a[worst]),
         )
     ]
+
+
+def _plain(value):
+    """A numpy scalar as a plain Python value (numpy 2 shows np.int32(3) otherwise); bytes as text."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def _max_errors(e: np.ndarray, a: np.ndarray) -> str:

@@ -6,7 +6,10 @@
         --POST--> harness server --> compared with the golden, field by field and bit for bit
 
 A `Trip` is one such run on one page: schemes call `save`, `load` and the checks below, and return
-the differences they found. Scenarios never see drivers or page steps.
+the differences they found. A TF.js error in one save or load is one difference (`<prefix>tfjs-error`,
+path = the phase it failed in); the scheme goes on with its other media and checks. Scenarios never
+see drivers or page steps: they call `conform`, which judges the differences against the row's known
+findings and leaves the verdict on the trip for the row recorder.
 """
 
 from __future__ import annotations
@@ -20,15 +23,18 @@ from typing import Any, Awaitable, Callable
 
 import numpy as np
 
-from harness.trip.compare import Difference, diff_arrays, diff_json, diff_weights
+from harness import expectations
 from harness.engines.base import Driver, EngineError, Page, StepTimeout
-from harness.golden import Golden
+from harness.golden import Golden, decode, writer
 from harness.golden.writer import js_json_bytes
-from harness.trip.rewrites import expected_after_save
+from harness.report import document
 from harness.server import HarnessServer
+from harness.trip import timeouts
+from harness.trip.compare import Difference, diff_arrays, diff_json, diff_weights
+from harness.trip.rewrites import expected_after_save
 
-STEP_TIMEOUT_S = 60.0
-STEP_GRACE_S = 15.0  # beyond the drivers' own deadlines (timeout + 5 s): only a stuck driver reaches it
+INFO_KEYS = ("modelTopologyType", "modelTopologyBytes", "weightSpecsBytes", "weightDataBytes")
+PREDICTION_DTYPES = {"float32": "<f4", "int32": "<i4", "bool": "|b1"}  # as harness.golden.writer decodes them
 
 
 class TfjsError(AssertionError):
@@ -38,15 +44,28 @@ class TfjsError(AssertionError):
         super().__init__(message)
         self.error = error
 
+    def difference(self, prefix: str = "") -> Difference:
+        """This error as the difference `<prefix>tfjs-error` at the phase it failed in."""
+        return Difference(f"{prefix}tfjs-error", str(self.error.get("phase")), str(self),
+                          actual=self.error.get("name"))
+
+
+class RowFailed(AssertionError):
+    """The row's verdict fails it: a difference no known finding explains, or a stale expectation."""
+
 
 @dataclasses.dataclass(frozen=True)
 class ExpectedSave:
-    """What a save of the golden must produce: model JSON (after TF.js's own rewrites), specs, bytes."""
+    """What a save of the golden must produce: model JSON (after TF.js's own rewrites), specs, bytes.
+
+    `by_name`: the weights are compared as a mapping name -> (spec, bytes), not in manifest order (a
+    user's layers model: TF.js saves its weights in its own order, trainable ones first)."""
 
     model_json: dict
     weight_specs: list[dict]
     weight_data: bytes
     save_info: dict  # modelArtifactsInfo byte counts
+    by_name: bool = False
 
     @classmethod
     def of(cls, golden: Golden, tfjs_version: str) -> "ExpectedSave":
@@ -58,28 +77,84 @@ class ExpectedSave:
             "weightSpecsBytes": len(js_json_bytes(golden.after_load_specs)),
             "weightDataBytes": len(golden.after_load_data),
         }
-        return cls(model_json, golden.after_load_specs, golden.after_load_data, info)
+        by_name = bool(golden.examples.get("derive")) and golden.format != "graph-model"
+        return cls(model_json, golden.after_load_specs, golden.after_load_data, info, by_name)
 
     def metadata(self) -> dict:
-        return {k: self.model_json.get(k) for k in ("format", "generatedBy", "convertedBy")}
+        """Every model.json field but the topology (and manifest): what localStorage's model_metadata key
+        and a written model.json carry beside them."""
+        return {k: v for k, v in self.model_json.items() if k != "modelTopology"}
+
+    def check_weights(self, what: str, specs: Any, weights: bytes | None) -> list[Difference]:
+        """Weight specs and weight bytes, bit for bit."""
+        if weights is None:
+            return diff_json(self.weight_specs, specs, f"{what}.weightSpecs") + [
+                Difference(what, "weightData", "no weight data", expected=len(self.weight_data))]
+        if not self.by_name:
+            return (diff_json(self.weight_specs, specs, f"{what}.weightSpecs")
+                    + diff_weights(self.weight_specs, self.weight_data, weights, f"{what}.weightData"))
+        return _diff_by_name(self.weight_specs, self.weight_data, specs, weights, what)
 
     def check_artifacts(self, what: str, topology: Any, specs: Any, weights: bytes | None) -> list[Difference]:
         """A stored or downloaded copy of the model: topology, weight specs and weight bytes."""
-        out = diff_json(self.model_json["modelTopology"], topology, f"{what}.modelTopology")
-        out += diff_json(self.weight_specs, specs, f"{what}.weightSpecs")
-        if weights is None:
-            out.append(Difference(what, "weightData", "no weight data"))
-        else:
-            out += diff_weights(self.weight_specs, self.weight_data, weights, f"{what}.weightData")
+        return diff_json(self.model_json["modelTopology"], topology, f"{what}.modelTopology") + self.check_weights(
+            what, specs, weights)
+
+    def check_model_json(self, what: str, model_json: Any, weights: bytes | None, paths: list[str]) -> list[Difference]:
+        """A model.json file as written by TF.js (downloads, http, file): the whole document, its one
+        manifest group naming `paths`, and the weights."""
+        if not isinstance(model_json, dict):
+            return [Difference(what, "$", f"not a JSON object: {type(model_json).__name__}")]
+        manifest = model_json.get("weightsManifest")
+        got = {k: v for k, v in model_json.items() if k not in ("modelTopology", "weightsManifest")}
+        out = diff_json(self.metadata(), got, what)
+        if not (isinstance(manifest, list) and len(manifest) == 1 and isinstance(manifest[0], dict)):
+            return out + [Difference(what, "$.weightsManifest", f"expected one group, got {manifest!r}"[:300],
+                                     expected=1, actual=manifest)]
+        group = {k: v for k, v in manifest[0].items() if k != "weights"}
+        out += diff_json({"paths": paths}, group, f"{what}.weightsManifest[0]")
+        return out + self.check_artifacts(what, model_json.get("modelTopology"), manifest[0].get("weights"), weights)
+
+    def check_info(self, what: str, info: Any) -> list[Difference]:
+        """A ModelArtifactsInfo (a SaveResult's, a stored info record, a listModels entry): exactly the
+        byte counts the golden implies, a JSON topology, and a dateSaved that is the time of the save."""
+        if not isinstance(info, dict):
+            return [Difference(what, "$", f"expected a ModelArtifactsInfo object, got {info!r}"[:300], actual=info)]
+        out = diff_json(self.save_info, {k: v for k, v in info.items() if k != "dateSaved"}, what)
+        date = info.get("dateSaved")
+        try:
+            saved = datetime.datetime.fromisoformat(str(date).replace("Z", "+00:00"))
+            age = (datetime.datetime.now(datetime.timezone.utc) - saved).total_seconds()
+            if not -300 < age < 3600:
+                out.append(Difference(what, "$.dateSaved", f"{date!r} is not the time of the save", actual=date))
+        except ValueError:
+            out.append(Difference(what, "$.dateSaved", f"not a date: {date!r}", actual=date))
         return out
 
-    def check_model_json(self, what: str, model_json: dict, weights: bytes | None, paths: list[str]) -> list[Difference]:
-        """A model.json file as written by TF.js (downloads, http, file): manifest paths included."""
-        manifest = model_json.get("weightsManifest") or [{}]
-        out = diff_json(self.metadata(), {k: model_json.get(k) for k in self.metadata()}, what)
-        out += diff_json([{"paths": paths, "weights": self.weight_specs}], manifest, f"{what}.weightsManifest")
-        specs = [w for group in manifest for w in group.get("weights", [])]
-        return out + self.check_artifacts(what, model_json.get("modelTopology"), specs, weights)
+
+def _diff_by_name(specs: list[dict], data: bytes, got_specs: Any, got: bytes, what: str) -> list[Difference]:
+    """Weights as a mapping: the same names, each with the same spec and bytes (order not compared)."""
+    if not isinstance(got_specs, list):
+        return [Difference(f"{what}.weightSpecs", "$", f"expected a list of weight specs, got {got_specs!r}"[:300])]
+    want = {s["name"]: (s, b) for s, b in zip(specs, _split(specs, data))}
+    have = {s.get("name"): (s, b) for s, b in zip(got_specs, _split(got_specs, got))}
+    out = [Difference(f"{what}.weightSpecs", name, "missing", expected=want[name][0]) for name in want if name not in have]
+    out += [Difference(f"{what}.weightSpecs", str(name), "unexpected weight", actual=have[name][0])
+            for name in have if name not in want]
+    for name in (n for n in want if n in have):
+        (spec, expected), (got_spec, actual) = want[name], have[name]
+        out += diff_json(spec, got_spec, f"{what}.weightSpecs[{name}]")
+        out += diff_weights([spec], expected, actual, f"{what}.weightData")
+    return out
+
+
+def _split(specs: list[dict], data: bytes) -> list[bytes]:
+    from harness.trip.compare import weight_layout
+
+    try:
+        return [data[o:o + n] for _, o, n in weight_layout(specs, data)]
+    except (KeyError, TypeError, ValueError):
+        return [b"" for _ in specs]
 
 
 @dataclasses.dataclass
@@ -94,7 +169,7 @@ class Trip:
     tmp: Path
     page_url: str = ""  # the harness page this trip's page was opened on
     open_page: Callable[[str], Awaitable[Page]] | None = None  # a page on another engine (e.g. node)
-    timeout: float = STEP_TIMEOUT_S
+    timeout: float = dataclasses.field(default_factory=lambda: timeouts.scaled(timeouts.STEP_S))
     flip_bit: dict | None = None  # harness self-test only: corrupt one weight bit before the first save
     quota: int | None = None  # the storage quota the page was opened with (harness.quota), if any
     # Cross-version: loads run on a page of this TF.js build (harness.tfjs.TfjsBuild) on the same storage,
@@ -107,6 +182,8 @@ class Trip:
         self.want = ExpectedSave.of(self.golden, self.tfjs_version)
         self.observed: dict[str, Any] = {}  # JSON facts the row reports beside its differences
         self.state: dict[str, Any] = {}  # a scheme's scratch space
+        self.hazards: list[dict] = []  # upstream-intended behaviours by which a user can lose data (Trip.hazard)
+        self.verdict: expectations.Verdict | None = None  # set by conform
         self.page_s = 0.0  # time spent inside page steps, as the page measured it (the row's "page_s")
         # A model with a training config is saved as a user who wants it back saves it.
         self.save_config = {"includeOptimizer": True} if "trainingConfig" in self.golden.model_json else None
@@ -126,19 +203,24 @@ class Trip:
             for spec in self.golden.examples["inputs"]
         ]
 
+    def hazard(self, finding_id: str, what: str, path: str, message: str) -> None:
+        """Record that TF.js did what upstream intends (its tests assert it) and by which a user can
+        lose data: the row passes, and its `hazards` name the expectations entry `finding_id`."""
+        self.hazards.append({"id": finding_id, "what": what, "path": path, "message": message})
+
     async def step(self, name: str, args: dict, page: Page | None = None) -> dict:
         """Run a page step; a TF.js error becomes TfjsError (a finding) naming the phase. The engine
         failing (EngineError, StepTimeout) is re-raised as the same type naming engine, model and step;
         a page whose own deadline never fires is cut off STEP_GRACE_S after `timeout` (StepTimeout)."""
         page = page or self.page
-        owner = getattr(getattr(page, "_driver", None), "spec", None) or self.driver.spec  # the page's own engine
+        owner = page.engine or self.driver.spec  # the page's own engine
         where = f"{owner.name} / {self.golden.name} / step {name!r}"
         try:
             reply = await asyncio.wait_for(page.run_step(
                 name,
                 {"token": self.token, "server": self.server.url, "format": self.format, "saveConfig": self.save_config, **args},
                 self.timeout,
-            ), self.timeout + STEP_GRACE_S)
+            ), self.timeout + timeouts.scaled(timeouts.STEP_GRACE_S))
         except asyncio.TimeoutError:
             raise StepTimeout(f"{where}: gave no answer within {self.timeout:g} s (and the driver's own deadline "
                               f"did not fire)") from None
@@ -153,8 +235,9 @@ class Trip:
 
     async def prepare(self) -> None:
         """A bring-your-own golden (harness.golden.byo) is completed on the page, before the round trip:
-        the user's files are served, inputs derived from the model's own input specs, and what TF.js
-        holds and predicts after loading the files becomes the expectation."""
+        the user's files are served, and inputs are derived from the model's own input specs. Its
+        weights and topology were read by Python (byo.load_user_model); what the page gives is only the
+        inputs' shapes and the predictions of the model freshly loaded from the user's files."""
         if not self.golden.examples.get("derive"):
             return
         from harness.golden import byo
@@ -176,18 +259,12 @@ class Trip:
         self.golden = dataclasses.replace(g, inputs=inputs, examples=examples)
         result = await self.load({"kind": "url", "url": self.fixture_url(model_file)}, prefix="reference.", page=self.page)
         parts = self.parts()
-        reference = json.loads(parts["reference.loaded.json"])
-        self.golden = dataclasses.replace(
-            self.golden,
-            model_json={k: v for k, v in reference.items() if k != "weightSpecs"},
-            weight_specs=reference.get("weightSpecs") or [],
-            weight_data=parts["reference.loaded.weights.bin"],
-            after_load_specs=reference.get("weightSpecs") or [],
-            after_load_data=parts["reference.loaded.weights.bin"],
-            outputs=[_array(parts[p["part"]], p) for p in result["predictions"]],
-        )
+        outputs = [_array(parts[p["part"]], p) for p in result["predictions"]]
+        self.golden = dataclasses.replace(self.golden, outputs=outputs, examples={
+            **examples, "outputs": [{"dtype": p["dtype"], "shape": p["shape"]} for p in result["predictions"]]})
         self.want = ExpectedSave.of(self.golden, self.tfjs_version)
-        self.observed["reference"] = {"inputs": examples["inputs"], "weightBytes": len(self.golden.weight_data)}
+        self.observed["reference"] = {"inputs": examples["inputs"], "outputs": self.golden.examples["outputs"],
+                                      "weightBytes": len(self.golden.weight_data)}
 
     async def save(self, target: dict, *, inspect: dict | None = None, page: Page | None = None,
                    fixture: str | None = None, deadline: float | None = None) -> dict:
@@ -199,6 +276,15 @@ class Trip:
         reply = await self.step("save", args, page)
         self.state["save_timings"] = reply.get("timings")  # seconds per phase, as the page measured them
         return reply["saveResult"]
+
+    async def save_and_check(self, target: dict, what: str, **kwargs) -> tuple[dict | None, list[Difference]]:
+        """`save` then `check_save_result`; TF.js failing is one difference (`<what>.tfjs-error`), and the
+        SaveResult is None: the caller goes on with its other targets."""
+        try:
+            saved = await self.save(target, **kwargs)
+        except TfjsError as e:
+            return None, [e.difference(f"{what}.")]
+        return saved, self.check_save_result(saved, what)
 
     async def loading_page(self) -> Page:
         """The page loads run on: this trip's page, or the load_with build's page on the same storage."""
@@ -222,7 +308,7 @@ class Trip:
         try:
             result = await self.load(source, prefix=prefix, page=page)
         except TfjsError as e:
-            return [Difference(f"{prefix}tfjs-error", str(e.error.get("phase")), str(e))]
+            return [e.difference(prefix)]
         return self.check_loaded(result, prefix=prefix)
 
     def parts(self) -> dict[str, bytes]:
@@ -235,77 +321,116 @@ class Trip:
     # -- checks ------------------------------------------------------------------------------------
     def check_save_result(self, save_result: dict, what: str = "save-result") -> list[Difference]:
         """modelArtifactsInfo: the byte counts the golden implies, a JSON topology, a real date."""
-        info = (save_result or {}).get("modelArtifactsInfo") or {}
-        out = diff_json(self.want.save_info, {k: info.get(k) for k in self.want.save_info}, f"{what}.modelArtifactsInfo")
-        date = info.get("dateSaved")
-        try:
-            saved = datetime.datetime.fromisoformat(str(date).replace("Z", "+00:00"))
-            age = (datetime.datetime.now(datetime.timezone.utc) - saved).total_seconds()
-            if not -300 < age < 3600:
-                out.append(Difference(what, "modelArtifactsInfo.dateSaved", f"{date!r} is not the time of the save"))
-        except ValueError:
-            out.append(Difference(what, "modelArtifactsInfo.dateSaved", f"not a date: {date!r}"))
-        return out
+        if not isinstance(save_result, dict):
+            return [Difference(what, "$", f"save() resolved with {save_result!r}, not a SaveResult", actual=save_result)]
+        return self.want.check_info(f"{what}.modelArtifactsInfo", save_result.get("modelArtifactsInfo"))
 
     def check_loaded(self, result: dict, prefix: str = "") -> list[Difference]:
-        """What the loaded model holds and predicts, against the golden."""
+        """What the loaded model holds and predicts, against the golden: the whole of its artifacts as it
+        saves them (every model.json field, the weight specs, the weights bit for bit), for a graph model
+        also the tensors it executes with, and its predictions (dtype, shape, values)."""
         parts, what = self.parts(), f"{prefix}loaded"
         loaded = json.loads(parts[f"{prefix}loaded.json"])
-        out = diff_json(self.want.model_json, {k: loaded.get(k) for k in self.want.model_json}, what)
-        out += diff_json(self.want.weight_specs, loaded.get("weightSpecs"), f"{what}.weightSpecs")
-        out += diff_weights(self.want.weight_specs, self.want.weight_data, parts[f"{prefix}loaded.weights.bin"],
-                            f"{what}.weightData")
+        got = {k: v for k, v in loaded.items() if k not in ("modelTopology", "weightSpecs")}
+        out = diff_json(self.want.metadata(), got, what)
+        out += self.want.check_artifacts(what, loaded.get("modelTopology"), loaded.get("weightSpecs"),
+                                         parts[f"{prefix}loaded.weights.bin"])
+        if f"{prefix}loaded.tensors.json" in parts:
+            out += self._check_held(parts, prefix)
         return out + self._check_predictions(result, parts, prefix)
+
+    def _check_held(self, parts: dict[str, bytes], prefix: str) -> list[Difference]:
+        """A graph model's executor tensors (`model.weights[name][0]`, posted by the page) against the
+        golden's files decoded and dequantized by numpy (harness.golden.decode), bit for bit."""
+        what = f"{prefix}loaded.tensors"
+        posted = json.loads(parts[f"{prefix}loaded.tensors.json"])
+        data = parts.get(f"{prefix}loaded.tensors.bin", b"")
+        want = decode.held(self.golden.weight_specs, self.golden.weight_data)
+        have, offset = {}, 0
+        for t in posted:
+            have[t["name"]] = (t, data[offset:offset + t["bytes"]])
+            offset += t["bytes"]
+        out = []
+        for spec, expected in want:
+            if spec["name"] not in have:
+                out.append(Difference(what, spec["name"], "the loaded model holds no tensor of this weight",
+                                      expected={k: spec[k] for k in ("shape", "dtype")}))
+                continue
+            tensor, actual = have[spec["name"]]
+            out += diff_json({"shape": spec["shape"], "dtype": spec["dtype"]}, {"shape": tensor["shape"], "dtype": tensor["dtype"]},
+                             what, f"$[{spec['name']}]")
+            out += diff_weights([{k: spec[k] for k in ("name", "shape", "dtype")}], expected, actual, what)
+        return out
 
     def _check_predictions(self, result: dict, parts: dict[str, bytes], prefix: str) -> list[Difference]:
         tol, outputs = self.golden.tolerance, self.golden.outputs
+        specs = self.golden.examples.get("outputs") or [{} for _ in outputs]
         predictions = result.get("predictions", [])
         out = []
         if len(predictions) != len(outputs):
-            out.append(Difference(f"{prefix}predictions", "$", f"expected {len(outputs)} outputs, got {len(predictions)}"))
-        for p, expected in zip(predictions, outputs):
+            out.append(Difference(f"{prefix}predictions", "$", f"expected {len(outputs)} outputs, got {len(predictions)}",
+                                  expected=len(outputs), actual=len(predictions)))
+        for p, expected, spec in zip(predictions, outputs, specs):
+            path = f"output{p['output']}"
+            if spec.get("dtype") and p.get("dtype") != spec["dtype"]:
+                out.append(Difference(f"{prefix}predictions", f"{path}.dtype", f"expected a {spec['dtype']} tensor, "
+                                      f"got {p.get('dtype')}", expected=spec["dtype"], actual=p.get("dtype")))
+                continue
             actual = _array(parts[p["part"]], p)
-            out += diff_arrays(expected, actual, tol["rtol"], tol["atol"], f"{prefix}predictions", f"output{p['output']}")
+            out += diff_arrays(expected, actual, tol["rtol"], tol["atol"], f"{prefix}predictions", path)
         return out
 
 
 def _array(data: bytes, spec: dict) -> np.ndarray:
-    """A prediction posted by the page: raw little-endian values of spec's dtype and shape; string
-    tensors come as JSON (nested lists of strings), returned as an object array of UTF-8 bytes."""
+    """A prediction posted by the page: raw little-endian values of spec's dtype and shape (as
+    harness.golden.writer decodes the golden's outputs); string tensors come as JSON (nested lists of
+    strings), returned as an object array of UTF-8 bytes."""
     if spec.get("dtype") == "string":
         values = np.array(json.loads(data), dtype=object).reshape(spec["shape"])
         return np.vectorize(lambda v: v.encode("utf-8"), otypes=[object])(values) if values.size else values
-    dtype = {"float32": "<f4", "int32": "<i4", "bool": "|u1"}[spec.get("dtype", "float32")]
-    return np.frombuffer(data, dtype).reshape(spec["shape"])
+    return writer.decode_tensor(data, spec.get("dtype", "float32"), spec["shape"])
 
 
 async def run(scheme, trip: Trip) -> list[Difference]:
-    """Run `scheme` on `trip`; close the trip's result slot whatever happens. TF.js throwing where
-    it must not is reported as a difference (what="tfjs-error") like any other."""
+    """Run `scheme` on `trip`; close the trip's result slot whatever happens. A TF.js error no scheme
+    step caught (the model could not even be loaded for the first save, say) is one difference."""
     try:
         await trip.prepare()
         return await scheme.run(trip)
     except TfjsError as e:
-        return [Difference("tfjs-error", str(e.error.get("phase")), str(e))]
+        d = e.difference()
+        return [dataclasses.replace(d, message=f"{d.message} (the row's later checks could not run)")]
     finally:
         trip.close()
 
 
 async def conform(scheme, trip: Trip, findings: list, engine_name: str) -> None:
     """A scenario's body: run the scheme, skip if the engine cannot, else judge the differences
-    against the row's known findings (harness.expectations)."""
+    against the row's known findings (harness.expectations) and enforce the verdict."""
     import pytest
 
-    from harness import expectations
     from harness.schemes import Unsupported
 
     try:
         differences = await run(scheme, trip)
     except Unsupported as e:
         pytest.skip(str(e))
-    header = f"in {scheme} round trip of {trip.golden.name} on {engine_name}"
-    expectations.judge(findings, differences, summary(differences, header))
+    trip.verdict = verdict = expectations.judge(findings, differences)
+    enforce(verdict, f"{scheme} / {trip.golden.name} / {engine_name}")
 
 
-def summary(differences: list[Difference], header: str) -> str:
-    return "\n".join([f"{len(differences)} difference(s) {header}:", *(f"  - {d}" for d in differences)])
+def enforce(verdict: expectations.Verdict, where: str) -> None:
+    """The verdict, as pytest sees it: failed -> RowFailed, xfailed -> pytest.xfail, a stale strict
+    finding -> RowFailed (the run must go red until the entry is narrowed or removed)."""
+    import pytest
+
+    text = document.render(verdict.records(), where)
+    if verdict.outcome == "failed":
+        unexplained = len(verdict.unexplained())
+        raise RowFailed(f"{text}\n{unexplained} difference(s) no known finding explains")
+    if verdict.outcome == "xfailed":
+        pytest.xfail(f"known finding(s) {', '.join(f.id for f in verdict.explaining)}:\n{text}")
+    if verdict.strict_stale:
+        stale = [f.id for f in verdict.findings if not f.intermittent]
+        raise RowFailed(f"XPASS(strict) {where}: the finding(s) {', '.join(stale)} apply to this row but nothing "
+                        f"they explain happened: the expectation is stale (remove or narrow it)")

@@ -1,0 +1,211 @@
+"""The fixture ladder (session-scoped first), in the spirit of pytest-playwright's:
+
+    tfjs_builds -> harness_server                 one server, serving every TF.js build of the run
+    _engine_pool -> engine (per engine_name)      one browser per engine per session (per xdist worker)
+    harness_page                                  the harness page with fresh, isolated storage, per test
+    make_trip                                     `make_trip(model)`: one round trip on that page
+    known_findings                                the expectations entries that apply to this row
+
+Every test that uses `engine_name` runs once per selected engine; its id ends with the engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from harness import expectations, quota, tfjs
+from harness.engines.base import Driver, EngineError, Page
+from harness.engines.pool import EnginePool
+from harness.golden import fit
+from harness.pytest import options
+from harness.pytest.artifacts import ArtifactsRecorder
+from harness.pytest.matrix import golden_of, model_format, row_params, state
+from harness.server import HarnessServer
+from harness.trip import timeouts
+
+ARTIFACTS = pytest.StashKey[ArtifactsRecorder]()
+FINDINGS = pytest.StashKey[list]()  # the findings that apply to a row (harness.expectations.Finding)
+QUOTA = pytest.StashKey[dict]()  # how the test's page was limited (harness.quota.limit_page)
+BUILD = pytest.StashKey[str]()  # the engine build the row ran on: playwright | system | remote
+
+
+@pytest.fixture(scope="session")
+def tfjs_backend(pytestconfig: pytest.Config) -> str:
+    return pytestconfig.getoption("tfjs_backend")
+
+
+@pytest.fixture(scope="session")
+def tfjs_builds(pytestconfig: pytest.Config) -> list:
+    """Every TF.js build of this run (--tfjs-version, --tfjs-bundle; default the newest stable)."""
+    run = state(pytestconfig)
+    if not run.builds:
+        tfjs.installed()  # raises, saying how to install TF.js
+    return run.builds + run.partners
+
+
+@pytest.fixture
+def repeat_index() -> int:
+    """Which of --repeat N runs of a conformance row this is (0 without --repeat)."""
+    return 0
+
+
+@pytest.fixture
+def tfjs_version() -> str | None:
+    """The row's TF.js build id when the run has several ("4.0.0", or "A->B" for cross-version rows);
+    parametrised by harness.pytest.matrix, None otherwise."""
+    return None
+
+
+@pytest.fixture
+def tfjs_build(tfjs_version: str | None, tfjs_builds: list) -> tfjs.TfjsBuild:
+    """This test's TF.js build: A of "A->B", the row's build, or the run's only one."""
+    return tfjs.lookup(tfjs_version.split("->")[0]) if tfjs_version else tfjs_builds[0]
+
+
+@pytest.fixture
+def tfjs_load_build(tfjs_version: str | None):
+    """Cross-version rows ("A->B"): the build B that loads what A saved; None otherwise."""
+    return tfjs.lookup(tfjs_version.split("->")[1]) if tfjs_version and "->" in tfjs_version else None
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def harness_server(tfjs_builds: list, pytestconfig: pytest.Config):
+    server = await HarnessServer(tfjs_builds).start(pytestconfig.getoption("server_bind"),
+                                                    public_host=pytestconfig.getoption("server_host"))
+    yield server
+    await server.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def _engine_pool(pytestconfig: pytest.Config):
+    run = state(pytestconfig)
+    selected = {name: run.matrix[name] for name in run.engines}
+    run.pool = await EnginePool(selected, headed=pytestconfig.getoption("headed")).discover()
+    yield run.pool
+    await run.pool.stop_all()
+
+
+class EngineMissing(EngineError):
+    """A configured local engine is not installed and the run must not go green without it (CI)."""
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def engine(request: pytest.FixtureRequest, engine_name: str, _engine_pool: EnginePool) -> Driver:
+    """The running browser of this test's engine. A missing engine skips the test with the install
+    command, or fails it (--missing-engines fail, the default when CI=true)."""
+    missing = _engine_pool.missing(engine_name)
+    if missing:
+        install = f" Install: apt-get install -y {' '.join(missing.apt_packages)}" if missing.apt_packages else ""
+        message = f"{engine_name} not found ({missing.reason}).{install}"
+        if options.missing_engines(request.config) == "fail":
+            raise EngineMissing(f"{message} A missing engine fails the run here (--missing-engines fail, or CI=true).")
+        pytest.skip(message)
+    driver = await _engine_pool.get(engine_name)
+    request.node.stash[BUILD] = driver.build.kind
+    return driver
+
+
+@pytest.fixture
+def storage_quota(request: pytest.FixtureRequest) -> int | None:
+    """The storage quota (bytes) this test's pages get: --quota, else the test's quota(SIZE) marker."""
+    option = request.config.getoption("quota")
+    if option is not None:
+        return option
+    marker = request.node.get_closest_marker("quota")
+    if marker is None:
+        return None
+    try:
+        return quota.parse_size(marker.args[0])
+    except (IndexError, ValueError) as e:
+        raise pytest.UsageError(f"{request.node.nodeid}: @pytest.mark.quota(SIZE): {e}") from None
+
+
+@pytest.fixture
+def _artifacts(request: pytest.FixtureRequest) -> ArtifactsRecorder:
+    """This test's evidence recorder (harness.pytest.artifacts)."""
+    recorder = ArtifactsRecorder(state(request.config).results_dir, request.node.nodeid)
+    request.node.stash[ARTIFACTS] = recorder
+    return recorder
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_pool: EnginePool,
+                       harness_server: HarnessServer, tfjs_build: tfjs.TfjsBuild, tfjs_backend: str,
+                       storage_quota: int | None, _artifacts: ArtifactsRecorder) -> Page:
+    """The harness page on this test's engine, with fresh storage (limited to `storage_quota`, if
+    any), closed after the test (its trace kept when the row did not pass)."""
+    url = harness_server.page_url(tfjs_build.version, tfjs_backend)
+    try:
+        page = await engine.open(url, timeout=timeouts.scaled(timeouts.PAGE_OPEN_S), quota=storage_quota)
+        if storage_quota is not None and engine.spec.host == "browser":
+            request.node.stash[QUOTA] = await quota.limit_page(page, storage_quota, timeouts.scaled(timeouts.PAGE_OPEN_S))
+    except EngineError:
+        if not engine.alive:
+            await _engine_pool.restart(engine.spec.name)
+        raise
+    yield page
+    await _artifacts.page_closing(page)
+    await page.close()
+    if not engine.alive:  # the browser died during the test: relaunch for the next one
+        await _engine_pool.restart(engine.spec.name)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page: Page, harness_server: HarnessServer,
+                    _engine_pool: EnginePool, tfjs_build: tfjs.TfjsBuild, tfjs_backend: str, tmp_path: Path,
+                    storage_quota: int | None, tfjs_load_build, repeat_index: int, _artifacts: ArtifactsRecorder):
+    """`make_trip(model_name)`: a round trip of that golden on this test's page (harness.trip.roundtrip)."""
+    from harness.schemes import Unsupported
+    from harness.trip.roundtrip import Trip
+
+    others: list[Page] = []
+    url = harness_server.page_url(tfjs_build.version, tfjs_backend)
+
+    async def open_page(engine_name: str) -> Page:
+        if _engine_pool.missing(engine_name) or engine_name not in _engine_pool.found:
+            raise Unsupported(f"this row needs the {engine_name} engine, which is not in this run")
+        page = await (await _engine_pool.get(engine_name)).open(url, timeout=timeouts.scaled(timeouts.PAGE_OPEN_S))
+        others.append(page)
+        return page
+
+    async def open_sibling(version: str) -> Page:
+        page = await engine.open_sibling(harness_page, harness_server.page_url(version, tfjs_backend),
+                                         timeout=timeouts.scaled(timeouts.PAGE_OPEN_S))
+        others.append(page)
+        return page
+
+    def make(model: str, **kwargs) -> Trip:
+        trip = Trip(harness_page, engine, harness_server, golden_of(request.config, model), tfjs_build.semver, tmp_path,
+                    page_url=url, open_page=open_page, quota=storage_quota, load_with=tfjs_load_build,
+                    open_sibling=open_sibling, **kwargs)
+        _artifacts.trip = trip
+        return trip
+
+    yield make
+    for page in others:
+        await _artifacts.page_closing(page)
+        await page.close()
+
+
+@pytest.fixture
+def known_findings(request: pytest.FixtureRequest, engine: Driver, tfjs_backend: str) -> list:
+    """The expectations entries that apply to this row (its scheme, engine and build, model and format,
+    TF.js version, backend, context, and the media its model cannot fit): pass them to
+    `harness.trip.roundtrip.conform`."""
+    params = row_params(request.node)
+    if params is None:
+        return []
+    run = state(request.config)
+    model = str(params["model"])
+    versions = str(params.get("tfjs_version") or run.builds[0].version).split("->")
+    golden = golden_of(request.config, model)
+    row = expectations.Row(
+        scheme=str(params["scheme"]), engine=params["engine_name"], model=model,
+        tfjs="->".join(tfjs.lookup(v).semver for v in versions), format=model_format(request.config, model),
+        build=engine.build.kind, backend=tfjs_backend, context="window", exceeds=fit.exceeds(golden))
+    found = expectations.match(run.findings, row)
+    request.node.stash[FINDINGS] = found
+    return found

@@ -1,0 +1,243 @@
+"""The run's state and its matrix: which engines and TF.js builds run, which models, and the
+engine x scheme x model parametrisation of every conformance scenario.
+
+`@pytest.mark.conformance(schemes=..., models=...)` makes one test per scheme x model x engine the
+scheme can run on, id `<scheme>-<model>-<engine>` (then `-tfjs<V>` when several TF.js builds run,
+`-r<N>` with --repeat). Other tests taking `engine_name` run once per browser engine, or per engine of
+the hosts named by `@pytest.mark.hosts(...)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import expectations, tfjs
+from harness.config import load_matrix, with_endpoints
+from harness.engines import ENGINES
+from harness.report import shard
+from harness.trip import timeouts
+
+
+@dataclasses.dataclass
+class RunState:
+    """What the whole run shares: the engine matrix, the engines and TF.js builds chosen, the pool."""
+
+    matrix: dict
+    engines: list[str]
+    results_dir: Path
+    builds: list = dataclasses.field(default_factory=list)  # the TF.js builds this run tests (harness.tfjs)
+    partners: list = dataclasses.field(default_factory=list)  # cross-version rows' other builds, when one is tested
+    findings: list = dataclasses.field(default_factory=list)  # --expectations (harness.expectations.Finding)
+    pool: object = None  # harness.engines.pool.EnginePool, once a test needs an engine
+    started: float = dataclasses.field(default_factory=time.monotonic)  # the session's wall clock
+    _user_models: dict | None = None
+
+    def pairs(self) -> list[tuple]:
+        """Cross-version (A, B) pairs, both orders: among the builds tested, or the one tested and its partner."""
+        builds = self.builds if len(self.builds) > 1 else self.builds + self.partners
+        return [(a, b) for a in builds for b in builds if a is not b]
+
+    @property
+    def tfjs(self) -> list[dict]:
+        return [b.as_row() for b in self.builds]
+
+
+STATE = pytest.StashKey[RunState]()
+
+
+def state(config: pytest.Config) -> RunState:
+    return config.stash[STATE]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "conformance(schemes, models): a conformance scenario over scheme x model x engine")
+    config.addinivalue_line("markers", "hosts(*hosts): engine hosts a test taking engine_name runs on (default: browser)")
+    config.addinivalue_line("markers", "large: hundreds of MiB per engine; skipped unless --run-large")
+    config.addinivalue_line("markers", "quota(size): open this test's pages with their storage limited to size (--quota wins)")
+    timeouts.set_multiplier(config.getoption("timeout_multiplier"))
+    try:
+        matrix = with_endpoints(load_matrix(Path(config.getoption("engine_config"))),
+                                dict(config.getoption("connect")), dict(config.getoption("webdriver")))
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
+    chosen = config.getoption("engine") or list(matrix)
+    unknown = [e for e in chosen if e not in matrix]
+    if unknown:
+        raise pytest.UsageError(f"--engine {unknown}: not in the matrix {config.getoption('engine_config')}")
+    builds = _select_builds(config)
+    try:
+        findings = expectations.load(Path(config.getoption("expectations")))
+    except expectations.FindingsError as e:
+        raise pytest.UsageError(f"--expectations: {e}") from None
+    config.stash[STATE] = RunState(matrix, list(dict.fromkeys(chosen)), Path(config.getoption("results_dir")),
+                                   builds=builds, partners=_partners(builds), findings=findings)
+    tfjs.register(builds + config.stash[STATE].partners)
+    user_models(config)  # a bad --model path is a usage error before anything starts
+
+
+def _select_builds(config: pytest.Config) -> list:
+    """--tfjs-version and --tfjs-bundle, in that order; neither: the newest stable npm version."""
+    try:
+        available = tfjs.available()
+    except FileNotFoundError:
+        return []  # nothing installed: the fixtures say how to install it when a test needs TF.js
+    versions, bundles = config.getoption("tfjs_version"), config.getoption("tfjs_bundle")
+    unknown = [v for v in versions if v not in available]
+    if unknown:
+        raise pytest.UsageError(f"--tfjs-version {', '.join(unknown)}: not installed; installed: {', '.join(available)} "
+                                f"(add an alias \"tfjs-V\": \"npm:@tensorflow/tfjs@V\" to package.json, then npm install)")
+    builds = [available[v] for v in dict.fromkeys(versions)]
+    for path in bundles:
+        try:
+            builds.append(tfjs.bundle(path))
+        except ValueError as e:
+            raise pytest.UsageError(str(e)) from None
+    return builds or [tfjs.newest_stable(available)]
+
+
+def _partners(builds: list) -> list:
+    """With one build under test, cross-version rows pair it with the last stable release on npm (a
+    candidate or bundle against the last release), or, when it is that release, the oldest installed."""
+    if len(builds) != 1:
+        return []
+    try:
+        available = tfjs.available()
+    except FileNotFoundError:
+        return []
+    newest = tfjs.newest_stable(available)
+    if builds[0].version != newest.version:
+        return [newest]
+    older = [b for b in available.values() if not b.prerelease and b.version != newest.version]
+    return older[:1]
+
+
+# -- models --------------------------------------------------------------------------------------
+
+
+def user_models(config: pytest.Config) -> dict:
+    """--model PATH: the user's models by name (byo-<folder>), read once."""
+    from harness.golden import byo
+
+    run = config.stash.get(STATE, None)
+    if run is not None and run._user_models is not None:
+        return run._user_models
+    models = {}
+    for path in config.getoption("model"):
+        try:
+            g = byo.load_user_model(path)
+        except ValueError as e:
+            raise pytest.UsageError(str(e)) from None
+        if g.name in models:
+            raise pytest.UsageError(f"--model {path}: two models named {g.name}; give them different folders")
+        models[g.name] = g
+    if run is not None:
+        run._user_models = models
+    return models
+
+
+def golden_of(config: pytest.Config, name: str):
+    from harness import golden
+    from harness.golden.models import sized_bytes
+
+    if sized_bytes(name):  # "sized-256MiB": made by numpy on first use (harness.golden.sized)
+        return golden.sized(sized_bytes(name))
+    return user_models(config).get(name) or golden.load(name)
+
+
+def model_format(config: pytest.Config, name: str) -> str:
+    """model.json's "format" of a zoo or --model model, without reading its weights."""
+    from harness import golden
+    from harness.golden.models import sized_bytes
+
+    if sized_bytes(name):
+        return "layers-model"
+    user = user_models(config).get(name)
+    path = user.dir / user.examples["model_file"] if user else golden.FIXTURES / name / "model.json"
+    return json.loads(path.read_text("utf-8")).get("format", "layers-model")
+
+
+def models_to_run(config: pytest.Config, default: list[str] | str) -> list[str]:
+    """The user's models when --model is given, else `default`: a marker's list, or "zoo" (the golden
+    zoo chosen by --zoo)."""
+    from harness import golden
+
+    if user_models(config):
+        return list(user_models(config))
+    zoo = golden.ZOOS[config.getoption("zoo")]
+    if default == "zoo":
+        return list(zoo)
+    # a scenario's own list: its zoo models outside the chosen zoo are left out (sized models stay)
+    return [m for m in default if m not in golden.MODELS or m in zoo]
+
+
+# -- parametrisation -------------------------------------------------------------------------------
+
+
+def _engines_for(config: pytest.Config, hosts) -> list[str]:
+    return [e for e in state(config).engines if ENGINES[e].host in hosts]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine_name" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("conformance")
+    if marker is None:
+        hosts = metafunc.definition.get_closest_marker("hosts")
+        metafunc.parametrize("engine_name", _engines_for(metafunc.config, hosts.args if hosts else ("browser",)))
+        return
+    run = state(metafunc.config)
+    schemes, models = marker.kwargs["schemes"], models_to_run(metafunc.config, marker.kwargs["models"])
+    user = set(user_models(metafunc.config))
+    combos = [
+        (scheme, model, engine)
+        for engine in run.engines
+        for scheme in schemes
+        if ENGINES[engine].host in scheme.hosts
+        for model in models
+        if model in user or getattr(scheme, "models", None) is None or model in scheme.models
+    ]
+    builds = [b.version for b in run.builds]
+    if marker.kwargs.get("cross_version"):  # one row per ordered pair of builds: tfjs "A->B"
+        combos4 = [(s, m, e, f"{a.version}->{b.version}") for s, m, e in combos for a, b in run.pairs()]
+        metafunc.parametrize(("scheme", "model", "engine_name", "tfjs_version"), combos4,
+                             ids=[f"{s}-{m}-{e}-tfjs{v}" for s, m, e, v in combos4])
+    elif len(builds) > 1:  # the TF.js version is a dimension of its own, last in the id
+        combos4 = [(s, m, e, v) for s, m, e in combos for v in builds]
+        metafunc.parametrize(("scheme", "model", "engine_name", "tfjs_version"), combos4,
+                             ids=[f"{s}-{m}-{e}-tfjs{v}" for s, m, e, v in combos4])
+    else:
+        metafunc.parametrize(("scheme", "model", "engine_name"), combos, ids=[f"{s}-{m}-{e}" for s, m, e in combos])
+    repeat = metafunc.config.getoption("repeat")
+    if repeat > 1:
+        metafunc.parametrize("repeat_index", range(repeat), ids=[f"r{i}" for i in range(repeat)])
+
+
+def row_params(item: pytest.Item) -> dict | None:
+    """The parameters of a conformance row (scheme, model, engine_name, ...), None for any other test."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if not {"engine_name", "scheme", "model"} <= params.keys():
+        return None
+    if not isinstance(params["model"], str):  # pytest's placeholder for an empty parametrisation (no engine can host it)
+        return None
+    return params
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--shard and --run-large. (Known findings apply at run time, once the engine's build is known:
+    harness.pytest.fixtures.known_findings.)"""
+    if config.getoption("shard"):
+        k, n = config.getoption("shard")
+        kept, dropped = shard.split(items, k, n)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+    if not config.getoption("run_large"):
+        for item in items:
+            if item.get_closest_marker("large"):
+                item.add_marker(pytest.mark.skip(reason="large: run with --run-large (make test does)"))
