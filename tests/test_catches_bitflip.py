@@ -6,9 +6,9 @@ switch of the `save` step); every check downstream of the save must name that we
 
 import pytest
 
+from harness.schemes import SCHEMES
 from harness.trip import roundtrip
 from harness.trip.compare import weight_layout
-from harness.schemes import SCHEMES
 
 WEIGHT, BYTE, BIT = "dense_2/kernel", 5, 0
 

@@ -1,14 +1,17 @@
-"""Tests for harness.trip.compare: JSON diffs by path, weights bit for bit, predictions with tolerance."""
+"""Tests for harness.trip.compare: JSON diffs by path, weights bit for bit, predictions by shape and dtype,
+then exactly (integers, booleans, strings) or with tolerance (floats); the records' expected/actual fields."""
 
 from __future__ import annotations
 
+import json
+import math
 import struct
 
 import numpy as np
 import pytest
 
 from harness import golden
-from harness.trip.compare import Difference, diff_arrays, diff_json, diff_weights, weight_layout
+from harness.trip.compare import BRIEF_CHARS, Difference, brief, diff_arrays, diff_json, diff_weights, jsonable, weight_layout
 
 # --- diff_json ---
 
@@ -22,14 +25,14 @@ def test_diff_json_changed_value_names_its_path():
     expected = {"config": {"layers": [{"name": "d1", "units": 16}, {"name": "d2", "units": 4}]}}
     actual = {"config": {"layers": [{"name": "d1", "units": 16}, {"name": "d2", "units": 5}]}}
     (d,) = diff_json(expected, actual, "topology")
-    assert d == Difference("topology", "$.config.layers[1].units", "expected 4, got 5")
+    assert d == Difference("topology", "$.config.layers[1].units", "expected 4, got 5", expected=4, actual=5)
 
 
 def test_diff_json_missing_and_extra_keys():
     diffs = diff_json({"a": 1, "b": {"keep": 1, "gone": "x"}}, {"a": 1, "b": {"keep": 1, "new": [7]}}, "topology")
-    assert [(d.path, d.message) for d in diffs] == [
-        ("$.b.gone", "missing (expected 'x')"),
-        ("$.b.new", "unexpected key (value [7])"),
+    assert [(d.path, d.message, d.expected, d.actual) for d in diffs] == [
+        ("$.b.gone", "missing (expected 'x')", "x", None),
+        ("$.b.new", "unexpected key (value [7])", None, [7]),
     ]
     assert all(d.what == "topology" for d in diffs)
 
@@ -52,7 +55,8 @@ def test_diff_json_list_item_path_in_nested_structure():
 def test_diff_json_list_length_mismatch_is_reported_at_the_list():
     (d,) = diff_json({"l": [1, 2]}, {"l": [1, 2, 3]}, "t")
     assert d.path == "$.l"
-    assert "expected 2 items, got 3" in d.message
+    assert d.message == "expected 2 items, got 3: [1, 2, 3]"
+    assert (d.expected, d.actual) == ([1, 2], [1, 2, 3])
 
 
 def test_diff_json_custom_root_path():
@@ -80,6 +84,8 @@ def test_diff_json_scalars_that_differ(expected, actual):
     (d,) = diff_json({"v": expected}, {"v": actual}, "t")
     assert d.path == "$.v"
     assert d.message == f"expected {expected!r}, got {actual!r}"
+    assert d.expected == expected and d.actual == actual
+    assert type(d.expected) is type(expected) and type(d.actual) is type(actual)
 
 
 def test_diff_json_long_values_are_shortened():
@@ -146,6 +152,8 @@ def test_flipped_bit_message_shows_both_values_and_count(mlp):
     assert d.message.startswith("float32 [16, 4]: first difference at element 3, byte 15 of the weight")
     assert f"({before!r})" in d.message and f"({after!r})" in d.message
     assert d.message.endswith("; 1 of 64 elements differ")
+    raw = lambda value: "0x" + struct.pack("<f", value)[::-1].hex()  # noqa: E731
+    assert d.expected == f"{raw(before)} ({before!r})" and d.actual == f"{raw(after)} ({after!r})"
 
 
 def test_several_differing_elements_are_counted_and_first_is_named(mlp):
@@ -174,12 +182,13 @@ def test_truncated_weight_data_is_reported_with_byte_counts(mlp):
     assert [d.path for d in diffs] == ["$", "dense_2/bias"]
     assert diffs[0].message == "expected 848 bytes of weight data, got 847"
     assert diffs[1].message == "truncated: 15 of 16 bytes present at byte 832"
+    assert [(d.expected, d.actual) for d in diffs] == [(848, 847), (16, 15)]
 
 
 def test_extra_trailing_weight_bytes_are_reported(mlp):
     specs, data = mlp.weight_specs, mlp.weight_data
     diffs = diff_weights(specs, data, data + b"\x00\x00\x00\x00")
-    assert diffs == [Difference("weights", "$", "expected 848 bytes of weight data, got 852")]
+    assert diffs == [Difference("weights", "$", "expected 848 bytes of weight data, got 852", expected=848, actual=852)]
 
 
 def test_empty_weight_data_reports_every_weight_truncated(mlp):
@@ -215,6 +224,7 @@ def test_int32_weights_are_located_by_element():
     assert d.path == "ids"
     assert "element 2, byte 8 of the weight (byte 12 of the weight data)" in d.message
     assert "expected 0x00000003 (3), got 0xfffffffd (-3)" in d.message
+    assert (d.expected, d.actual) == ("0x00000003 (3)", "0xfffffffd (-3)")
 
 
 # --- diff_arrays ---
@@ -237,6 +247,7 @@ def test_diff_arrays_outside_tolerance_names_worst_index_and_count():
     assert d.path == "output0[2, 3]"
     assert "2 of 12 values outside tolerance" in d.message
     assert d.message.startswith("expected 0.0, got 0.5")
+    assert (d.expected, d.actual) == (0.0, 0.5) and type(d.expected) is float
 
 
 def test_diff_arrays_relative_tolerance_decides_worst():
@@ -258,7 +269,11 @@ def test_diff_arrays_nan_where_a_number_was_expected():
 
 def test_diff_arrays_shape_mismatch():
     (d,) = diff_arrays(np.zeros((5, 4)), np.zeros((4, 5)), rtol=1.0, atol=1.0, what="predictions", path="output0")
-    assert d == Difference("predictions", "output0", "expected shape [5, 4], got [4, 5]")
+    assert d == Difference("predictions", "output0.shape", "expected shape [5, 4], got [4, 5]", expected=[5, 4],
+                           actual=[4, 5])
+    # the shape is checked before the dtype
+    (d,) = diff_arrays(np.zeros(3, np.int32), np.zeros(2, np.float32), 1.0, 1.0, "predictions", "output0")
+    assert d.path == "output0.shape"
 
 
 def test_diff_arrays_reports_max_abs_and_rel_error():
@@ -272,4 +287,101 @@ def test_diff_arrays_compares_strings_exactly():
     expected = np.array([b"hello", b"", "naïve".encode()], dtype=object)
     assert diff_arrays(expected, expected.copy(), 0, 0, "p", "o") == []
     (d,) = diff_arrays(expected, np.array([b"hello", b"x", "naïve".encode()], dtype=object), 0, 0, "p", "o")
-    assert d.path == "o[1]" and "1 of 3 strings differ" in d.message
+    assert d.path == "o[1]"
+    assert d.message == "expected '', got 'x'; 1 of 3 elements differ (compared exactly)"
+    json.dumps(d.as_json(), allow_nan=False)  # bytes are not JSON: the record carries what JSON can
+
+
+
+def test_diff_arrays_a_dtype_difference_is_a_difference_even_when_the_values_are_equal():
+    ints, floats = np.array([[0, 1], [2, 3]], np.int32), np.array([[0, 1], [2, 3]], np.float32)
+    (d,) = diff_arrays(ints, floats, rtol=1.0, atol=1.0, what="predictions", path="output0")
+    assert d == Difference("predictions", "output0.dtype", "expected dtype int32, got float32", expected="int32",
+                           actual="float32")
+    (d,) = diff_arrays(floats, floats.astype(np.float64), 1.0, 1.0, "predictions", "output0")
+    assert (d.path, d.expected, d.actual) == ("output0.dtype", "float32", "float64")
+    (d,) = diff_arrays(np.array([True]), np.array([1], np.uint8), 1.0, 1.0, "p", "y")
+    assert (d.path, d.expected, d.actual) == ("y.dtype", "bool", "uint8")
+    assert diff_arrays(ints, ints.copy(), 0, 0, "p", "y") == []
+
+
+def test_diff_arrays_compares_integers_exactly_whatever_the_tolerance():
+    big = 2 ** 53  # float64 cannot tell it from big + 1
+    (d,) = diff_arrays(np.array([1, big], np.int64), np.array([1, big + 1], np.int64), rtol=1.0, atol=10.0,
+                       what="predictions", path="ids")
+    assert d.path == "ids[1]"
+    assert d.message.endswith("; 1 of 2 elements differ (compared exactly)")
+    assert (d.expected, d.actual) == (big, big + 1) and type(d.expected) is int and type(d.actual) is int
+    e = np.array([5, 6, 7, 8], np.int32)
+    a = np.array([5, 7, 7, 9], np.int32)  # off by one: inside any float tolerance, still different
+    (d,) = diff_arrays(e, a, rtol=0.5, atol=2.0, what="p", path="y")
+    assert (d.path, d.expected, d.actual) == ("y[1]", 6, 7)
+    assert d.message.endswith("; 2 of 4 elements differ (compared exactly)")
+    json.dumps(d.as_json(), allow_nan=False)
+
+
+def test_diff_arrays_compares_booleans_exactly():
+    (d,) = diff_arrays(np.array([True, False, True]), np.array([True, True, True]), 1.0, 1.0, "p", "mask")
+    assert (d.path, d.expected, d.actual) == ("mask[1]", False, True)
+    assert type(d.expected) is bool
+    assert d.message.endswith("; 1 of 3 elements differ (compared exactly)")
+
+
+def test_diff_arrays_integer_message_shows_plain_numbers():
+    (d,) = diff_arrays(np.array([5, 6], np.int32), np.array([5, 7], np.int32), 0, 0, "p", "y")
+    assert d.message == "expected 6, got 7; 1 of 2 elements differ (compared exactly)"
+
+
+def test_diff_arrays_names_an_integer_element_as_it_names_a_float_element():
+    e = np.array([[1, 2], [3, 4]], np.int32)
+    a = e.copy()
+    a[1, 0] = 9
+    (floats,) = diff_arrays(e.astype(np.float32), a.astype(np.float32), 0, 0, "p", "y")
+    (ints,) = diff_arrays(e, a, 0, 0, "p", "y")
+    assert floats.path == "y[1, 0]"
+    assert ints.path == floats.path
+
+
+def test_diff_arrays_nan_expected_is_recorded_as_json():
+    (d,) = diff_arrays(np.array([np.nan, 1.0]), np.array([1.0, 1.0]), 0, 0, "p", "y")
+    assert d.path == "y[0]" and math.isnan(d.expected) and d.actual == 1.0
+    assert d.as_json() == {"what": "p", "path": "y[0]", "expected": "NaN", "actual": 1.0, "message": d.message}
+    json.dumps(d.as_json(), allow_nan=False)
+
+
+# --- the record: as_json, jsonable, brief ---
+
+
+def test_as_json_has_the_fields_conformance_json_rows_carry():
+    d = Difference("loaded", "$.format", "expected 'layers-model', got None", expected="layers-model")
+    assert d.as_json() == {"what": "loaded", "path": "$.format", "expected": "layers-model", "actual": None,
+                           "message": "expected 'layers-model', got None"}
+    assert str(d) == "loaded $.format: expected 'layers-model', got None"
+    moved = d.where("moved.", message="other words")
+    assert (moved.what, moved.path, moved.message, moved.expected) == ("moved.loaded", "$.format", "other words",
+                                                                       "layers-model")
+    assert d.where("x.").message == d.message
+
+
+def test_jsonable_turns_what_json_has_not_into_what_it_has():
+    assert jsonable(float("nan")) == "NaN"
+    assert jsonable(float("inf")) == "Infinity" and jsonable(-float("inf")) == "-Infinity"
+    assert jsonable(np.float32(0.5)) == 0.5 and type(jsonable(np.float32(0.5))) is float
+    assert jsonable(np.int64(3)) == 3 and type(jsonable(np.int64(3))) is int
+    assert jsonable(np.bool_(True)) is True
+    assert jsonable(np.float32("nan")) == "NaN"
+    assert jsonable((1, [2.0, float("-inf")], {3: None})) == [1, [2.0, "-Infinity"], {"3": None}]
+    assert jsonable(b"abcd") == "<4 bytes>"
+    assert jsonable(object) == repr(object)
+    assert jsonable("s") == "s" and jsonable(None) is None
+
+
+def test_brief_keeps_short_values_and_cuts_long_ones():
+    assert brief([1, 2, {"a": "b"}]) == [1, 2, {"a": "b"}]
+    long = list(range(200))
+    cut = brief(long)
+    assert isinstance(cut, str) and len(cut) == BRIEF_CHARS and cut.endswith("...")
+    assert cut.startswith(json.dumps(long)[:BRIEF_CHARS - 3])
+    assert brief(float("nan")) == "NaN"
+    d = Difference("loaded", "$.weightsManifest", "m", expected=long, actual=None)
+    assert d.as_json()["expected"] == cut and d.expected == long  # the record keeps the value, the JSON the brief

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import golden
-
-from harness import config
+from harness import config, golden
 from harness.config import EngineEntry, load_matrix
 from harness.engines import ENGINES
 from harness.engines.discovery import Found, Missing, discover
@@ -149,16 +147,10 @@ builds = ["system"]
 executable = "/nonexistent/chromium"
 """
 
-INI = """
-[pytest]
-asyncio_mode = auto
-asyncio_default_fixture_loop_scope = session
-asyncio_default_test_loop_scope = session
-"""
 
 
-def test_end_to_end_missing_engine_skips_rows_with_reason(pytester: pytest.Pytester):
-    pytester.makeini(INI)
+def test_end_to_end_missing_engine_skips_rows_with_reason(harness_ini: pytest.Pytester):
+    pytester = harness_ini
     shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
     cfg = pytester.path / "engines.toml"
     cfg.write_text(MISSING_CHROMIUM)

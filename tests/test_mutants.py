@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness import golden
-from harness.measure import mutants
 from harness.__main__ import main as cli
+from harness.measure import mutants
 from harness.schemes import SCHEMES
 
 
@@ -34,7 +34,7 @@ def test_the_catalogue_covers_the_fault_kinds_with_unique_names():
     assert all(n == n.lower() and " " not in n for n in names)
     kinds = {m.kind for m in mutants.CATALOGUE}
     assert set(mutants.REQUIRED_KINDS) <= kinds, f"missing kinds: {set(mutants.REQUIRED_KINDS) - kinds}"
-    assert 10 <= len(mutants.CATALOGUE) <= 14
+    assert 10 <= len(mutants.CATALOGUE) <= 16  # 15 since graph-executor-tensor-off-by-one-ulp
     assert all(m.breaks and m.catch for m in mutants.CATALOGUE)
 
 
@@ -101,16 +101,27 @@ def test_the_pytest_command():
     assert cmd[cmd.index("-k") + 1] == mutants.keyword(["chromium", "node"])
 
 
-def _row(scheme, model, engine, outcome, detail=""):
-    return {"scheme": scheme, "model": model, "engine": engine, "outcome": outcome, "detail": detail, "test": "t"}
+def _diff(what, path, message, finding=None):
+    d = {"what": what, "path": path, "expected": None, "actual": None, "message": message}
+    if finding:
+        d["finding"] = finding
+    return d
+
+
+def _row(scheme, model, engine, outcome, *differences, findings=(), **extra):
+    """A schema-2 row (the fields mutants reads); a row that did not pass gets a difference if none is given."""
+    if not differences and outcome != "passed":
+        differences = (_diff("loaded", "$.format", "expected 'layers-model', got None"),)
+    return {"engine": engine, "build": "playwright", "context": "window", "backend": "cpu", "tfjs": "4.22.0",
+            "scheme": scheme, "model": model, "outcome": outcome, "differences": list(differences),
+            "findings": list(findings), "hazards": [], "detail": "", "test": "t", **extra}
 
 
 def _run(rows, rc=0, name="m"):
     return mutants.Run(name, rows, 12.3, rc, "log tail", Path("/tmp/x"))
 
 
-FLIP = ("AssertionError: 1 difference(s) in indexeddb round trip of mlp on chromium:\n"
-        "  - storage.weightData: dense_1/kernel float32 element 0 (byte 0): 0.1 != 0.2")
+FLIP = _diff("storage.weightData", "dense_1/kernel", "float32 [8, 16]: first difference at element 0, byte 0")
 
 
 def _trial(rows, again=None, rc=0, mutant=mutants.CATALOGUE[0]):
@@ -126,13 +137,22 @@ def test_a_row_catches_a_mutant_when_it_fails_twice_and_never_on_the_pristine_bu
     rec = mutants.result_record(_trial(failed, again=[_row(*idb, "failed", FLIP)]), {}, keep=False)
     assert rec["status"] == "caught" and rec["caught"] and rec["failed_rows"] == 1 and rec["rows"] == 2
     assert rec["confirmed_rows"] == ["indexeddb/mlp/chromium"] and rec["flaky_rows"] == []
-    assert rec["first_failures"][0]["row"] == "indexeddb/mlp/chromium"
-    assert rec["first_failures"][0]["difference"].startswith("storage.weightData: dense_1/kernel")
+    assert rec["first_failures"] == [{"row": "indexeddb/mlp/chromium", "outcome": "failed", "test": "t",
+                                      "difference": "storage.weightData dense_1/kernel: float32 [8, 16]: first "
+                                                    "difference at element 0, byte 0",
+                                      "confirmed": True, "note": ""}]
     assert "results_dir" not in rec
-    # an errored row counts; so does a strict xfail that passed (the plugin reports it "failed")
-    xpass = [_row("quota-localstorage", "mlp", "chromium", "failed", "[XPASS(strict)] known finding")]
-    assert mutants.result_record(_trial(xpass, again=xpass), {}, False)["caught"]
-    errored = [_row(*http, "error", "StepTimeout: ...")]
+    # an errored row counts; so does a strict finding that went stale (xpassed, marked by read_rows)
+    stale = _diff("expectation", "quota-known", "finding quota-known applies to this row but nothing it explains "
+                  "happened", finding="quota-known")
+    xpass = [_row("quota-localstorage", "mlp", "chromium", "xpassed", stale, findings=["quota-known"], strict_xpass=True)]
+    rec = mutants.result_record(_trial(xpass, again=xpass), {}, False)
+    assert rec["caught"] and rec["first_failures"][0]["outcome"] == "xpassed"
+    assert rec["first_failures"][0]["difference"].startswith("expectation quota-known: finding quota-known applies")
+    # an intermittent finding that did not happen this time: not a failure
+    lucky = [dict(xpass[0], strict_xpass=False)]
+    assert mutants.result_record(_trial(lucky, again=lucky), {}, False)["status"] == "survived"
+    errored = [_row(*http, "error", _diff("error", "call", "StepTimeout: ..."))]
     assert mutants.result_record(_trial(errored, again=errored), {}, False)["caught"]
     # failed once only: not a catch
     rec = mutants.result_record(_trial(failed, again=[_row(*idb, "passed")]), {}, False)
@@ -141,11 +161,43 @@ def test_a_row_catches_a_mutant_when_it_fails_twice_and_never_on_the_pristine_bu
     # fails on the pristine bundle too (control run): a flake, not a catch
     rec = mutants.result_record(_trial(failed, again=failed), {idb: "failed: x"}, False)
     assert rec["status"] == "unconfirmed" and rec["flaky_rows"] == ["indexeddb/mlp/chromium"]
-    assert "flaky" in rec["first_failures"][0]["note"]
+    assert rec["first_failures"][0]["note"] == " (flaky: fails on the pristine bundle too)"
     # nothing failed
     assert mutants.result_record(_trial([_row(*http, "passed"), _row(*idb, "xfailed")]), {}, False)["status"] == "survived"
     assert mutants.result_record(_trial([], rc=4), {}, False)["status"] == "broken"
     assert mutants.result_record(_trial([], rc=None), {}, False)["broken"] == "pytest did not finish in time"
+
+
+def _write_doc(path: Path, rows, findings) -> Path:
+    path.write_text(json.dumps({"schema": 2, "engines": [], "tfjs": [], "findings": findings, "results": rows}))
+    return path
+
+
+def test_read_rows_marks_xpassed_rows_whose_finding_is_strict(tmp_path):
+    table = {"strict-one": {"kind": "tfjs-bug", "title": "t", "promise": "p", "link": "", "intermittent": False},
+             "sometimes": {"kind": "engine-bug", "title": "t", "promise": "p", "link": "", "intermittent": True}}
+    rows = [_row("a", "mlp", "chromium", "xpassed", findings=["strict-one"]),
+            _row("b", "mlp", "chromium", "xpassed", findings=["sometimes"]),
+            _row("c", "mlp", "chromium", "xpassed", findings=["sometimes", "strict-one"]),
+            _row("d", "mlp", "chromium", "xpassed", findings=["not-in-the-table"]),
+            _row("e", "mlp", "chromium", "xfailed", findings=["strict-one"]),
+            _row("f", "mlp", "chromium", "passed")]
+    got = mutants.read_rows(_write_doc(tmp_path / "conformance.json", rows, table))
+    assert [(r["scheme"], r.get("strict_xpass")) for r in got] == [
+        ("a", True), ("b", False), ("c", True), ("d", True), ("e", None), ("f", None)]
+    assert [r["scheme"] for r in got if mutants.is_bad(r)] == ["a", "c", "d"]
+    assert [r["scheme"] for r in _run(got).bad_rows] == ["a", "c", "d"]
+    assert mutants.read_rows(tmp_path / "missing.json") == []
+    (tmp_path / "bad.json").write_text("{not json")
+    assert mutants.read_rows(tmp_path / "bad.json") == []
+    (tmp_path / "rows.json").write_text('{"rows": []}')
+    assert mutants.read_rows(tmp_path / "rows.json") == []
+
+
+@pytest.mark.parametrize(("outcome", "bad"), [("passed", False), ("xfailed", False), ("skipped", False),
+                                              ("xpassed", False), ("failed", True), ("error", True)])
+def test_is_bad(outcome, bad):
+    assert mutants.is_bad(_row("s", "m", "e", outcome, findings=["f"] if outcome.startswith("x") else ())) is bad
 
 
 def test_only_the_first_failing_rows_are_run_again_and_flaky_rows_come_from_the_control_run():
@@ -153,8 +205,10 @@ def test_only_the_first_failing_rows_are_run_again_and_flaky_rows_come_from_the_
     trial = _trial(rows, again=rows[1:2])
     assert trial.candidates == [("s", f"m{i}", "chromium") for i in range(mutants.CONFIRM_ROWS)]
     assert trial.confirmed() == [("s", "m1", "chromium")]
-    control = _run([_row("s", "m1", "chromium", "passed"), _row("s", "m1", "chromium", "failed", "x\n  - boom")])
-    assert mutants.flaky_rows(control) == {("s", "m1", "chromium"): "failed: boom"}
+    control = _run([_row("s", "m1", "chromium", "passed"),
+                    _row("s", "m1", "chromium", "failed", _diff("upload", "parts", "boom")),
+                    _row("s", "m1", "chromium", "error", _diff("error", "call", "later"))])
+    assert mutants.flaky_rows(control) == {("s", "m1", "chromium"): "failed: upload parts: boom"}
     assert mutants.flaky_rows(None) == {}
     assert mutants.trial_engines([("s", "m", "node")], ["chromium", "node"]) == ["node"]
 
@@ -190,12 +244,24 @@ def test_rows_keyword_selects_exact_rows():
 
 
 def test_the_pristine_run_must_be_green_on_every_engine():
-    green = _run([_row("http", "mlp", "chromium", "passed"), _row("http", "mlp", "node", "xfailed")])
+    green = _run([_row("http", "mlp", "chromium", "passed"), _row("http", "mlp", "node", "xfailed", findings=["f"])])
     mutants.check_pristine(green, ["chromium", "node"])
-    red = _run([_row("http", "mlp", "chromium", "failed", "AssertionError: x\n  - upload.parts: missing"),
+    # an intermittent finding that did not happen: the row ran, and is not a failure
+    lucky = _run([_row("http", "mlp", "chromium", "passed"),
+                  _row("http", "mlp", "node", "xpassed", findings=["f"], strict_xpass=False)])
+    mutants.check_pristine(lucky, ["chromium", "node"])
+    red = _run([_row("http", "mlp", "chromium", "failed", _diff("loaded", "$.x", "known", finding="f"),
+                     _diff("upload", "parts", "missing")),
                 _row("http", "mlp", "node", "passed")])
-    with pytest.raises(mutants.PristineNotGreen, match=r"FAILED http/mlp/chromium: upload.parts: missing"):
+    with pytest.raises(mutants.PristineNotGreen, match=r"\(1 row\(s\) failed or errored\)") as e:
         mutants.check_pristine(red, ["chromium", "node"])
+    assert str(e.value).splitlines()[-1] == "  FAILED http/mlp/chromium: upload parts: missing"
+    stale = _run([_row("http", "mlp", "chromium", "passed"),
+                  _row("http", "mlp", "node", "xpassed", _diff("expectation", "f", "stale", finding="f"), findings=["f"],
+                       strict_xpass=True)])
+    with pytest.raises(mutants.PristineNotGreen) as e:
+        mutants.check_pristine(stale, ["chromium", "node"])
+    assert str(e.value).splitlines()[-1] == "  XPASSED http/mlp/node: expectation f: stale"
     with pytest.raises(mutants.PristineNotGreen, match="no row ran on node"):
         mutants.check_pristine(_run([_row("http", "mlp", "chromium", "passed"), _row("http", "mlp", "node", "skipped")]),
                                ["chromium", "node"])
@@ -205,7 +271,7 @@ def test_the_pristine_run_must_be_green_on_every_engine():
 
 def test_the_report_table_score_and_survivors():
     m1, m2 = mutants.CATALOGUE[0], mutants.CATALOGUE[1]
-    failed = [_row("indexeddb", "mlp", "chromium", "failed", "AssertionError: 1 difference(s)\n  - storage.weightData: byte 0")]
+    failed = [_row("indexeddb", "mlp", "chromium", "failed", _diff("storage.weightData", "dense_1/kernel", "byte 0"))]
     caught = mutants.result_record(_trial(failed, again=failed, mutant=m1), {}, False)
     survived = mutants.result_record(_trial([_row("http", "mlp", "node", "passed")], mutant=m2), {}, True)
     pristine = {"bundle": "/n/tf.js", "rows": 10, "xfailed": 2, "duration_s": 50.0}
@@ -213,8 +279,8 @@ def test_the_report_table_score_and_survivors():
     lines = text.splitlines()
     header = next(ln for ln in lines if ln.startswith("mutant"))
     assert all(h in header for h in ("kind", "result", "failed rows", "time", "first failing row"))
-    assert any(ln.startswith(m1.name) and "caught" in ln and "1/1" in ln and "indexeddb/mlp/chromium: storage.weightData"
-               in ln for ln in lines)
+    assert any(ln.startswith(m1.name) and "caught" in ln and "1/1" in ln
+               and ln.endswith("indexeddb/mlp/chromium: storage.weightData dense_1/kernel: byte 0") for ln in lines)
     assert any(ln.startswith(m2.name) and "survived" in ln for ln in lines)
     assert f"{m1.name}: caught by 1 row(s) (1 confirmed), e.g." in text
     assert f"{m2.name}: SURVIVED (no row failed)" in text and m2.catch in text
@@ -227,17 +293,18 @@ def test_the_report_table_score_and_survivors():
     json.dumps(doc)
 
 
-def test_first_difference():
-    assert mutants.first_difference("AssertionError: 2 difference(s) ...:\n  - a: b\n  - c: d") == "a: b"
-    assert mutants.first_difference("[XPASS(strict)] known finding") == "[XPASS(strict)] known finding"
-    assert mutants.first_difference("") == ""
+def test_first_difference_reads_the_rows_differences():
+    assert mutants.first_difference(_row("s", "m", "e", "failed", _diff("a", "b", "c"), _diff("d", "e", "f"))) == "a b: c"
+    assert mutants.first_difference(_row("s", "m", "e", "passed")) == ""
+    assert mutants.first_difference({"detail": "AssertionError: 1 difference(s)\n  - a: b"}) == ""  # text is not parsed
     # a row with known findings: the difference they do not explain is the one the mutant made
-    detail = ("AssertionError: 2 difference(s) in localstorage round trip of metadata on chromium:\n"
-              "  - loaded $.signature: expected {...}, got None\n"
-              "  - loaded $.userDefinedMetadata: expected {...}, got None\n"
-              "not explained by this row's known findings:\n"
-              "  - loaded $.userDefinedMetadata: expected {...}, got None")
-    assert mutants.first_difference(detail) == "loaded $.userDefinedMetadata: expected {...}, got None"
+    row = _row("localstorage", "metadata", "chromium", "failed",
+               _diff("loaded", "$.signature", "expected {...}, got None", finding="signature-dropped"),
+               _diff("loaded", "$.userDefinedMetadata", "expected {...}, got None"))
+    assert mutants.first_difference(row) == "loaded $.userDefinedMetadata: expected {...}, got None"
+    # every difference explained (a stale strict finding's record): the first one
+    stale = _row("s", "m", "e", "xpassed", _diff("expectation", "f", "nothing happened", finding="f"), findings=["f"])
+    assert mutants.first_difference(stale) == "expectation f: nothing happened"
 
 
 def test_the_command_line_keeps_engines_and_diff(capsys, tmp_path):

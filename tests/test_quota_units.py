@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from harness import golden
-from harness.measure import capacity
-from harness.engines.playwright import _firefox_fixed_limit_kib, _firefox_group_limit
+from harness.engines.firefox import fixed_limit_kib, group_limit
 from harness.golden import models
+from harness.measure import capacity
 from harness.quota import format_size, parse_size
 
 
@@ -75,4 +75,4 @@ def test_sized_model_has_exactly_its_weight_bytes_and_exact_outputs(tmp_path):
 
 @pytest.mark.parametrize(("quota", "group"), [(4_000_000, 3_999_744), (2**20, 2**20), (16 * 2**20, 16 * 2**20)])
 def test_firefox_fixed_limit_gives_the_group_the_quota(quota, group):
-    assert _firefox_group_limit(_firefox_fixed_limit_kib(quota)) == group
+    assert group_limit(fixed_limit_kib(quota)) == group

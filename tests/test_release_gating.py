@@ -17,12 +17,6 @@ PRISTINE_LINE = "out.weightData = base64StringToArrayBuffer(weightDataBase64);"
 BROKEN_LINE = ("out.weightData = (function (b) { new Uint8Array(b)[0] ^= 1; return b; })"
                "(base64StringToArrayBuffer(weightDataBase64));")
 ROWS = "localstorage-mlp-chromium or indexeddb-mlp-chromium"
-INI = """
-[pytest]
-asyncio_mode = auto
-asyncio_default_fixture_loop_scope = session
-asyncio_default_test_loop_scope = session
-"""
 
 
 def _bundles(tmp_path):
@@ -41,9 +35,9 @@ def _rows(path):
     return {(r["scheme"], r["model"], r["engine"]): r for r in json.loads(path.read_text())["results"]}
 
 
-def test_a_broken_bundle_turns_its_rows_red_against_the_pristine_baseline(pytester: pytest.Pytester, tmp_path):
+def test_a_broken_bundle_turns_its_rows_red_against_the_pristine_baseline(harness_ini: pytest.Pytester, tmp_path):
+    pytester = harness_ini
     pristine, broken = _bundles(tmp_path)
-    pytester.makeini(INI)
     shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
     common = ["-p", "no:cacheprovider", "--engine", "chromium", "-k", ROWS, "test_roundtrip.py"]
 
@@ -58,22 +52,27 @@ def test_a_broken_bundle_turns_its_rows_red_against_the_pristine_baseline(pytest
                                         "--baseline", str(tmp_path / "base" / "conformance.json"), timeout=300)
     assert new.ret != pytest.ExitCode.OK
     after = _rows(tmp_path / "new" / "conformance.json")
-    assert after["localstorage", "mlp", "chromium"]["outcome"] == "failed"
-    assert "byte" in after["localstorage", "mlp", "chromium"]["detail"]  # the comparator names the flipped byte
+    broken_row = after["localstorage", "mlp", "chromium"]
+    assert broken_row["outcome"] == "failed"
+    # the comparator names the flipped byte: every loaded copy's first weight, at byte 0, bit 0
+    flipped = [d for d in broken_row["differences"] if d["what"] == "loaded.weightData"]
+    assert [d["path"] for d in flipped] == ["dense_1/kernel"]
+    assert "first difference at element 0, byte 0 of the weight" in flipped[0]["message"]
     assert after["indexeddb", "mlp", "chromium"]["outcome"] == "passed"  # only the handler that changed is red
     assert before["localstorage", "mlp", "chromium"]["tfjs"] != after["localstorage", "mlp", "chromium"]["tfjs"]
-    assert "regression" in new.stdout.str().lower()
+    assert "baseline: 1 regressions, 0 fixes" in new.stdout.str()
+    assert "REGRESSIONS (1):" in new.stdout.str()
 
     diff = subprocess.run([sys.executable, "-m", "harness", "diff", str(tmp_path / "base" / "conformance.json"),
                            str(tmp_path / "new" / "conformance.json")], capture_output=True, text=True, cwd=REPO)
     assert diff.returncode == 1, diff.stdout + diff.stderr
-    assert "localstorage" in diff.stdout
+    assert "REGRESSIONS (1):\n  localstorage / mlp / chromium (tfjs tf.js@" in diff.stdout
 
 
-def test_update_expectations_records_a_new_failure_and_the_next_run_is_green(pytester: pytest.Pytester, tmp_path):
+def test_update_expectations_records_a_new_failure_and_the_next_run_is_green(harness_ini: pytest.Pytester, tmp_path):
     """--update-expectations: a row failing with no entry (the file-node graph finding, with an empty
     expectations file) is recorded; the same run again is then green (the row an xfail)."""
-    pytester.makeini(INI)
+    pytester = harness_ini
     shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
     findings = tmp_path / "expectations.toml"
     findings.write_text("# known findings\n")
@@ -82,8 +81,9 @@ def test_update_expectations_records_a_new_failure_and_the_next_run_is_green(pyt
 
     first = pytester.runpytest_subprocess(*common, "--update-expectations", timeout=300)
     assert first.ret != pytest.ExitCode.OK  # it failed: nothing knew about it yet
-    assert "[[finding]]" in findings.read_text() and '"file-node"' in findings.read_text()
-    assert "recorded by --update-expectations" in findings.read_text()
+    text = findings.read_text()
+    assert text.count("[[finding]]") == 1 and 'scheme = "file-node"' in text and 'id = "recorded-file-node-' in text
+    assert "recorded by --update-expectations" in text
 
     second = pytester.runpytest_subprocess(*common, timeout=300)
     assert second.ret == pytest.ExitCode.OK, second.stdout.str()

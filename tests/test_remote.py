@@ -17,9 +17,9 @@ import urllib.request
 
 import pytest
 
-from harness.paths import REPO
 from harness.engines import ENGINES
 from harness.engines.xvfb import Xvfb
+from harness.paths import REPO
 
 INI = """
 [pytest]
@@ -38,7 +38,6 @@ def _rows(results_dir):
 
 
 def _run(pytester, tmp_path, config: str, *args):
-    pytester.makeini(INI)
     shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
     (tmp_path / "engines.toml").write_text(config)
     results = tmp_path / "results"
@@ -110,12 +109,12 @@ def webkit_webdriver_server():
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM.executable), reason=f"{CHROMIUM.executable} missing (apt: chromium)")
-def test_scenarios_run_in_a_browser_of_a_playwright_server(pytester, tmp_path, playwright_server):
+def test_scenarios_run_in_a_browser_of_a_playwright_server(harness_ini, tmp_path, playwright_server):
     # Playwright's own Chromium is not on this machine: the server launches Debian's, as the entry says.
     config = (f'[engines.chromium]\nlaunch_options = {{executablePath = "{CHROMIUM.executable}", '
               f'args = {json.dumps(list(CHROMIUM.args))}}}\n')
     rows = "localstorage-mlp or indexeddb-mlp or downloads-mlp or browser-files-mlp or restart-persistence-mlp"
-    run, results = _run(pytester, tmp_path, config, "--engine", "chromium", "--connect", f"chromium={playwright_server}",
+    run, results = _run(harness_ini, tmp_path, config, "--engine", "chromium", "--connect", f"chromium={playwright_server}",
                         "-k", rows)
     doc, by_scheme = _rows(results)
     assert set(by_scheme) == {"localstorage", "indexeddb", "downloads", "browser-files", "restart-persistence"}, run.stdout.str()
@@ -131,10 +130,10 @@ def test_scenarios_run_in_a_browser_of_a_playwright_server(pytester, tmp_path, p
     assert run.ret == pytest.ExitCode.OK, run.stdout.str()
 
 
-def test_scenarios_run_through_a_standalone_webdriver_server(pytester, tmp_path, webkit_webdriver_server):
+def test_scenarios_run_through_a_standalone_webdriver_server(harness_ini, tmp_path, webkit_webdriver_server):
     config = '[engines.webkit]\ncapabilities = {"webkitgtk:browserOptions" = {args = ["--automation"]}}\n'
     rows = "localstorage-mlp or indexeddb-mlp or browser-files-mlp or http-mlp or downloads-mlp"
-    run, results = _run(pytester, tmp_path, config, "--engine", "webkit", "--webdriver", f"webkit={webkit_webdriver_server}",
+    run, results = _run(harness_ini, tmp_path, config, "--engine", "webkit", "--webdriver", f"webkit={webkit_webdriver_server}",
                         "-k", rows)
     doc, by_scheme = _rows(results)
     assert {"localstorage", "indexeddb", "browser-files", "http", "downloads"} <= set(by_scheme), run.stdout.str()

@@ -32,13 +32,13 @@ import pytest
 import pytest_asyncio
 
 from harness import golden, tfjs
-from harness.trip import roundtrip
 from harness.engines import ENGINES
 from harness.engines import pool as pool_module
 from harness.engines.base import EngineError, EngineInfo, Page, StepTimeout
 from harness.engines.discovery import Found
 from harness.engines.pool import EnginePool
 from harness.server import HarnessServer
+from harness.trip import roundtrip
 
 LIMIT = 1024  # max_upload of the small server
 
@@ -337,12 +337,6 @@ async def test_pool_relaunches_an_engine_that_died_since_its_last_test(monkeypat
 
 # -- 4, 6: end to end: a browser killed mid-step, and nothing left running --------------------------------
 
-INI = """
-[pytest]
-asyncio_mode = auto
-asyncio_default_fixture_loop_scope = session
-asyncio_default_test_loop_scope = session
-"""
 
 # The tiny session: per engine, a row whose browser is killed mid-step, a normal row, a row whose page
 # step never answers (a real page), and a normal row again. Rows are conformance rows (custom-handler x
@@ -451,6 +445,10 @@ def _tied_to(marker: str) -> dict[int, str]:
     return found
 
 
+# the harness's ini (tests/conftest.py INI; a module-scoped fixture cannot use the function-scoped harness_ini)
+INI = "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = session\nasyncio_default_test_loop_scope = session\n"
+
+
 @pytest.fixture(scope="module")
 def session_run(tmp_path_factory):
     """Run SESSION on chromium, firefox and webkit in a pytest subprocess with its own TMPDIR, recording
@@ -507,8 +505,8 @@ def session_run(tmp_path_factory):
 
 def _needs_browsers():
     from harness.config import load_matrix
-    from harness.paths import DEFAULT_CONFIG
     from harness.engines.discovery import Missing, discover, playwright_executables
+    from harness.paths import DEFAULT_CONFIG
 
     found = discover({e: m for e, m in load_matrix(DEFAULT_CONFIG).items() if e in BROWSERS}, playwright_executables())
     missing = {e: f.reason for e, f in found.items() if isinstance(f, Missing)}

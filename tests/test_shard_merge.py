@@ -1,6 +1,7 @@
 """--shard K/N and `python -m harness merge`: shards are disjoint and cover the run, the merge refuses
 what is not one run, and two shards run here and merged give the same rows as one unsharded run."""
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -9,10 +10,9 @@ import types
 
 import pytest
 
-from harness.report import merge
-from harness.report import text as report
-from harness.report import shard
 from harness.paths import REPO
+from harness.report import document, merge, shard
+from harness.report import text as report
 
 INI = """
 [pytest]
@@ -42,18 +42,45 @@ def test_a_bad_shard_is_refused(text):
         shard.parse(text)
 
 
-def _doc(rows, shard_label=None, engine="node"):
-    doc = report.document([{"engine": engine, "version": "20", "driver": "node", "build": "system"}],
-                          [{"version": "4.22.0"}], rows)
+FINDINGS = {
+    "dtype-added": {"kind": "tfjs-bug", "title": "Embedding save adds a dtype", "promise": "save is idempotent",
+                    "link": "https://github.com/tensorflow/tfjs/issues/1", "intermittent": False},
+    "drops-download": {"kind": "engine-bug", "title": "WebKitGTK drops a download", "promise": "both files arrive",
+                       "link": "https://bugs.webkit.org/", "intermittent": True},
+}
+
+
+def _doc(rows, shard_label=None, engine="node", findings=FINDINGS):
+    doc = document.build([{"engine": engine, "version": "20", "driver": "node", "build": "system"}],
+                         [{"version": "4.22.0", "source": "npm:@tensorflow/tfjs@4.22.0"}], rows, findings)
     if shard_label:
         doc["shard"] = shard_label
         doc["selection"] = {"engines": [engine]}
     return doc
 
 
-def _row(test, outcome="passed", engine="node"):
-    return {"engine": engine, "tfjs": "4.22.0", "backend": "cpu", "scheme": "file-node", "model": test,
-            "outcome": outcome, "duration_s": 0.1, "detail": "", "test": f"t[{test}-{engine}]"}
+def _row(test, outcome="passed", engine="node", findings=None):
+    if findings is None:
+        findings = ["dtype-added"] if outcome in ("xfailed", "xpassed") else []
+    differences = [] if outcome == "passed" else [
+        {"what": "loaded", "path": "$.format", "expected": "layers-model", "actual": None,
+         "message": "expected 'layers-model', got None", **({"finding": findings[0]} if outcome == "xfailed" else {})}]
+    r = {"engine": engine, "build": "system", "context": "window", "backend": "cpu", "tfjs": "4.22.0",
+         "scheme": "file-node", "model": test, "outcome": outcome, "differences": differences, "findings": findings,
+         "hazards": [], "detail": "", "duration_s": 0.1, "test": f"t[{test}-{engine}]"}
+    r["detail"] = document.detail(r)
+    return r
+
+
+def _schema1(rows, shard_label=None, engine="node"):
+    doc = {"schema": 1, "engines": [{"engine": engine, "version": "20", "driver": "node", "build": "system"}],
+           "tfjs": [{"version": "4.22.0", "source": "npm:@tensorflow/tfjs@4.22.0"}],
+           "results": [{"engine": engine, "tfjs": "4.22.0", "backend": "cpu", "scheme": "file-node", "model": m,
+                        "outcome": outcome, "duration_s": 0.1, "detail": "", "test": f"t[{m}-{engine}]"}
+                       for m, outcome in rows]}
+    if shard_label:
+        doc["shard"] = shard_label
+    return doc
 
 
 def test_merge_checks_each_engine_jobs_shards_apart():
@@ -67,8 +94,10 @@ def test_merge_checks_each_engine_jobs_shards_apart():
 def test_merge_joins_shards_and_refuses_what_is_not_one_run():
     a, b = _doc([_row("mlp")], "1/2"), _doc([_row("cnn", "failed")], "2/2")
     merged = merge.merge([("a.json", a), ("b.json", b)])
+    assert merged["schema"] == 2
     assert [r["model"] for r in merged["results"]] == ["mlp", "cnn"] and len(merged["engines"]) == 1
-    assert [m["shard"] for m in merged["merged"]] == ["1/2", "2/2"]
+    assert merged["merged"] == [{"file": "a.json", "rows": 1, "shard": "1/2"}, {"file": "b.json", "rows": 1, "shard": "2/2"}]
+    assert "incomplete" not in merged
     with pytest.raises(merge.MergeError, match="2/2 of the node run missing"):
         merge.merge([("a.json", a)])
     assert merge.merge([("a.json", a)], partial=True)["incomplete"] == ["shard 2/2 of the node run missing"]
@@ -80,6 +109,94 @@ def test_merge_joins_shards_and_refuses_what_is_not_one_run():
         merge.merge([("a.json", a), ("c.json", _doc([_row("cnn")], "2/3"))])
     with pytest.raises(merge.MergeError, match="not a conformance document"):
         merge.merge([("a.json", a), ("x.json", {"rows": []})])
+    with pytest.raises(merge.MergeError, match="schema 3"):
+        merge.merge([("a.json", a), ("x.json", {"schema": 3, "results": []})])
+
+
+def test_merge_joins_the_findings_tables_and_keeps_only_what_the_rows_name():
+    a = _doc([_row("mlp", "xfailed")], "1/2")
+    b = _doc([_row("cnn", "xfailed", findings=["drops-download"])], "2/2")
+    assert set(a["findings"]) == {"dtype-added"} and set(b["findings"]) == {"drops-download"}
+    merged = merge.merge([("a.json", a), ("b.json", b)])
+    assert merged["findings"] == FINDINGS
+    document.validate(merged)
+    lines = report.findings(merged).splitlines()
+    assert [line.split()[:3] for line in lines[2:-1]] == [["dtype-added", "tfjs-bug", "1"],
+                                                          ["drops-download", "engine-bug", "(intermittent)"]]
+    # a finding named by no merged row is dropped
+    c = {**_doc([_row("rnn")]), "findings": {"dtype-added": FINDINGS["dtype-added"]}}
+    assert merge.merge([("c.json", c)])["findings"] == {}
+
+
+def test_merge_refuses_a_finding_id_that_means_two_things():
+    other = {**FINDINGS, "dtype-added": {**FINDINGS["dtype-added"], "intermittent": True}}
+    a = _doc([_row("mlp", "xfailed")], "1/2")
+    b = _doc([_row("cnn", "xfailed")], "2/2", findings=other)
+    with pytest.raises(merge.MergeError, match="finding dtype-added says different things in two files"):
+        merge.merge([("a.json", a), ("b.json", b)])
+    # the same record twice is one finding
+    same = _doc([_row("cnn", "xfailed")], "2/2")
+    assert merge.merge([("a.json", a), ("b.json", same)])["findings"] == {"dtype-added": FINDINGS["dtype-added"]}
+
+
+def test_merge_recomputes_flaky_rows_over_the_jobs():
+    a = _doc([{**_row("mlp"), "repeat": 0}])
+    b = _doc([{**_row("mlp", "xfailed", findings=["drops-download"]), "repeat": 1, "test": "t[mlp-node]-r1"}])
+    merged = merge.merge([("a.json", a), ("b.json", b)])
+    assert [f["outcomes"] for f in merged["flaky"]] == [{"passed": 1, "xfailed": 1}]
+
+
+def test_merge_upgrades_schema_1_documents():
+    merged = merge.merge([("old.json", _schema1([("mlp", "passed")], "1/2")),
+                          ("new.json", _doc([_row("cnn", "failed")], "2/2"))])
+    assert merged["schema"] == 2
+    assert [(r["model"], r["build"], r["context"], len(r["differences"])) for r in merged["results"]] == [
+        ("mlp", "system", "window", 0), ("cnn", "system", "window", 1)]
+    assert merged["results"][1]["differences"][0]["path"] == "$.format"
+    assert merged["merged"] == [{"file": "old.json", "rows": 1, "shard": "1/2"}, {"file": "new.json", "rows": 1, "shard": "2/2"}]
+
+
+def test_a_merge_of_schema_1_documents_can_be_written(tmp_path):
+    merged = merge.merge([("old.json", _schema1([("mlp", "passed")]))])
+    merge.write(merged, tmp_path / "out")
+    assert json.loads((tmp_path / "out" / "conformance.json").read_text())["schema"] == 2
+
+
+def test_write_validates_and_writes_the_three_reports(tmp_path, monkeypatch):
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    merged = merge.merge([("a.json", _doc([_row("mlp", "xfailed")], "1/2")), ("b.json", _doc([_row("cnn")], "2/2"))])
+    paths = merge.write(merged, tmp_path / "out")
+    assert paths == [tmp_path / "out" / "conformance.json", tmp_path / "out" / "report.html", tmp_path / "out" / "summary.md"]
+    assert json.loads(paths[0].read_text()) == merged
+    assert paths[1].exists() and "### Findings (1)" in paths[2].read_text()
+    invalid = {**merged, "results": [{**merged["results"][0], "findings": []}]}  # an xfailed row naming no finding
+    with pytest.raises(document.DocumentError, match="results/0/findings"):
+        merge.write(invalid, tmp_path / "bad")
+    assert not (tmp_path / "bad" / "conformance.json").exists()
+
+
+def _main(files, out, partial=False):
+    return merge.main(argparse.Namespace(files=[str(f) for f in files], out=str(out), partial=partial))
+
+
+def test_main_exit_codes(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(_doc([_row("mlp", "xfailed")], "1/2")))
+    b.write_text(json.dumps(_doc([_row("cnn", "failed")], "2/2")))
+    assert _main([a, b], tmp_path / "out") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["id", "kind", "rows", "engines", "title"]
+    assert "file-node  1 FAIL, xfail: dtype-added" in out
+    assert out[-3:] == [f"written: {tmp_path / 'out' / name}" for name in ("conformance.json", "report.html", "summary.md")]
+    assert _main([a], tmp_path / "part") == 2
+    assert capsys.readouterr().out == ("merge: shard(s) 2/2 of the node run missing: the merged report would not cover "
+                                       "the run (--partial merges what there is)\n")
+    assert not (tmp_path / "part").exists()
+    assert _main([a], tmp_path / "part", partial=True) == 0
+    assert "INCOMPLETE: shard 2/2 of the node run missing" in capsys.readouterr().out.splitlines()
+    assert _main([a, tmp_path / "nope.json"], tmp_path / "x") == 2
+    assert capsys.readouterr().out.startswith(f"merge: {tmp_path / 'nope.json'}: cannot read")
 
 
 def test_two_shards_merged_give_the_rows_of_one_unsharded_run(pytester, tmp_path):
