@@ -1,6 +1,7 @@
 # make setup        one idempotent step: virtualenv + `pip install -e .[dev]`, `npm ci`, engines
 # make conformance  setup + the conformance matrix on every engine found (JUnit + conformance.json)
-# make test         setup + every test (the harness's own tests and the scenarios, large ones too)
+# make test         setup + lint + every test (the harness's own tests and the scenarios, large ones too)
+# make lint         ruff (configured in pyproject.toml)
 # make capacity     setup + the storage capacity probe on every engine (test-results/capacity.json, .md)
 # make bench        the benchmark: TF.js save/load beside the raw medium per engine (test-results/bench.json)
 # make mutants      mutation testing: the suite on TF.js bundles with one fault each (test-results/mutants.json)
@@ -17,7 +18,7 @@ RESULTS := test-results
 # it would also leave Firefox's rows, the slowest, on one worker.)
 PARALLEL ?= -n 3 --dist worksteal
 
-.PHONY: setup engines conformance test capacity bench mutants fixtures clean
+.PHONY: setup engines lint conformance test capacity bench mutants fixtures clean
 
 setup: $(VENV)/.installed node_modules/.installed engines
 
@@ -37,7 +38,10 @@ engines: $(VENV)/.installed
 conformance: setup
 	$(PY) -m pytest scenarios --ignore=scenarios/test_capacity.py $(PARALLEL) -p no:cacheprovider --junitxml=$(RESULTS)/junit.xml
 
-test: setup
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+test: setup lint
 	$(PY) -m pytest $(PARALLEL) --run-large --zoo full --durations=15
 
 capacity: setup

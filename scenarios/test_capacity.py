@@ -37,7 +37,8 @@ async def test_capacity(request, medium, size, engine_name, engine, harness_serv
     probe = capacity.Probe(engine, harness_server, harness_server.page_url(tfjs_build.version, tfjs_backend),
                            tfjs_build.semver, medium, quota_bytes)
     # Without a quota, double from 64 MiB: a refused IndexedDB save may hang until its deadline (TF.js)
-    found = await capacity.bisect(probe.fits, hi, resolution, start=None if quota_bytes or medium == "localstorage" else 64 * 2**20)
+    found = await capacity.bisect(probe.fits, hi, resolution,
+                                  start=None if quota_bytes or medium == "localstorage" else 64 * 2**20)
     result = capacity.row(engine_name, medium, quota_bytes, found, probe, resolution, hi)
     scheme = f"capacity-{medium}" + (f"-{size}" if size and not request.config.getoption("quota") else "")
     row = expectations.Row(scheme=scheme, engine=engine_name, model="sized", tfjs=tfjs_build.semver,

@@ -39,7 +39,8 @@ def converted_model(tmp_path_factory):
 def test_a_converted_sharded_model_runs_in_a_browser_and_in_node(converted_model, tmp_path):
     results = tmp_path / "results"
     proc = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "python"), "-m", "pytest", str(REPO / "scenarios" / "test_roundtrip.py"), "-q", "-p", "no:cacheprovider",
+        [str(REPO / ".venv" / "bin" / "python"), "-m", "pytest", str(REPO / "scenarios" / "test_roundtrip.py"),
+         "-q", "-p", "no:cacheprovider",
          "--model", str(converted_model), "--results-dir", str(results), "-k", SCHEMES,
          *(arg for engine in ENGINES for arg in ("--engine", engine))],
         capture_output=True, text=True, cwd=REPO, timeout=900,

@@ -6,6 +6,7 @@ switch of the `save` step); every check downstream of the save must name that we
 
 import pytest
 
+from harness.report import document
 from harness.schemes import SCHEMES
 from harness.trip import roundtrip
 from harness.trip.compare import weight_layout
@@ -18,7 +19,7 @@ async def test_one_flipped_bit_fails_with_its_offset(scheme_name, engine_name, m
     trip = make_trip("mlp", flip_bit={"weight": WEIGHT, "byte": BYTE, "bit": BIT})
     offset = next(off for spec, off, _ in weight_layout(trip.golden.weight_specs) if spec["name"] == WEIGHT)
     differences = await roundtrip.run(SCHEMES[scheme_name], trip)
-    summary = roundtrip.summary(differences, "")
+    summary = document.render([d.as_json() for d in differences], f"{scheme_name} / mlp / {engine_name}")
     by_what = {d.what: d for d in differences if d.path == WEIGHT}
     # Both what the storage holds and what was loaded back must show the flipped bit, nothing else.
     assert set(by_what) == {"storage.weightData", "loaded.weightData"}, summary

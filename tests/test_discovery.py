@@ -170,7 +170,7 @@ def test_end_to_end_missing_engine_skips_rows_with_reason(harness_ini: pytest.Py
     run.assert_outcomes(skipped=n)
 
     doc = json.loads((results / "conformance.json").read_text())
-    assert doc["schema"] == 1
+    assert doc["schema"] == 2
     assert len(doc["results"]) == n
     assert {r["scheme"] for r in doc["results"]} == {str(s) for s in browser_schemes}
     for r in doc["results"]:
@@ -212,10 +212,12 @@ capabilities = {browserName = "safari"}
 """)
     found = discover(load_matrix(cfg), {})
     chromium, firefox, webkit = (found[e].build for e in ("chromium", "firefox", "webkit"))
-    assert (chromium.kind, chromium.driver, chromium.endpoint, chromium.quota) == ("remote", "playwright", "ws://10.0.0.5:3000/", "cdp")
+    assert (chromium.kind, chromium.driver, chromium.endpoint, chromium.quota) == (
+        "remote", "playwright", "ws://10.0.0.5:3000/", "cdp")
     assert chromium.launch_options == {"executablePath": "/usr/bin/chromium"} and chromium.downloads == "event"
     assert firefox.downloads == "" and "BiDi" in firefox.no_downloads  # Firefox over BiDi reports no downloads
-    assert (webkit.driver, webkit.endpoint, webkit.capabilities) == ("webdriver", "http://mac.local:4444", {"browserName": "safari"})
+    assert (webkit.driver, webkit.endpoint, webkit.capabilities) == (
+        "webdriver", "http://mac.local:4444", {"browserName": "safari"})
     assert webkit.downloads == "" and webkit.no_downloads
 
 

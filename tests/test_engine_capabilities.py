@@ -114,7 +114,8 @@ async def test_set_input_files_gives_the_page_the_files(engine_name, harness_pag
     await harness_page.set_input_files("#harness-files", [str(model_json), str(weights)], timeout=10)
     seen = await harness_page.evaluate("""
       const files = Array.from(document.getElementById('harness-files').files);
-      return Promise.all(files.map(async f => ({name: f.name, size: f.size, head: Array.from(new Uint8Array(await f.slice(0, 4).arrayBuffer()))})));
+      return Promise.all(files.map(async f => ({name: f.name, size: f.size, """
+        """head: Array.from(new Uint8Array(await f.slice(0, 4).arrayBuffer()))})));
     """, timeout=10)
     assert seen == [
         {"name": "model.json", "size": 26, "head": list(b'{"fo')},

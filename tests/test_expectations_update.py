@@ -178,7 +178,8 @@ def test_a_new_failure_adds_an_entry_that_then_explains_the_row(path):
     assert report.added == [{
         "id": "recorded-memory-topology", "kind": "tfjs-bug", "title": f"recorded on {TODAY}: {first}",
         "promise": PLACEHOLDER, "link": "", "scheme": "memory", "engines": ["chromium"], "builds": ["playwright"],
-        "contexts": ["window"], "backends": ["cpu"], "models": ["cnn"], "tfjs": ["4.22.0"], "reason": f"recorded by --update-expectations on {TODAY}: {first}",
+        "contexts": ["window"], "backends": ["cpu"], "models": ["cnn"], "tfjs": ["4.22.0"],
+        "reason": f"recorded by --update-expectations on {TODAY}: {first}",
         "explains": [{"what": "topology", "path": "$.modelTopology.config.name"},
                      {"what": "weights", "path": "dense/kernel"}]}]
     text = path.read_text(encoding="utf-8")

@@ -371,7 +371,8 @@ def test_metadata_model_json_as_tfjs_writes_it():
     }
     specs = mj["weightsManifest"][0]["weights"]
     model_names = ["dense_1/kernel", "dense_1/bias", "dense_2/kernel", "dense_2/bias"]
-    assert [s["name"] for s in specs] == model_names + ["iter"] + [f"{n}/m" for n in model_names] + [f"{n}/v" for n in model_names]
+    assert [s["name"] for s in specs] == (model_names + ["iter"] + [f"{n}/m" for n in model_names]
+                                          + [f"{n}/v" for n in model_names])
     assert all("group" not in s for s in specs[:4]) and all(s["group"] == "optimizer" for s in specs[4:])
     assert list(specs[4]) == ["name", "shape", "dtype", "group"]
     assert specs[4] == {"name": "iter", "shape": [], "dtype": "int32", "group": "optimizer"}
@@ -387,7 +388,8 @@ def test_metadata_model_json_as_tfjs_writes_it():
 def test_model_json_dict_orders_and_refusals():
     extra = {"trainingConfig": {}, "userDefinedMetadata": {"a": 1}}
     tfjs = writer.model_json_dict({}, [], extra, "tfjs")
-    assert list(tfjs) == ["modelTopology", "format", "generatedBy", "convertedBy", "weightsManifest", "userDefinedMetadata", "trainingConfig"]
+    assert list(tfjs) == ["modelTopology", "format", "generatedBy", "convertedBy", "weightsManifest", "userDefinedMetadata",
+                          "trainingConfig"]
     conv = writer.model_json_dict({}, [], {"userDefinedMetadata": {}}, "converter")
     assert list(conv) == ["format", "generatedBy", "convertedBy", "modelTopology", "userDefinedMetadata", "weightsManifest"]
     with pytest.raises(ValueError, match="trainingConfig"):
@@ -465,7 +467,8 @@ def test_float16_dequantize_is_exact_widening():
     assert np.isnan(got).sum() == 2 * 1023 and np.isinf(got).sum() == 2
 
 
-@pytest.mark.parametrize("name, dtype", [("quantized-uint8", "uint8"), ("quantized-uint16", "uint16"), ("quantized-float16", "float16")])
+@pytest.mark.parametrize("name, dtype", [("quantized-uint8", "uint8"), ("quantized-uint16", "uint16"),
+                                         ("quantized-float16", "float16")])
 def test_quantized_fixtures(name, dtype):
     g = golden.load(name)
     assert g.format == "layers-model" and g.quantized
@@ -543,7 +546,8 @@ def test_reference_graph_hand_computed():
     np.testing.assert_array_equal(g, [[-7.0, 2.5, -7.0]])
     np.testing.assert_array_equal(k, [[0.0, -7.0]])
     with pytest.raises(NotImplementedError, match="Softmax"):
-        reference.run_graph_def({"node": [*nodes, models.op_node("s", "Softmax", ["r"], {})]}, weights, {"x": np.zeros((1, 2))}, ["s"])
+        reference.run_graph_def({"node": [*nodes, models.op_node("s", "Softmax", ["r"], {})]}, weights,
+                                {"x": np.zeros((1, 2))}, ["s"])
 
 
 def test_graph_model_json_as_the_converter_writes_it():
@@ -554,7 +558,8 @@ def test_graph_model_json_as_the_converter_writes_it():
     assert list(topology) == ["node", "library", "versions"]
     nodes = {n["name"]: n for n in topology["node"]}
     for node in topology["node"]:
-        assert list(node) == (["name", "op", "attr"] if node["op"] in ("Placeholder", "Const") else ["name", "op", "input", "attr"])
+        assert list(node) == (["name", "op", "attr"] if node["op"] in ("Placeholder", "Const")
+                              else ["name", "op", "input", "attr"])
     specs = mj["weightsManifest"][0]["weights"]
     consts = [n["name"] for n in topology["node"] if n["op"] == "Const"]
     assert [s["name"] for s in specs] == consts  # a weight per Const, in node order

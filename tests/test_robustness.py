@@ -38,7 +38,7 @@ from harness.engines.base import EngineError, EngineInfo, Page, StepTimeout
 from harness.engines.discovery import Found
 from harness.engines.pool import EnginePool
 from harness.server import HarnessServer
-from harness.trip import roundtrip
+from harness.trip import roundtrip, timeouts
 
 LIMIT = 1024  # max_upload of the small server
 
@@ -221,7 +221,8 @@ async def test_client_vanishing_mid_upload_stores_nothing(build, client, cut):
     server = await HarnessServer([build], max_upload=1 << 20).start(port=0)
     try:
         upload = server.open_upload()
-        body = multipart(part("model.json", "model.json", b" " * 65536), part("model.weights.bin", "model.weights.bin", b"w" * 65536))
+        body = multipart(part("model.json", "model.json", b" " * 65536),
+                         part("model.weights.bin", "model.weights.bin", b"w" * 65536))
         sent = body[:40] if cut == "first-part" else body[:-1000]
         host, port = server.url.removeprefix("http://").split(":")
         _, writer = await asyncio.open_connection(host, int(port))
@@ -245,7 +246,7 @@ class StubPage(Page):
     """A page of `engine` whose steps hang forever (ignoring their timeout) or raise `error`."""
 
     def __init__(self, engine: str, error: Exception | None = None):
-        self._driver = types.SimpleNamespace(spec=ENGINES[engine])
+        self.engine = ENGINES[engine]
         self.error = error
         self.calls: list[tuple[str, float]] = []
 
@@ -266,7 +267,7 @@ def stub_trip(page: Page, tmp_path: Path, timeout: float = 0.3) -> roundtrip.Tri
 
 
 async def test_a_step_whose_driver_never_answers_times_out_naming_engine_model_step(tmp_path, monkeypatch):
-    monkeypatch.setattr(roundtrip, "STEP_GRACE_S", 0.2)
+    monkeypatch.setattr(timeouts, "STEP_GRACE_S", 0.2)
     page = StubPage("chromium")
     trip = stub_trip(page, tmp_path)
     started = time.monotonic()
@@ -348,7 +349,7 @@ import asyncio, os
 import psutil
 import pytest
 
-from harness.trip import roundtrip
+from harness.trip import roundtrip, timeouts
 from harness.engines.memory import engine_processes
 from harness.schemes import SCHEMES
 
@@ -525,13 +526,15 @@ def test_killed_browser_fails_its_row_naming_the_engine_and_the_rest_of_the_sess
     for engine in KILLED:
         killed = rows["test_1_killed", engine]
         assert killed["outcome"] == "error", (killed, run.out[-5000:])
-        detail = killed["detail"]
-        assert detail.startswith("EngineError: "), detail  # the engine failed, not StepTimeout, not a TF.js finding
-        assert detail.startswith(f"EngineError: {engine} / mlp / step 'save': "), detail
+        (why,) = killed["differences"]  # the engine failed, not StepTimeout, not a TF.js finding
+        assert (why["what"], why["path"], why["actual"]) == ("error", "call", "EngineError"), why
+        assert why["message"].startswith(f"EngineError: {engine} / mlp / step 'save': "), why
         assert killed["duration_s"] < 20, killed  # the dead browser is noticed at once, not at the step's 60 s deadline
         hung = rows["test_3_hung_step", engine]
         assert hung["outcome"] == "error", hung
-        assert re.match(rf"StepTimeout: {engine} / mlp / step 'save': step 'save' gave no answer within 1 s", hung["detail"]), hung
+        (why,) = hung["differences"]
+        assert (why["what"], why["path"], why["actual"]) == ("error", "call", "StepTimeout"), why
+        assert re.match(rf"StepTimeout: {engine} / mlp / step 'save': step 'save' gave no answer within 1 s", why["message"]), why
         assert any(line.startswith(f"{engine} ") for line in run.killed), run.killed  # its processes were really killed
     assert {e["engine"] for e in run.doc["engines"] if e.get("version")} == set(BROWSERS), run.doc["engines"]
     assert run.ret == pytest.ExitCode.TESTS_FAILED, run.out[-5000:]  # exactly the killed and hung rows failed

@@ -193,10 +193,12 @@ def test_an_extra_or_missing_model_json_key_is_a_difference():
     written = {**want.model_json, "weightsManifest": [{"paths": ["./m.weights.bin"], "weights": want.weight_specs}]}
     assert want.check_model_json("downloads", written, want.weight_data, ["./m.weights.bin"]) == []
     extra = {**written, "signature": {"inputs": {}}}
-    assert [(d.path, d.message[:14]) for d in want.check_model_json("downloads", extra, want.weight_data, ["./m.weights.bin"])] == [
+    assert [(d.path, d.message[:14])
+            for d in want.check_model_json("downloads", extra, want.weight_data, ["./m.weights.bin"])] == [
         ("$.signature", "unexpected key")]
     missing = {k: v for k, v in written.items() if k != "convertedBy"}  # None used to equal a missing key
-    assert [d.path for d in want.check_model_json("downloads", missing, want.weight_data, ["./m.weights.bin"])] == ["$.convertedBy"]
+    assert [d.path
+            for d in want.check_model_json("downloads", missing, want.weight_data, ["./m.weights.bin"])] == ["$.convertedBy"]
 
 
 # -- 8. a graph model's executor tensors are compared with the golden --------------------------------

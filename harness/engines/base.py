@@ -184,10 +184,10 @@ class Page(abc.ABC):
         False when the driver keeps none."""
         return False
 
-    async def forget_downloads(self) -> None:
+    async def forget_downloads(self) -> None:  # noqa: B027 (a default: drivers without downloads do nothing)
         """Drop what this page downloaded so far (the benchmark downloads many times in one page)."""
 
-    async def stop_tracing(self) -> None:
+    async def stop_tracing(self) -> None:  # noqa: B027 (a default: drivers without tracing do nothing)
         """Stop recording this page's trace, if the driver keeps one (the benchmark times TF.js, not the
         recorder)."""
 

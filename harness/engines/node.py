@@ -209,7 +209,8 @@ class NodeDriver(Driver):
         except FileNotFoundError as e:
             raise EngineError(f"{self.spec.name}: {e}") from e
         if not FILE_SYSTEM_JS.exists():
-            raise EngineError(f"{self.spec.name}: @tensorflow/tfjs-node is not installed ({FILE_SYSTEM_JS} missing); run `npm ci`")
+            raise EngineError(f"{self.spec.name}: @tensorflow/tfjs-node is not installed ({FILE_SYSTEM_JS} missing); "
+                              "run `npm ci`")
         self._node = node
         self._running = True
         self.info = EngineInfo(engine=self.spec.name, version=version[1:], driver="node", build=self.build.kind, executable=node)

@@ -7,13 +7,13 @@ left (harness/js/reset_storage.js, as the WebDriver driver does); the page is re
 page whose test went wrong (a step timed out or failed in the driver, a trace was kept, its quota was
 changed) closes its context instead of handing it back, and the next ``open()`` starts a new one; so
 does a page with a quota (its own context: the CDP override belongs to the context) and a second page
-while the kept one is in use. A new context costs 0.65-1.3 s (TF.js fetched and compiled again in an
-empty cache); a reset 0.2 s (Chromium) to 0.35 s (Firefox), measured over 10 opens on a quiet machine. ``open_persistent`` launches a separate browser on an on-disk
-profile (``launch_persistent_context``) with the same options.
+while the kept one is in use (what a reset costs against a new context: README, "Engines").
+``open_persistent`` launches a separate browser on an on-disk profile (``launch_persistent_context``)
+with the same options.
 
 Quota (``Build.quota``): "cdp" overrides the page origin's quota on the page's own CDP session
 before the page loads; "prefs" opens the page in a second browser launched with Firefox's fixed
-temporary-storage limit (one browser per quota, kept for the session).
+temporary-storage limit (harness.engines.firefox; one browser per quota, kept for the session).
 
 Downloads are captured as the build declares (``Build.downloads``): "event" keeps each page's
 ``download`` events; "directory" launches with ``downloads_path`` (a private directory, emptied
@@ -400,7 +400,8 @@ class PlaywrightDriver(Driver):
             origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
             try:
                 cdp = await asyncio.wait_for(harness_page.context.new_cdp_session(harness_page.page), timeout)
-                await asyncio.wait_for(cdp.send("Storage.overrideQuotaForOrigin", {"origin": origin, "quotaSize": quota}), timeout)
+                await asyncio.wait_for(cdp.send("Storage.overrideQuotaForOrigin", {"origin": origin, "quotaSize": quota}),
+                                       timeout)
             except (asyncio.TimeoutError, PlaywrightError) as e:
                 await harness_page.close()
                 raise EngineError(f"{self.spec.name}: Storage.overrideQuotaForOrigin({origin}) failed: {e!r}") from e

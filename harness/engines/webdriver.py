@@ -131,7 +131,8 @@ class WebDriverPage(Page):
         left = max(timeout - (time.monotonic() - started), 0.1)
         state = await self._driver._execute_async(_WAIT_READY_JS, timeout=left, what="waiting for harness.ready after reload")
         if "notReady" in state:
-            raise EngineError(f"{self._driver.spec.name}: the harness page did not become ready after reload: {state['notReady']}")
+            raise EngineError(f"{self._driver.spec.name}: the harness page did not become ready after reload: "
+                              f"{state['notReady']}")
 
     async def close(self) -> None:
         if self._driver._page is not self:
@@ -250,7 +251,8 @@ class WebDriverDriver(Driver):
         """Navigate to ``url``, wait for ``harness.ready``, then empty and check the origin's storage.
         No quota emulation over WebDriver: a requested quota is reported as not applied (Build.no_quota)."""
         if not self.alive:
-            raise EngineError(f"{self.spec.name}: the browser is not usable{self._wedged or ' (stopped, or the browser or its driver exited)'}")
+            raise EngineError(f"{self.spec.name}: the browser is not usable"
+                              f"{self._wedged or ' (stopped, or the browser or its driver exited)'}")
         self._page = None
         if self._downloads_dir:
             await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
@@ -283,7 +285,8 @@ class WebDriverDriver(Driver):
     async def open_persistent(self, url: str, profile_dir: str, *, timeout: float) -> WebDriverPage:
         """No build driven over WebDriver keeps a profile of the harness's (each declares why:
         Build.no_persistent_profile); asking anyway is a harness error."""
-        raise NotImplementedError(f"{self.spec.name}: {self.build.lacks('persistent-profile') or 'no persistent profile over WebDriver'}")
+        raise NotImplementedError(f"{self.spec.name}: "
+                                  f"{self.build.lacks('persistent-profile') or 'no persistent profile over WebDriver'}")
 
     def _load(self, url: str, timeout: float) -> None:
         self._wd.set_page_load_timeout(timeout)

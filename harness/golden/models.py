@@ -261,7 +261,8 @@ class SequentialBuilder:
         self.late_weights: list[Named] = []  # non-trainable: TF.js saves them after all trainable ones
         self.width = self.input_shape[-1]
 
-    def add(self, class_name: str, config: dict, weights: list[Named] = (), late_weights: list[Named] = ()) -> "SequentialBuilder":
+    def add(self, class_name: str, config: dict, weights: list[Named] = (),
+            late_weights: list[Named] = ()) -> "SequentialBuilder":
         """Append a layer; the first one carries batch_input_shape (and dtype), as in TF.js."""
         if not self.layers:
             config = with_input(config, [None, *self.input_shape], self.input_dtype)
@@ -425,7 +426,8 @@ def cnn() -> ModelDef:
     net.add("Flatten", simple_config("flatten_1"))
     net.width = 3 * 3 * 6
     net.dense("dense_1", 3, "softmax")
-    return net.finish(seed=seed, batch=3, tolerance=_measured("two 3x3/2x2 convolutions, pooling and a softmax", "3.0e-8", "1.3e-7"))
+    return net.finish(seed=seed, batch=3,
+                      tolerance=_measured("two 3x3/2x2 convolutions, pooling and a softmax", "3.0e-8", "1.3e-7"))
 
 
 @register
@@ -445,7 +447,8 @@ def rnn() -> ModelDef:
     )
     net.width = units
     net.dense("dense_1", 2, "linear")
-    return net.finish(seed=seed, batch=4, tolerance=_measured("6 LSTM steps (sigmoid gates, tanh)", "1.5e-8", "7.0e-7 (on an output of 2e-2)"))
+    return net.finish(seed=seed, batch=4,
+                      tolerance=_measured("6 LSTM steps (sigmoid gates, tanh)", "1.5e-8", "7.0e-7 (on an output of 2e-2)"))
 
 
 @register
@@ -461,7 +464,8 @@ def embedding() -> ModelDef:
     net.dense("dense_1", 3, "softmax")
     x = rng.integers(0, 20, size=(5, 7)).astype(np.int32)
     x[0, :] = [0, 19, 0, 19, 1, 2, 3]  # both ends of the table
-    return net.finish(seed=seed, batch=5, x=x, tolerance=_measured("the mean of 7 embedding rows and a softmax", "3.0e-8", "9.3e-8"))
+    return net.finish(seed=seed, batch=5, x=x,
+                      tolerance=_measured("the mean of 7 embedding rows and a softmax", "3.0e-8", "9.3e-8"))
 
 
 @register
@@ -535,7 +539,9 @@ def sharded() -> ModelDef:
     net.dense("dense_1", 1600, "tanh")
     net.dense("dense_2", 1600, "tanh")
     net.dense("dense_3", 4, "linear")
-    return net.finish(seed=seed, batch=2, tolerance=_measured("dot products of 1600 terms", "6.3e-8", "1.0e-4", " (on an output of -3.7e-4: atol covers it)"))
+    return net.finish(seed=seed, batch=2,
+                      tolerance=_measured("dot products of 1600 terms", "6.3e-8", "1.0e-4",
+                                          " (on an output of -3.7e-4: atol covers it)"))
 
 
 def f32_bits(*patterns: int) -> np.ndarray:
@@ -575,7 +581,9 @@ def special_floats() -> ModelDef:
     net.add("Dense", dense_config("dense_1", 4, "linear"), [("dense_1/kernel", kernel), ("dense_1/bias", bias)])
     x = uniform(rng, (4, 4), 1.0)
     x[x == 0] = 0.5  # 0 * Inf would be NaN: keep every input non-zero
-    return net.finish(seed=seed, batch=4, x=x, tolerance=_measured("the same IEEE operations", "0", "0", "; NaN in column 0, the same +-Inf in columns 1 and 3"))
+    return net.finish(seed=seed, batch=4, x=x,
+                      tolerance=_measured("the same IEEE operations", "0", "0",
+                                          "; NaN in column 0, the same +-Inf in columns 1 and 3"))
 
 
 LONG_NAME = "dense_with_a_very_long_name_" + "abcdefghijklmnopqrstuvwxyz0123456789" * 6  # 244 chars
@@ -817,8 +825,10 @@ def graph() -> ModelDef:
     nodes = [placeholder_node("x", "float32", [-1, 4])]
     nodes += [const_node(n, dtype_name(a), a.shape) for n, a in consts]
     nodes += [
-        op_node("dense/MatMul", "MatMul", ["x", "dense/kernel"], {"transpose_a": {"b": False}, "transpose_b": {"b": False}, "T": f32}),
-        op_node("dense/BiasAdd", "BiasAdd", ["dense/MatMul", "dense/bias"], {"T": f32, "data_format": {"s": "TkhXQw=="}}),  # b"NHWC", base64
+        op_node("dense/MatMul", "MatMul", ["x", "dense/kernel"],
+                {"transpose_a": {"b": False}, "transpose_b": {"b": False}, "T": f32}),
+        op_node("dense/BiasAdd", "BiasAdd", ["dense/MatMul", "dense/bias"],
+                {"T": f32, "data_format": {"s": "TkhXQw=="}}),  # b"NHWC", base64
         op_node("dense/Relu", "Relu", ["dense/BiasAdd"], {"T": f32}),
         op_node("output", "Identity", ["dense/Relu"], {"T": f32}),
         op_node(
@@ -848,7 +858,8 @@ def graph() -> ModelDef:
         weights=consts,
         inputs=[("x", uniform(rng, (5, 4), 2.0))],
         output_names=["output", "gathered", "masked", "labels"],
-        tolerance=_measured("a 4-term dot product, a bias, relu, gather and a 0/1 mask", "1.2e-7", "1.2e-7", "; the string output is compared exactly"),
+        tolerance=_measured("a 4-term dot product, a bias, relu, gather and a 0/1 mask", "1.2e-7", "1.2e-7",
+                            "; the string output is compared exactly"),
         extra_json={"signature": signature},
         key_order="converter-graph",
         format="graph-model",

@@ -170,7 +170,8 @@ def write(results_dir: Path, rows: list[dict]) -> tuple[Path, Path]:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| engine | scheme | quota | largest model that round-trips (weight bytes) | next size tried | what the next size did | error at the next size |",
+    lines = ["| engine | scheme | quota | largest model that round-trips (weight bytes) | next size tried "
+             "| what the next size did | error at the next size |",
              "|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r["engine"], r["scheme"], r["quota_bytes"] or 0)):
         q = quota.format_size(r["quota_bytes"]) if r["quota_bytes"] else "engine's own"

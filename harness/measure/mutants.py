@@ -103,15 +103,18 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant(
         "save-info-weight-specs-bytes-copy-paste", "byte-counts",
         "getModelArtifactsInfoForJSON measures weightSpecsBytes on the topology (copy-paste of the line above)",
-        "weightSpecsBytes: modelArtifacts.weightSpecs == null ? 0 : stringByteLength(JSON.stringify(modelArtifacts.weightSpecs)),",
-        "weightSpecsBytes: modelArtifacts.weightSpecs == null ? 0 : stringByteLength(JSON.stringify(modelArtifacts.modelTopology)),",
+        "weightSpecsBytes: modelArtifacts.weightSpecs == null ? 0 : "
+        "stringByteLength(JSON.stringify(modelArtifacts.weightSpecs)),",
+        "weightSpecsBytes: modelArtifacts.weightSpecs == null ? 0 : "
+        "stringByteLength(JSON.stringify(modelArtifacts.modelTopology)),",
         "every SaveResult check (save-result rows, and each scheme's save) and the stored info records",
     ),
     Mutant(
         "save-info-topology-bytes-counts-chars", "byte-counts",
         "getModelArtifactsInfoForJSON counts modelTopologyBytes in UTF-16 code units (.length), not "
         "UTF-8 bytes: wrong for any non-ASCII name",
-        "modelTopologyBytes: modelArtifacts.modelTopology == null ? 0 : stringByteLength(JSON.stringify(modelArtifacts.modelTopology)),",
+        "modelTopologyBytes: modelArtifacts.modelTopology == null ? 0 : "
+        "stringByteLength(JSON.stringify(modelArtifacts.modelTopology)),",
         "modelTopologyBytes: modelArtifacts.modelTopology == null ? 0 : JSON.stringify(modelArtifacts.modelTopology).length,",
         "SaveResult checks of model edge (its model name is non-ASCII)",
     ),
@@ -141,8 +144,10 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant(
         "float16-decode-drops-mantissa-bit", "quantization",
         "the float16 decoder masks the mantissa with 0x1ff instead of 0x3ff (drops its top bit)",
-        "var float32Bits = mantisaTable[offsetTable[float16Bits >> 10] + (float16Bits & 0x3ff)] + exponentTable[float16Bits >> 10];",
-        "var float32Bits = mantisaTable[offsetTable[float16Bits >> 10] + (float16Bits & 0x1ff)] + exponentTable[float16Bits >> 10];",
+        "var float32Bits = mantisaTable[offsetTable[float16Bits >> 10] + (float16Bits & 0x3ff)] + "
+        "exponentTable[float16Bits >> 10];",
+        "var float32Bits = mantisaTable[offsetTable[float16Bits >> 10] + (float16Bits & 0x1ff)] + "
+        "exponentTable[float16Bits >> 10];",
         "every row of model quantized-float16",
     ),
     Mutant(

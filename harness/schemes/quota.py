@@ -71,10 +71,12 @@ class QuotaScheme(Scheme):
         big_bytes = -(-(trip.quota + OVERSIZE_MARGIN) // models.SIZED_ROW_BYTES) * models.SIZED_ROW_BYTES
         fixture = _serve_sized(trip, big_bytes)
         seen["oversize"] = {"weight_bytes": big_bytes,
-                            "save": await settle(trip.save({"kind": "url", "url": big_url}, fixture=fixture, deadline=_deadline()))}
+                            "save": await settle(trip.save({"kind": "url", "url": big_url}, fixture=fixture,
+                                                           deadline=_deadline()))}
         out += _must_reject(seen["oversize"]["save"], f"save of {big_bytes} weight bytes", big_url)
         out += await self._nothing_of(trip, big_url, "after the refused save")
-        seen["oversize"]["load"] = await settle(trip.load({"kind": "url", "url": big_url}, prefix="oversize.", deadline=_deadline()))
+        seen["oversize"]["load"] = await settle(trip.load({"kind": "url", "url": big_url}, prefix="oversize.",
+                                                          deadline=_deadline()))
         out += _must_reject(seen["oversize"]["load"], "load of the refused model", big_url)
         out += await trip.load_and_check({"kind": "url", "url": kept}, prefix="kept.")
 

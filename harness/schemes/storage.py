@@ -62,7 +62,8 @@ class LocalStorage(BrowserStorage):
         got = set(report["keys"])
         out = []
         if got != want:
-            out.append(Difference("storage", "localStorage keys", f"missing {sorted(want - got)}, unexpected {sorted(got - want)}",
+            out.append(Difference("storage", "localStorage keys",
+                                  f"missing {sorted(want - got)}, unexpected {sorted(got - want)}",
                                   expected=sorted(want), actual=sorted(got)))
         out += trip.want.check_artifacts("storage", report["model_topology"], report["weight_specs"], weights)
         out += diff_json(trip.want.metadata(), report["model_metadata"], "storage.model_metadata")

@@ -357,7 +357,8 @@ class Trip:
                                       expected={k: spec[k] for k in ("shape", "dtype")}))
                 continue
             tensor, actual = have[spec["name"]]
-            out += diff_json({"shape": spec["shape"], "dtype": spec["dtype"]}, {"shape": tensor["shape"], "dtype": tensor["dtype"]},
+            out += diff_json({"shape": spec["shape"], "dtype": spec["dtype"]},
+                             {"shape": tensor["shape"], "dtype": tensor["dtype"]},
                              what, f"$[{spec['name']}]")
             out += diff_weights([{k: spec[k] for k in ("name", "shape", "dtype")}], expected, actual, what)
         return out

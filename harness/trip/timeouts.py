@@ -40,7 +40,5 @@ def scaled(seconds: float) -> float:
 
 def for_weight_bytes(weight_bytes: int) -> float:
     """Seconds a save or load of this many weight bytes gets to settle before it counts as a hang
-    (10 s + 20 MB/s, scaled). Measured here: 256 MiB saved to IndexedDB in 2.2-3.4 s, loaded in
-    1.4-2.4 s; 512 MiB saved in 7.0-7.3 s, loaded in 3.4-5.6 s (Firefox, WebKitGTK, the three engines
-    at once)."""
+    (10 s + 20 MB/s, scaled; the large rows' measured times are in README, "Storage quota")."""
     return round(scaled(LARGE_BASE_S + weight_bytes / LARGE_BYTES_PER_S), 1)
