@@ -3,6 +3,7 @@ model with --zoo full; a scenario's own model list keeps only the chosen zoo's m
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -13,21 +14,32 @@ from harness.paths import REPO
 SCENARIOS = ("test_roundtrip.py", "test_cross_version.py", "test_large.py")
 
 
-def collected_models(harness_ini: pytest.Pytester, *args: str) -> dict[str, set[str]]:
-    """scenario file -> the models of its collected rows (engine: node, nothing is launched), read from
-    the collected items' parameters, not from pytest's text."""
-    for name in SCENARIOS:
-        shutil.copy(REPO / "scenarios" / name, harness_ini.path / name)
-    recorder = harness_ini.inline_run("-p", "no:cacheprovider", "--collect-only", "--engine", "node", "--engine",
-                                      "chromium", *args, *SCENARIOS)
-    assert recorder.ret == pytest.ExitCode.OK
-    (finished,) = recorder.getcalls("pytest_collection_finish")
-    models: dict[str, set[str]] = {name: set() for name in SCENARIOS}
-    for item in finished.session.items:
+COLLECTED = """
+import json
+
+
+def pytest_collection_finish(session):
+    models = {}
+    for item in session.items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if isinstance(params.get("model"), str):
-            models[item.path.name].add(params["model"])
-    return models
+            models.setdefault(item.path.name, set()).add(params["model"])
+    with open("collected.json", "w") as f:
+        json.dump({name: sorted(found) for name, found in models.items()}, f)
+"""
+
+
+def collected_models(harness_ini: pytest.Pytester, *args: str) -> dict[str, set[str]]:
+    """scenario file -> the models of its collected rows (engine: node, nothing is launched), as a
+    conftest in a fresh pytest process records them from the items' parameters (not from pytest's text)."""
+    for name in SCENARIOS:
+        shutil.copy(REPO / "scenarios" / name, harness_ini.path / name)
+    harness_ini.makeconftest(COLLECTED)
+    run = harness_ini.runpytest_subprocess("-p", "no:cacheprovider", "--collect-only", "-q", "--engine", "node",
+                                           "--engine", "chromium", *args, *SCENARIOS, timeout=120)
+    assert run.ret == pytest.ExitCode.OK, run.stdout.str() + run.stderr.str()
+    found = json.loads((harness_ini.path / "collected.json").read_text())
+    return {name: set(found.get(name, [])) for name in SCENARIOS}
 
 
 def test_the_core_zoo_is_the_default(harness_ini: pytest.Pytester):
