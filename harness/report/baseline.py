@@ -148,14 +148,7 @@ def format(d: BaselineDiff) -> str:  # noqa: A001 (the brief's name; this module
     fixes, newly known findings, other changes, new and missing rows (at most 50 listed per class)."""
     counts = d.counts()
     lines = ["baseline: " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())]
-    for engine, was, now in d.engine_versions:
-        lines.append(f"  {engine}: {was or '(absent)'} -> {now or '(absent)'}")
-    for engine, was, now in d.engine_builds:
-        lines.append(f"  {engine}: build {', '.join(map(str, was))} -> {', '.join(map(str, now))}: another engine build, "
-                     f"its rows are not compared (they are new and missing rows)")
-    if d.tfjs_versions:
-        was, now = d.tfjs_versions
-        lines.append(f"  tfjs: {', '.join(was) or '(none)'} -> {', '.join(now) or '(none)'}")
+    lines += [f"  {line}" for line in what_changed(d)]
     sections = (
         ("REGRESSIONS", d.regressions, True),
         ("fixed", d.fixes, False),
@@ -179,6 +172,17 @@ def format(d: BaselineDiff) -> str:  # noqa: A001 (the brief's name; this module
     if not d.regressions:
         lines.append("no regressions")
     return "\n".join(lines)
+
+
+def what_changed(d: BaselineDiff) -> list[str]:
+    """What differs between the two runs themselves: engine versions and builds, TF.js builds."""
+    lines = [f"{engine}: {was or '(absent)'} -> {now or '(absent)'}" for engine, was, now in d.engine_versions]
+    lines += [f"{engine}: build {', '.join(map(str, was))} -> {', '.join(map(str, now))}: another engine build, its rows "
+              f"are not compared (they are new and missing rows)" for engine, was, now in d.engine_builds]
+    if d.tfjs_versions:
+        was, now = d.tfjs_versions
+        lines.append(f"tfjs: {', '.join(was) or '(none)'} -> {', '.join(now) or '(none)'}")
+    return lines
 
 
 def _first_difference(row: dict) -> str:

@@ -17,7 +17,7 @@ import re
 import warnings
 
 from harness.report import text as report
-from harness.report.baseline import BaselineDiff, Change, first_line
+from harness.report.baseline import BaselineDiff, Change, first_line, what_changed
 from harness.report.document import OUTCOMES
 
 MAX_LISTED = 200  # rows listed per section; the rest are counted
@@ -138,16 +138,8 @@ def _baseline(d: BaselineDiff) -> list[str]:
     verdict = f"**{len(d.regressions)} regression{'s' * (len(d.regressions) != 1)}**" if d.regressions else "no regressions"
     lines = ["### Against the baseline", "",
              verdict + ": " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items()), ""]
-    for engine, was, now in d.engine_versions:
-        lines.append(f"- {_esc(engine)}: {_esc(str(was))} -> {_esc(str(now))}")
-    for engine, was, now in d.engine_builds:
-        lines.append(f"- {_esc(engine)}: build {_esc(', '.join(map(str, was)))} -> {_esc(', '.join(map(str, now)))}: "
-                     f"another engine build, its rows are not compared")
-    if d.tfjs_versions:
-        was, now = d.tfjs_versions
-        lines.append(f"- TF.js: {_esc(', '.join(was))} -> {_esc(', '.join(now))}")
-    if d.engine_versions or d.engine_builds or d.tfjs_versions:
-        lines.append("")
+    changed = what_changed(d)
+    lines += [f"- {_esc(line)}" for line in changed] + ([""] if changed else [])
     for title, changes in (("Regressions", d.regressions), ("Fixed", d.fixes),
                            ("Known intermittent (passed -> xfailed)", d.intermittent), ("Other changes", d.changed)):
         if not changes:
