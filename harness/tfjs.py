@@ -8,6 +8,11 @@
   and the first 12 hex digits of its SHA-256 (`tf.min.js@1a2b3c4d5e6f`); the TF.js version inside it
   (`tf.version.tfjs`, asked of Node) is its `semver`.
 
+A build's wasm and webgpu backends (`backend_dist`) are the `@tensorflow/tfjs-backend-<base>` of the same
+TF.js version (the union bundle tf.min.js has only cpu and webgl): the main package, or an alias
+`tfjs-backend-<base>-<version>` of package.json; the UMD bundle (and wasm's `.wasm` binaries) ship in the
+package's dist/. None exists on npm for 4.23.0-rc.0; webgpu's first release is 4.6.0.
+
 A session's builds are registered here (`register`), so every driver can look one up by id.
 """
 
@@ -47,11 +52,48 @@ class TfjsBuild:
     def prerelease(self) -> bool:
         return "-" in self.semver
 
+    def backend_dist(self, base: str) -> Path | None:
+        """The dist/ of this TF.js version's own package of the backend `base` (wasm, webgpu), if installed."""
+        return backend_dist(base, self.semver)
+
+    def lacks(self, base: str, host: str = "browser") -> str:
+        """Why this build cannot run the backend `base` on `host` ("" if it can): its package is not
+        installed; in Node, a wasm backend that would not register on this build's tfjs-core."""
+        if base not in BACKEND_PACKAGES:
+            return ""
+        if host == "node":
+            if self.node_module == "@tensorflow/tfjs":
+                return ""
+            return (f"in Node the wasm backend is require()d, and @tensorflow/tfjs-backend-wasm registers on the "
+                    f"@tensorflow/tfjs-core that resolves from it (the main {installed().semver}), not on {self.version}'s")
+        if self.backend_dist(base) is not None:
+            return ""
+        package = BACKEND_PACKAGES[base][0]
+        return (f"no {package}@{self.semver} is installed (add \"tfjs-backend-{base}-{self.semver}\": "
+                f"\"npm:{package}@{self.semver}\" to package.json, if npm has that version)")
+
     def as_row(self) -> dict:
         row = {"version": self.version, "source": self.source}
         if self.semver != self.version:
             row["semver"] = self.semver
         return row
+
+
+# The backends tf.min.js does not bundle: base -> (npm package, its UMD bundle in dist/).
+BACKEND_PACKAGES = {
+    "wasm": ("@tensorflow/tfjs-backend-wasm", "tf-backend-wasm.min.js"),
+    "webgpu": ("@tensorflow/tfjs-backend-webgpu", "tf-backend-webgpu.min.js"),
+}
+
+
+def backend_dist(base: str, semver: str, node_modules: Path = NODE_MODULES) -> Path | None:
+    """dist/ of the installed package of backend `base` whose version is `semver` (the main one or an alias)."""
+    package, bundle = BACKEND_PACKAGES[base]
+    for folder in (node_modules / package, node_modules / f"tfjs-backend-{base}-{semver}"):
+        meta = folder / "package.json"
+        if meta.exists() and json.loads(meta.read_text()).get("version") == semver and (folder / "dist" / bundle).exists():
+            return folder / "dist"
+    return None
 
 
 def _npm_build(package_dir: Path, name: str) -> TfjsBuild:

@@ -61,6 +61,17 @@ class Build:
     # How a choice of files in <input type=file> combines with an earlier one: "replace" (as a user's new
     # choice, and Playwright's set_input_files) or "append" (WebDriver's send_keys adds to the selection).
     file_choice: str = "replace"
+    # TF.js backends beyond cpu (harness.backends), measured per build. webgl: "context" (every page of the
+    # browser gets a WebGL context), "headed" (only a headed browser does: the driver runs webgl pages in a
+    # headed browser of its own, under an Xvfb it starts), or "" with the reason in no_webgl. wasm and webgpu
+    # run wherever their reason (no_wasm, no_webgpu) is "".
+    webgl: str = "context"
+    no_webgl: str = ""
+    no_wasm: str = ""
+    no_webgpu: str = ""
+    # Launch arguments a browser needs for webgpu pages (Chromium: --enable-unsafe-webgpu); the driver runs
+    # those pages in a browser launched with them, so that the other rows run on the build as it is.
+    webgpu_args: tuple[str, ...] = ()
 
     def lacks(self, feature: str) -> str:
         """The declared, measured reason this build cannot do `feature` (one of FEATURES), "" if it can.
@@ -72,10 +83,18 @@ class Build:
             return self.no_persistent_profile
         if feature == "quota":
             return "" if self.quota else (self.no_quota or "no quota emulation")
+        if feature == "cpu":
+            return ""
+        if feature == "webgl":
+            return "" if self.webgl else (self.no_webgl or "no WebGL")
+        if feature == "wasm":
+            return self.no_wasm
+        if feature == "webgpu":
+            return self.no_webgpu
         raise ValueError(f"unknown feature {feature!r}; known: {', '.join(FEATURES)}")
 
 
-FEATURES = ("downloads", "persistent-profile", "quota")
+FEATURES = ("downloads", "persistent-profile", "quota", "cpu", "webgl", "wasm", "webgpu")  # the last four: backends
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,11 +228,14 @@ class Driver(abc.ABC):
     async def start(self) -> EngineInfo: ...
 
     @abc.abstractmethod
-    async def open(self, url: str, *, timeout: float, quota: int | None = None) -> Page:
+    async def open(self, url: str, *, timeout: float, quota: int | None = None, backends: tuple[str, ...] = ()) -> Page:
         """Open ``url`` with fresh storage and wait until ``window.harness.ready`` resolves.
 
         ``quota``: limit the origin's quota-managed storage (IndexedDB) to this many bytes where the
-        build can (``Build.quota``); ``Page.quota`` says what was done, or why nothing could be."""
+        build can (``Build.quota``); ``Page.quota`` says what was done, or why nothing could be.
+        ``backends``: the TF.js backends (harness.backends names) that this page's siblings will run
+        beside the URL's own, so that a driver can open the page in a browser that gives all of them
+        (a webgl sibling of a wasm page needs Firefox's headed browser, Build.webgl == "headed")."""
 
     @abc.abstractmethod
     async def stop(self) -> None: ...

@@ -2,13 +2,22 @@
 
 from harness.engines.base import Build, EngineSpec
 
+# Measured (Debian Chromium 156.0.8078.114, headless, default flags): WebGL 2 on SwiftShader, renderer
+# "ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)", with
+# EXT_color_buffer_float. WebGPU: navigator.gpu exists on the harness page (a secure context: http on
+# 127.0.0.1), but requestAdapter() resolves null with default flags and with --enable-unsafe-swiftshader;
+# with --enable-unsafe-webgpu it gives the adapter {vendor "google", architecture "swiftshader"} and a
+# device, WebGL unchanged. So webgpu pages get a browser launched with that flag (Build.webgpu_args).
+WEBGPU_ARGS = ("--enable-unsafe-webgpu",)
+
 # Without these, Chromium keeps dialling Google hosts that this kind of machine refuses.
 _QUIET = ("--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync")
 
 ENGINE = EngineSpec(
     name="chromium",
     builds={
-        "playwright": Build(kind="playwright", driver="playwright", browser_type="chromium", args=_QUIET, quota="cdp"),
+        "playwright": Build(kind="playwright", driver="playwright", browser_type="chromium", args=_QUIET, quota="cdp",
+                            webgpu_args=WEBGPU_ARGS),
         "system": Build(
             kind="system",
             driver="playwright",
@@ -18,6 +27,7 @@ ENGINE = EngineSpec(
             args=("--no-sandbox", *_QUIET),
             apt_packages=("chromium",),
             quota="cdp",
+            webgpu_args=WEBGPU_ARGS,
             notes=(
                 "Downloads: page.on('download') reports both files of a TF.js downloads:// save (two "
                 "back-to-back <a download> blob clicks), no multiple-downloads prompt in headless mode; "

@@ -16,6 +16,12 @@ FIXED_LIMIT = "dom.quotaManager.temporaryStorage.fixedLimit"
 MIN_GROUP_KIB = 10 * 1024  # QuotaManager::GetGroupLimit: a group may always use 10 MiB (if the limit allows)
 
 
+# WebGL (Build.webgl == "headed"), measured on Firefox ESR 153.8: headless gives no WebGL context at all,
+# even with webgl.force-enabled; headed under Xvfb gives WebGL 2.0 on Mesa's llvmpipe, with
+# EXT_color_buffer_float. So the driver runs webgl pages in a headed browser of their own.
+NO_WEBGPU = "navigator.gpu is absent in Firefox ESR 153.8 here, headless and headed under Xvfb (measured)"
+
+
 def fixed_limit_kib(quota: int) -> int:
     """The fixedLimit (KiB) that gives one origin's group `quota` bytes: the group limit is
     min(limit, max(limit / 5, 10 MiB)), so below 10 MiB the limit itself, above it 5 x quota."""
@@ -31,7 +37,8 @@ def group_limit(limit_kib: int) -> int:
 ENGINE = EngineSpec(
     name="firefox",
     builds={
-        "playwright": Build(kind="playwright", driver="playwright", browser_type="firefox", prefs=_PREFS, quota="prefs"),
+        "playwright": Build(kind="playwright", driver="playwright", browser_type="firefox", prefs=_PREFS, quota="prefs",
+                            webgl="headed", no_webgpu=NO_WEBGPU),  # as the system build (not measured here)
         "system": Build(
             kind="system",
             driver="playwright",
@@ -44,6 +51,8 @@ ENGINE = EngineSpec(
             # downloads_path=DIR and polls DIR, where Firefox writes them under their own names.
             downloads="directory",
             quota="prefs",
+            webgl="headed",
+            no_webgpu=NO_WEBGPU,
             notes=(
                 "Playwright is pinned to 1.64.1: 1.65.x fails to create a context on Firefox ESR 153 over BiDi "
                 "(Protocol error (emulation.setMediaFeaturesOverride): unknown command). "

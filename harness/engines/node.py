@@ -34,6 +34,10 @@ ENGINE = EngineSpec(
             browser_type="node",
             executable="node",  # found on PATH; `executable` in playwright.config picks another
             apt_packages=("nodejs",),
+            webgl="",
+            no_webgl=("Node has no WebGL: @tensorflow/tfjs-backend-webgl needs a browser's canvas (OffscreenCanvas "
+                      "or document), and Node gives neither (headless-gl is not a TF.js dependency)"),
+            no_webgpu="Node has no navigator.gpu (TF.js's webgpu backend runs only in browsers)",
             notes=(
                 "TF.js from node_modules (`npm ci`): the pure-JS @tensorflow/tfjs on the backend the page URL "
                 "names (cpu), plus @tensorflow/tfjs-node's own file:// IOHandler (dist/io/file_system, which "
@@ -220,7 +224,7 @@ class NodeDriver(Driver):
     def alive(self) -> bool:
         return self._running
 
-    async def open(self, url: str, *, timeout: float, quota: int | None = None) -> Page:
+    async def open(self, url: str, *, timeout: float, quota: int | None = None, backends: tuple[str, ...] = ()) -> Page:
         """Start a fresh host for the harness page URL `http://HOST:PORT/page?tfjs=VERSION&backend=NAME`.
         Node has no browser storage: a quota is ignored (file:// is the disk's business)."""
         if not self._running:
@@ -228,9 +232,16 @@ class NodeDriver(Driver):
         parts = urlsplit(url)
         query = parse_qs(parts.query)
         origin = f"{parts.scheme}://{parts.netloc}"
-        backend = query.get("backend", ["cpu"])[0]
+        from harness import backends
+
+        try:
+            backend = backends.get(query.get("backend", [backends.DEFAULT])[0])
+        except ValueError as e:
+            raise EngineError(f"{self.spec.name}: {e}") from None
         wanted_tfjs = query.get("tfjs", [None])[0]
-        command = [self._node, *self.build.args, str(HOST_JS), "--server", origin, "--backend", backend]
+        config = json.dumps({"name": backend.name, "base": backend.base, "flags": dict(backend.flags)})
+        command = [self._node, *self.build.args, str(HOST_JS), "--server", origin, "--backend", backend.base,
+                   "--backend-config", config]
         semver = None
         if wanted_tfjs:
             from harness import tfjs

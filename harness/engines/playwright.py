@@ -15,6 +15,11 @@ Quota (``Build.quota``): "cdp" overrides the page origin's quota on the page's o
 before the page loads; "prefs" opens the page in a second browser launched with Firefox's fixed
 temporary-storage limit (harness.engines.firefox; one browser per quota, kept for the session).
 
+WebGL (``Build.webgl``): "headed" (Firefox: headless gives no WebGL context) opens every page whose
+row runs a webgl backend in a headed browser of its own, launched at the first such page under an Xvfb
+the driver starts, and kept for the session (with a quota: one headed browser per quota). WebGPU
+(``Build.webgpu_args``): webgpu pages likewise get a browser launched with those arguments.
+
 Downloads are captured as the build declares (``Build.downloads``): "event" keeps each page's
 ``download`` events; "directory" launches with ``downloads_path`` (a private directory, emptied
 whenever a page opens, so a driver's pages must not download at the same time) and polls it.
@@ -29,11 +34,12 @@ import shutil
 import tempfile
 import time
 from typing import Any, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 
+from harness import backends as tfjs_backends
 from harness.engines import downloads, firefox
 from harness.engines.base import (
     READY_JS,
@@ -249,9 +255,10 @@ def _unique(name: str, taken: Mapping[str, bytes]) -> str:
 class PlaywrightDriver(Driver):
     launch_timeout: float = 60.0  # connecting to a remote server (which launches the browser)
 
-    def _launch_options(self) -> dict[str, Any]:
+    def _launch_options(self, *, headed: bool | None = None) -> dict[str, Any]:
         build = self.build
-        options: dict[str, Any] = {"headless": not self.headed, "args": list(build.args)}
+        headed = self.headed if headed is None else headed
+        options: dict[str, Any] = {"headless": not headed, "args": list(build.args)}
         if build.executable:
             options["executable_path"] = build.executable
         if build.channel:
@@ -266,7 +273,9 @@ class PlaywrightDriver(Driver):
         build = self.build
         self._downloads_dir = None
         self._xvfb = None
-        self._quota_browsers: dict[int, Any] = {}  # Firefox: fixedLimit KiB -> a browser launched with it
+        # Browsers beside the session's own, by (Firefox fixedLimit KiB or None, headed, extra arguments): a
+        # quota's, a webgl page's (Firefox), a webgpu page's (Chromium).
+        self._browsers: dict[tuple, Any] = {}
         self._kept = None  # (context, page) between tests, see the module docstring
         self.reset_failures: list[str] = []  # why a kept context was given up (a new one was opened instead)
         self._pw = await async_playwright().start()
@@ -312,13 +321,24 @@ class PlaywrightDriver(Driver):
     def alive(self) -> bool:
         return self._browser.is_connected()
 
-    async def open(self, url: str, *, timeout: float, quota: int | None = None) -> Page:
+    def _launch_for(self, url: str, backends: tuple[str, ...] = ()) -> tuple[bool, tuple[str, ...]]:
+        """What a browser for a page at `url` (and its siblings on `backends`) must be launched with beyond
+        the session's own: (headed, extra arguments). Headed: the build gives WebGL only headed
+        (Build.webgl == "headed") and the row runs a webgl backend; arguments: a webgpu row's
+        (Build.webgpu_args)."""
+        names = [*(parse_qs(urlsplit(url).query).get("backend") or [tfjs_backends.DEFAULT]), *backends]
+        bases = {tfjs_backends.BACKENDS[n].base for n in names if n in tfjs_backends.BACKENDS}
+        headed = not self.headed and self.build.webgl == "headed" and "webgl" in bases
+        return headed, (self.build.webgpu_args if "webgpu" in bases else ())
+
+    async def open(self, url: str, *, timeout: float, quota: int | None = None, backends: tuple[str, ...] = ()) -> Page:
         if not self.alive:
             raise EngineError(f"{self.spec.name}: the browser is no longer running")
         if self._downloads_dir:
             await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
+        headed, extra_args = self._launch_for(url, backends)
         kept, self._kept = self._kept, None
-        if kept is not None and quota is None:
+        if kept is not None and quota is None and not headed and not extra_args:
             context, page = kept
             try:
                 await asyncio.wait_for(context.tracing.start_chunk(), timeout)
@@ -335,8 +355,9 @@ class PlaywrightDriver(Driver):
         elif kept is not None:
             await self._hand_back_context(*kept)
         browser = self._browser
-        if quota is not None and self.build.quota == "prefs":
-            browser = await self._browser_with_quota(quota, timeout)
+        kib = firefox.fixed_limit_kib(quota) if quota is not None and self.build.quota == "prefs" else None
+        if kib is not None or headed or extra_args:
+            browser = await self._other_browser(kib, headed, extra_args, timeout)
         try:
             context = await asyncio.wait_for(browser.new_context(ignore_https_errors=True, accept_downloads=True), timeout)
             # Kept only when the test fails (Page.save_trace): actions, console and network. No DOM snapshots
@@ -408,26 +429,46 @@ class PlaywrightDriver(Driver):
             return QuotaApplied(quota, quota, f"CDP Storage.overrideQuotaForOrigin({origin}, {quota})")
         return QuotaApplied(quota, None, self.build.no_quota or f"{self.spec.name}: no quota emulation")
 
-    async def _browser_with_quota(self, quota: int, timeout: float):
-        kib = firefox.fixed_limit_kib(quota)
-        browser = self._quota_browsers.get(kib)
+    async def _ensure_display(self) -> None:
+        """A screen for a headed browser: the session's DISPLAY, else an Xvfb of the driver's own."""
+        if not self._xvfb and not os.environ.get("DISPLAY"):
+            self._xvfb = await asyncio.to_thread(Xvfb().start)
+
+    async def _other_browser(self, kib: int | None, headed: bool, extra_args: tuple[str, ...], timeout: float):
+        """A browser beside the session's: launched with Firefox's fixedLimit of `kib` KiB (a quota),
+        headed (a webgl page on a build that gives WebGL only headed), with `extra_args` (a webgpu page's),
+        or any of these together; kept for the session."""
+        key = (kib, headed, extra_args)
+        browser = self._browsers.get(key)
         if browser is not None and browser.is_connected():
             return browser
-        if self.build.endpoint:  # the server launches it: the pref travels in the launch options
+        prefs = {firefox.FIXED_LIMIT: kib} if kib is not None else {}
+        what = " and ".join(filter(None, (kib is not None and f"a {kib} KiB storage limit", headed and "headed",
+                                          extra_args and " ".join(extra_args))))
+        if self.build.endpoint:  # the server launches it: the pref and headless travel in the launch options
             options = dict(self.build.launch_options)
-            options["firefoxUserPrefs"] = {**options.get("firefoxUserPrefs", {}), firefox.FIXED_LIMIT: kib}
+            if prefs:
+                options["firefoxUserPrefs"] = {**options.get("firefoxUserPrefs", {}), **prefs}
+            if headed:
+                options["headless"] = False
+            if extra_args:
+                options["args"] = [*options.get("args", []), *extra_args]
             browser = await self._connect(options, timeout)
-            self._quota_browsers[kib] = browser
+            self._browsers[key] = browser
             return browser
-        options = self._launch_options()
-        options["firefox_user_prefs"] = {**options.get("firefox_user_prefs", {}), firefox.FIXED_LIMIT: kib}
+        if headed:
+            await self._ensure_display()
+        options = self._launch_options(headed=headed or None)
+        if prefs:
+            options["firefox_user_prefs"] = {**options.get("firefox_user_prefs", {}), **prefs}
+        options["args"] = [*options["args"], *extra_args]
         if self._downloads_dir:
             options["downloads_path"] = self._downloads_dir
         try:
             browser = await asyncio.wait_for(self._browser_type.launch(**options), timeout + GRACE_S)
         except (asyncio.TimeoutError, PlaywrightError) as e:
-            raise EngineError(f"{self.spec.name}: could not launch with a {kib} KiB storage limit: {e!r}") from e
-        self._quota_browsers[kib] = browser
+            raise EngineError(f"{self.spec.name}: could not launch with {what}: {e!r}") from e
+        self._browsers[key] = browser
         return browser
 
     async def open_sibling(self, page: Page, url: str, *, timeout: float) -> Page:
@@ -444,7 +485,11 @@ class PlaywrightDriver(Driver):
         """A second browser process on ``profile_dir``; closing the page closes that browser."""
         if self.build.lacks("persistent-profile"):  # declared (a remote server): asking anyway is a harness error
             raise NotImplementedError(f"{self.spec.name}: {self.build.lacks('persistent-profile')}")
-        options = self._launch_options()
+        headed, extra_args = self._launch_for(url)
+        if headed:
+            await self._ensure_display()
+        options = self._launch_options(headed=headed or None)
+        options["args"] = [*options["args"], *extra_args]
         downloads_dir = None
         if self.build.downloads == "directory":
             downloads_dir = options["downloads_path"] = tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-downloads-")
@@ -487,7 +532,7 @@ class PlaywrightDriver(Driver):
             if self._kept is not None:
                 await _close_quietly(self._kept[0])
                 self._kept = None
-            for browser in [*self._quota_browsers.values(), self._browser]:
+            for browser in [*self._browsers.values(), self._browser]:
                 try:
                     await asyncio.wait_for(browser.close(), 30)
                 except (PlaywrightError, asyncio.TimeoutError):

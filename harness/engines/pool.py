@@ -18,6 +18,9 @@ class EnginePool:
         self._drivers: dict[str, Driver] = {}
         self._failed: dict[str, str] = {}
         self._infos: dict[str, EngineInfo] = {}  # kept after stop, for the report
+        # What each backend really was, per engine (harness/js/backends.js describe), said by the first page
+        # opened on it: engine -> backend name -> facts.
+        self.backends: dict[str, dict[str, dict]] = {}
         self._lock = asyncio.Lock()
 
     async def discover(self) -> "EnginePool":
@@ -75,6 +78,8 @@ class EnginePool:
             entry = self.found.get(name)
             if name in self._infos:
                 rows.append(self._infos[name].as_row())
+                if self.backends.get(name):
+                    rows[-1]["backends"] = dict(self.backends[name])
             elif isinstance(entry, Missing):
                 rows.append({"engine": name, "version": None, "driver": None, "build": None, "missing": entry.reason})
             elif name in self._failed:

@@ -247,7 +247,8 @@ class WebDriverDriver(Driver):
 
     # -- pages -----------------------------------------------------------------
 
-    async def open(self, url: str, *, timeout: float, quota: int | None = None) -> WebDriverPage:
+    async def open(self, url: str, *, timeout: float, quota: int | None = None,
+                   backends: tuple[str, ...] = ()) -> WebDriverPage:
         """Navigate to ``url``, wait for ``harness.ready``, then empty and check the origin's storage.
         No quota emulation over WebDriver: a requested quota is reported as not applied (Build.no_quota)."""
         if not self.alive:

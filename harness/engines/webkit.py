@@ -26,10 +26,16 @@ NO_QUOTA_GTK = (
     "request with a fixed ~5 MB)."
 )
 
+# Measured on WebKitGTK 2.50.6 under Xvfb: WebGL 2.0, with EXT_color_buffer_float; the renderer is masked
+# ("Apple GPU": WebKit reports a fixed string, even through WEBGL_debug_renderer_info); navigator.gpu absent.
+NO_WEBGPU_GTK = "navigator.gpu is absent in WebKitGTK 2.50.6 (MiniBrowser under Xvfb, default features; measured)"
+NO_WEBGPU_PLAYWRIGHT = "not measured on Playwright's WebKit build (not installed here); WebGPU is off by default in it"
+
 ENGINE = EngineSpec(
     name="webkit",
     builds={
-        "playwright": Build(kind="playwright", driver="playwright", browser_type="webkit", no_quota=NO_QUOTA_PLAYWRIGHT),
+        "playwright": Build(kind="playwright", driver="playwright", browser_type="webkit", no_quota=NO_QUOTA_PLAYWRIGHT,
+                            no_webgpu=NO_WEBGPU_PLAYWRIGHT),
         "system": Build(
             kind="system",
             driver="webdriver",
@@ -42,6 +48,7 @@ ENGINE = EngineSpec(
             no_persistent_profile=NO_PERSISTENT_PROFILE,
             # WebDriver's send_keys adds to the input's selection (measured: model.json chosen twice)
             file_choice="append",
+            no_webgpu=NO_WEBGPU_GTK,
             apt_packages=("webkit2gtk-driver", "xvfb"),
             version_command=("dpkg-query", "-W", "-f=${Version}", "webkit2gtk-driver"),  # no --version flag
             notes=(

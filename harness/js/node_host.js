@@ -1,6 +1,10 @@
 // The Node host of the harness steps (harness/js/steps.js): what page.js is to a browser.
 //
-//   node harness/js/node_host.js --server http://127.0.0.1:PORT [--backend cpu] [--tfjs MODULE]
+//   node harness/js/node_host.js --server http://127.0.0.1:PORT [--backend cpu] [--backend-config JSON] [--tfjs MODULE]
+//
+// --backend-config: harness.backends' record {name, base, flags} (the flags set with tf.env() first);
+// base "wasm" requires @tensorflow/tfjs-backend-wasm next to the main TF.js (it registers on the
+// @tensorflow/tfjs-core that @tensorflow/tfjs uses).
 //
 // --tfjs: another TF.js to run (a package name such as tfjs-3.21.0, an npm alias of package.json, or
 // the absolute path of a UMD bundle); tfjs-node's file:// handler is registered into it.
@@ -50,6 +54,8 @@ function parseArgv(argv) {
 const options = parseArgv(process.argv.slice(2));
 const server = (options.server || process.env.HARNESS_SERVER || '').replace(/\/$/, '');
 const backend = options.backend || process.env.HARNESS_BACKEND || 'cpu';
+const backendConfig = options['backend-config'] ? JSON.parse(options['backend-config'])
+  : {name: backend, base: backend, flags: {}};
 // auto: native tfjs-node if its binding is there and loads; js: never try the binding.
 const nativeMode = options['tfjs-node'] || process.env.HARNESS_TFJS_NODE || 'auto';
 const tfjsModule = options.tfjs || '@tensorflow/tfjs';
@@ -121,13 +127,19 @@ async function main() {
   try {
     const loaded = loadTf();
     tf = loaded.tf;
-    if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} is not available here`);
-    await tf.ready();
+    if (backendConfig.base === 'wasm') {
+      if (tfjsModule !== '@tensorflow/tfjs') {
+        throw new Error(`the wasm backend runs in Node only with the main @tensorflow/tfjs, not ${tfjsModule}`);
+      }
+      require('@tensorflow/tfjs-backend-wasm');  // registers the 'wasm' backend on tfjs-core
+    }
+    await require(path.join(__dirname, 'backends.js')).use(tf, backendConfig);
     const shared = require(path.join(__dirname, 'steps.js'));
     steps = {
       ...shared.steps,
       ...require(path.join(__dirname, 'bench.js')).steps,  // harness/bench.py's raw media
       info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend()}),
+      backendInfo: async (tf) => require(path.join(__dirname, 'backends.js')).describe(tf, backendConfig),
     };
     send({ready: {tfjs: tf.version.tfjs, backend: tf.getBackend(), node: process.version,
                   fileSystem: loaded.fileSystem, notes: loaded.notes}});

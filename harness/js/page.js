@@ -31,6 +31,8 @@
     ...harnessSteps.steps,
     // Nothing but the version and backend: used to check the page itself.
     info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend()}),
+    // What the backend really is here: WebGL version and renderer, wasm SIMD and threads (harnessBackends).
+    backendInfo: async (tf) => harnessBackends.describe(tf, window.harnessBackend),
     // Browser only: every key in localStorage and in the tensorflowjs IndexedDB database.
     storageKeys: async () => harnessStorage.keys(),
     ...harnessQuota.steps,
@@ -54,9 +56,8 @@
   }
 
   const ready = (async () => {
-    const backend = params.get('backend') || 'cpu';
-    if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} is not available here`);
-    await tf.ready();
+    const config = window.harnessBackend || {name: params.get('backend') || 'cpu', base: params.get('backend') || 'cpu', flags: {}};
+    await harnessBackends.use(tf, config);
     return {tfjs: tf.version.tfjs, backend: tf.getBackend()};
   })();
   window.harness = {ready, run};

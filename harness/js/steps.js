@@ -137,11 +137,33 @@
     return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
   }
 
-  // Load the golden from the harness server (over http) and save it to the target.
+  // The model's outputs on the golden inputs (fetched from the harness server), as a list of tensors.
+  async function predict(tf, env, format, model, inputs) {
+    const xs = [];
+    for (const spec of inputs) {
+      xs.push(tf.tensor(typedArray(spec.dtype, await env.fetchBytes(spec.url)), spec.shape, spec.dtype));
+    }
+    let ys;
+    if (format === 'graph-model') {  // inputs by placeholder name; outputs in outputNodes order
+      ys = model.execute(Object.fromEntries(inputs.map((spec, i) => [spec.name, xs[i]])));
+    } else {
+      ys = model.predict(xs.length === 1 ? xs[0] : xs);
+    }
+    return [].concat(ys);
+  }
+
+  // Load the golden from the harness server (over http) and save it to the target. args.warm (the
+  // golden inputs): use the model first, as an app does, so that its weights live on the backend (webgl:
+  // uploaded to textures, their CPU copies dropped) and save() reads them back from it.
   async function save(tf, env, args) {
     const timings = {};
     const model = await phase('load-golden', timings, () => loadModel(tf, args.format, args.fixture));
     if (args.flipBit) flipBit(tf, model, args.flipBit);
+    if (args.warm) {
+      await phase('warm', timings, async () => {
+        for (const y of await predict(tf, env, args.format, model, args.warm)) await y.data();
+      });
+    }
     const saveResult = await phase('save', timings, () => withDeadline(
         model.save(saveTarget(tf, env, args.target), args.saveConfig || undefined), args.deadline, 'save()'));
     if (args.inspect && env.inspectStorage) {
@@ -159,17 +181,7 @@
     const model = await phase('load', timings, () => withDeadline(
         loadModel(tf, args.format, loadSource(tf, env, args.source, result)), args.deadline, 'load()'));
     await phase('predict', timings, async () => {
-      const xs = [];
-      for (const spec of args.inputs) {
-        xs.push(tf.tensor(typedArray(spec.dtype, await env.fetchBytes(spec.url)), spec.shape, spec.dtype));
-      }
-      let ys;
-      if (args.format === 'graph-model') {  // inputs by placeholder name; outputs in outputNodes order
-        ys = model.execute(Object.fromEntries(args.inputs.map((spec, i) => [spec.name, xs[i]])));
-      } else {
-        ys = model.predict(xs.length === 1 ? xs[0] : xs);
-      }
-      ys = [].concat(ys);
+      const ys = await predict(tf, env, args.format, model, args.inputs);
       result.predictions = [];
       for (let j = 0; j < ys.length; j++) {
         const string = ys[j].dtype === 'string';  // posted as JSON: nested lists of strings

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from harness import expectations, quota, tfjs
+from harness import backends, expectations, quota, tfjs
 from harness.engines.base import Driver, EngineError, Page
 from harness.engines.pool import EnginePool
 from harness.golden import fit
@@ -32,9 +32,11 @@ QUOTA = pytest.StashKey[dict]()  # how the test's page was limited (harness.quot
 BUILD = pytest.StashKey[str]()  # the engine build the row ran on: playwright | system | remote
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def tfjs_backend(pytestconfig: pytest.Config) -> str:
-    return pytestconfig.getoption("tfjs_backend")
+    """The row's backend (harness.backends): "webgl", or "A->B" for a cross-backend row (saved on A,
+    loaded on B); parametrised by harness.pytest.matrix when the run has several, else the run's one."""
+    return state(pytestconfig).backends[0]
 
 
 @pytest.fixture(scope="session")
@@ -131,17 +133,37 @@ def _artifacts(request: pytest.FixtureRequest) -> ArtifactsRecorder:
     return recorder
 
 
+def row_backends(tfjs_backend: str) -> tuple[backends.Backend, backends.Backend | None]:
+    """The backend a row saves on, and the one it loads on when that is another ("A->B")."""
+    save, _, load = tfjs_backend.partition("->")
+    return backends.get(save), backends.get(load) if load else None
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_pool: EnginePool,
                        harness_server: HarnessServer, tfjs_build: tfjs.TfjsBuild, tfjs_backend: str,
-                       storage_quota: int | None, _artifacts: ArtifactsRecorder) -> Page:
-    """The harness page on this test's engine, with fresh storage (limited to `storage_quota`, if
-    any), closed after the test (its trace kept when the row did not pass)."""
-    url = harness_server.page_url(tfjs_build.version, tfjs_backend)
+                       storage_quota: int | None, _artifacts: ArtifactsRecorder, tfjs_load_build) -> Page:
+    """The harness page on this test's engine and backend, with fresh storage (limited to
+    `storage_quota`, if any), closed after the test (its trace kept when the row did not pass). A
+    backend the engine's build lacks skips the test with the build's measured reason; the first page on
+    each backend says what the backend really is (the engine record's `backends`)."""
+    save_backend, load_backend = row_backends(tfjs_backend)
+    for backend in filter(None, (save_backend, load_backend)):
+        reason = engine.build.lacks(backend.base)
+        if reason:
+            pytest.skip(f"{engine.spec.name} ({engine.build.kind} build) cannot run the {backend.name} backend: {reason}")
+        reason = tfjs_build.lacks(backend.base, engine.spec.host)
+        if not reason and tfjs_load_build is not None:
+            reason = tfjs_load_build.lacks((load_backend or backend).base, engine.spec.host)
+        if reason:
+            pytest.skip(f"TF.js {tfjs_build.version} cannot run the {backend.name} backend: {reason}")
+    url = harness_server.page_url(tfjs_build.version, save_backend.name)
     try:
-        page = await engine.open(url, timeout=timeouts.scaled(timeouts.PAGE_OPEN_S), quota=storage_quota)
+        page = await engine.open(url, timeout=timeouts.scaled(timeouts.PAGE_OPEN_S), quota=storage_quota,
+                                 backends=(load_backend.name,) if load_backend else ())
         if storage_quota is not None and engine.spec.host == "browser":
             request.node.stash[QUOTA] = await quota.limit_page(page, storage_quota, timeouts.scaled(timeouts.PAGE_OPEN_S))
+        await describe_backend(_engine_pool, engine, page, save_backend)
     except EngineError:
         if not engine.alive:
             await _engine_pool.restart(engine.spec.name)
@@ -153,6 +175,20 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
         await _engine_pool.restart(engine.spec.name)
 
 
+async def describe_backend(pool: EnginePool, engine: Driver, page: Page, backend: backends.Backend) -> None:
+    """Ask the page what its backend really is (harness/js/backends.js describe), once per engine and
+    backend in this process: the WebGL version and renderer, wasm SIMD and threads."""
+    described = pool.backends.setdefault(engine.spec.name, {})
+    if backend.name in described:
+        return
+    reply = await page.run_step("backendInfo", {}, timeouts.scaled(timeouts.PAGE_OPEN_S))
+    if reply.get("status") != "ok":
+        error = reply.get("error") or {}
+        raise EngineError(f"{engine.spec.name}: could not describe the {backend.name} backend: "
+                          f"{error.get('name')}: {error.get('message')}")
+    described[backend.name] = reply["result"]
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page: Page, harness_server: HarnessServer,
                     _engine_pool: EnginePool, tfjs_build: tfjs.TfjsBuild, tfjs_backend: str, tmp_path: Path,
@@ -162,25 +198,36 @@ async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page
     from harness.trip.roundtrip import Trip
 
     others: list[Page] = []
-    url = harness_server.page_url(tfjs_build.version, tfjs_backend)
+    save_backend, load_backend = row_backends(tfjs_backend)
+    url = harness_server.page_url(tfjs_build.version, save_backend.name)
 
     async def open_page(engine_name: str) -> Page:
         if _engine_pool.missing(engine_name) or engine_name not in _engine_pool.found:
             raise Unsupported(f"this row needs the {engine_name} engine, which is not in this run")
-        page = await (await _engine_pool.get(engine_name)).open(url, timeout=timeouts.scaled(timeouts.PAGE_OPEN_S))
+        other = await _engine_pool.get(engine_name)
+        # The row's backend where that engine has it, else cpu (a webgl page's model crossing into Node).
+        backend = save_backend if not other.build.lacks(save_backend.base) else backends.get(backends.DEFAULT)
+        page = await other.open(harness_server.page_url(tfjs_build.version, backend.name),
+                                timeout=timeouts.scaled(timeouts.PAGE_OPEN_S))
         others.append(page)
+        if backend is not save_backend:
+            _artifacts.trip.observed.setdefault("backends", {})[engine_name] = backend.name
         return page
 
-    async def open_sibling(version: str) -> Page:
-        page = await engine.open_sibling(harness_page, harness_server.page_url(version, tfjs_backend),
+    async def open_sibling(version: str | None, backend: str | None) -> Page:
+        """A page on the same storage with another TF.js build or backend (None: the row's own)."""
+        backend = backend or save_backend.name
+        page = await engine.open_sibling(harness_page, harness_server.page_url(version or tfjs_build.version, backend),
                                          timeout=timeouts.scaled(timeouts.PAGE_OPEN_S))
         others.append(page)
+        if backend != save_backend.name:
+            await describe_backend(_engine_pool, engine, page, backends.get(backend))
         return page
 
     def make(model: str, **kwargs) -> Trip:
         trip = Trip(harness_page, engine, harness_server, golden_of(request.config, model), tfjs_build.semver, tmp_path,
                     page_url=url, open_page=open_page, quota=storage_quota, load_with=tfjs_load_build,
-                    open_sibling=open_sibling, **kwargs)
+                    open_sibling=open_sibling, backend=save_backend, load_backend=load_backend, **kwargs)
         _artifacts.trip = trip
         return trip
 

@@ -3,8 +3,10 @@ engine x scheme x model parametrisation of every conformance scenario.
 
 `@pytest.mark.conformance(schemes=..., models=...)` makes one test per scheme x model x engine the
 scheme can run on, id `<scheme>-<model>-<engine>` (then `-tfjs<V>` when several TF.js builds run,
-`-r<N>` with --repeat). Other tests taking `engine_name` run once per browser engine, or per engine of
-the hosts named by `@pytest.mark.hosts(...)`.
+`-<backend>` when several backends run, `-r<N>` with --repeat); `cross_version=True` makes the TF.js
+dimension pairs `A->B`, `cross_backend=True` the backend dimension pairs `A->B` (RunState.backend_pairs).
+Other tests taking `engine_name` run once per browser engine, or per engine of the hosts named by
+`@pytest.mark.hosts(...)`, on the run's first backend.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import expectations, tfjs
+from harness import backends, expectations, tfjs
 from harness.config import load_matrix, with_endpoints
 from harness.engines import ENGINES
 from harness.report import shard
@@ -31,11 +33,20 @@ class RunState:
     engines: list[str]
     results_dir: Path
     builds: list = dataclasses.field(default_factory=list)  # the TF.js builds this run tests (harness.tfjs)
+    backends: list = dataclasses.field(default_factory=lambda: ["cpu"])  # --tfjs-backend names (harness.backends)
     partners: list = dataclasses.field(default_factory=list)  # cross-version rows' other builds, when one is tested
     findings: list = dataclasses.field(default_factory=list)  # --expectations (harness.expectations.Finding)
     pool: object = None  # harness.engines.pool.EnginePool, once a test needs an engine
     started: float = dataclasses.field(default_factory=time.monotonic)  # the session's wall clock
     _user_models: dict | None = None
+
+    def backend_pairs(self) -> list[tuple[str, str]]:
+        """Cross-backend (saved on A, loaded on B) pairs: each non-cpu backend of the run -> cpu (the app
+        that falls back to cpu), and wasm -> each webgl variant of the run."""
+        pairs = [(b, backends.DEFAULT) for b in self.backends if b != backends.DEFAULT]
+        if "wasm" in self.backends:
+            pairs += [("wasm", b) for b in self.backends if backends.get(b).base == "webgl"]
+        return pairs
 
     def pairs(self) -> list[tuple]:
         """Cross-version (A, B) pairs, both orders: among the builds tested, or the one tested and its partner."""
@@ -75,7 +86,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except expectations.FindingsError as e:
         raise pytest.UsageError(f"--expectations: {e}") from None
     config.stash[STATE] = RunState(matrix, list(dict.fromkeys(chosen)), Path(config.getoption("results_dir")),
-                                   builds=builds, partners=_partners(builds), findings=findings)
+                                   builds=builds, partners=_partners(builds), findings=findings,
+                                   backends=list(dict.fromkeys(config.getoption("tfjs_backend"))) or [backends.DEFAULT])
     tfjs.register(builds + config.stash[STATE].partners)
     user_models(config)  # a bad --model path is a usage error before anything starts
 
@@ -202,20 +214,35 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for model in models
         if model in user or getattr(scheme, "models", None) is None or model in scheme.models
     ]
+    # Further dimensions, each last in the id when it varies: the TF.js build ("A->B" for cross-version
+    # rows), then the backend ("A->B" for cross-backend rows).
+    names, ids = ["scheme", "model", "engine_name"], [f"{s}-{m}-{e}" for s, m, e in combos]
+    combos = [list(c) for c in combos]
     builds = [b.version for b in run.builds]
-    if marker.kwargs.get("cross_version"):  # one row per ordered pair of builds: tfjs "A->B"
-        combos4 = [(s, m, e, f"{a.version}->{b.version}") for s, m, e in combos for a, b in run.pairs()]
-        metafunc.parametrize(("scheme", "model", "engine_name", "tfjs_version"), combos4,
-                             ids=[f"{s}-{m}-{e}-tfjs{v}" for s, m, e, v in combos4])
-    elif len(builds) > 1:  # the TF.js version is a dimension of its own, last in the id
-        combos4 = [(s, m, e, v) for s, m, e in combos for v in builds]
-        metafunc.parametrize(("scheme", "model", "engine_name", "tfjs_version"), combos4,
-                             ids=[f"{s}-{m}-{e}-tfjs{v}" for s, m, e, v in combos4])
+    if marker.kwargs.get("cross_version"):
+        versions = [f"{a.version}->{b.version}" for a, b in run.pairs()]
     else:
-        metafunc.parametrize(("scheme", "model", "engine_name"), combos, ids=[f"{s}-{m}-{e}" for s, m, e in combos])
+        versions = builds if len(builds) > 1 else []
+    if versions or marker.kwargs.get("cross_version"):  # no pair: no cross-version row
+        names.append("tfjs_version")
+        combos, ids = _times(combos, ids, versions, "tfjs")
+    if marker.kwargs.get("cross_backend"):
+        pairs = [f"{a}->{b}" for a, b in run.backend_pairs()]
+        combos, ids = _times(combos, ids, pairs, "")
+        names.append("tfjs_backend")
+    elif len(run.backends) > 1:
+        names.append("tfjs_backend")
+        combos, ids = _times(combos, ids, run.backends, "")
+    metafunc.parametrize(names, [tuple(c) for c in combos], ids=ids)
     repeat = metafunc.config.getoption("repeat")
     if repeat > 1:
         metafunc.parametrize("repeat_index", range(repeat), ids=[f"r{i}" for i in range(repeat)])
+
+
+def _times(combos: list[list], ids: list[str], values: list[str], label: str) -> tuple[list, list]:
+    """Every combination with every value of one more dimension (its id gains `-<label><value>`). A row
+    on a backend its engine's build lacks (Node: webgl) is made, and skips with the build's reason."""
+    return [[*c, v] for c in combos for v in values], [f"{i}-{label}{v}" for i in ids for v in values]
 
 
 def row_params(item: pytest.Item) -> dict | None:

@@ -6,13 +6,11 @@ import os
 
 import pytest
 
-from harness import quota
+from harness import backends, quota
 from harness.engines import ENGINES
 from harness.expectations import DEFAULT as DEFAULT_EXPECTATIONS
 from harness.paths import DEFAULT_CONFIG
 from harness.report import shard
-
-BACKENDS = ("cpu", "webgl", "wasm")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -23,8 +21,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--headed", action="store_true", help="show browser windows (needs a display)")
     group.addoption(
-        "--tfjs-backend", default="cpu", choices=BACKENDS,
-        help="TF.js backend in the page (default cpu: bit-exact weights, deterministic predictions)",
+        "--tfjs-backend", action="append", default=[], choices=list(backends.BACKENDS), metavar="NAME",
+        help="TF.js backend the pages run on (repeatable: a dimension of the matrix; default cpu, bit-exact weights "
+             f"and deterministic predictions): {', '.join(backends.BACKENDS)} (harness/backends.py)",
     )
     group.addoption("--tfjs-version", action="append", default=[], metavar="V",
                     help="TF.js version from npm to run (repeatable; installed side by side as package.json aliases "

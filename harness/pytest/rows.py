@@ -43,7 +43,7 @@ class RowRecorder:
             "engine": params["engine_name"],
             "build": None,
             "context": document.DEFAULT_CONTEXT,
-            "backend": self.config.getoption("tfjs_backend"),
+            "backend": params.get("tfjs_backend") or run.backends[0],
             "tfjs": params.get("tfjs_version") or (run.builds[0].version if run.builds else None),
             "scheme": str(params["scheme"]),
             "model": str(params["model"]),
@@ -154,8 +154,12 @@ class RowRecorder:
         out = []
         for name in dict.fromkeys(r["engine"] for r in self.rows.values()):
             records = [e for e in seen if e["engine"] == name]
-            out.append(next((e for e in records if e.get("version")), records[0] if records else
-                            {"engine": name, "version": None, "driver": None, "build": None}))
+            record = dict(next((e for e in records if e.get("version")), records[0] if records else
+                               {"engine": name, "version": None, "driver": None, "build": None}))
+            described = {b: facts for e in records for b, facts in (e.get("backends") or {}).items()}
+            if described:  # each worker describes the backends its own pages ran
+                record["backends"] = dict(sorted(described.items()))
+            out.append(record)
         return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import socket
 import ssl
@@ -11,12 +12,16 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from harness import backends, tfjs
 from harness.paths import JS_DIR, REPO
 from harness.server.names import check_name
 from harness.server.uploads import Upload, UploadStore, cors
 from harness.tfjs import TfjsBuild
 
 FIXTURES = REPO / "fixtures"
+# A cross-origin isolated page (SharedArrayBuffer, so the wasm backend's threads) and what its resources say.
+ISOLATED = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
+ISOLATED_RESOURCE = {"Cross-Origin-Resource-Policy": "same-origin"}
 DEFAULT_MAX_UPLOAD = 1 << 30  # 1 GiB per posted artifact
 
 
@@ -48,6 +53,7 @@ class HarnessServer:
             [
                 web.get("/page", self._page),
                 web.get("/tfjs/{version}/{file}", self._tfjs),
+                web.get("/tfjs/{version}/{backend}/{file}", self._backend_file),
                 web.post("/results/{token}/{name}", self._receive),
                 *self.uploads.routes(),
                 web.static("/js", JS_DIR),
@@ -108,11 +114,44 @@ class HarnessServer:
 
     # -- handlers --------------------------------------------------------------------------------
     async def _page(self, request: web.Request) -> web.Response:
+        """The harness page on one TF.js build and backend. A wasm page is cross-origin isolated (COOP
+        same-origin, COEP require-corp), as the wasm backend's threads need SharedArrayBuffer; the page
+        says whether the threaded build then ran (its backendInfo step)."""
         version = request.query.get("tfjs", "")
         if version not in self.tfjs:
             raise web.HTTPNotFound(text=f"no TF.js build {version!r}; this server has {sorted(self.tfjs)}")
-        html = (JS_DIR / "page.html").read_text().replace("{{TFJS}}", f"/tfjs/{quote(version, safe='')}/tf.min.js")
-        return web.Response(text=html, content_type="text/html")
+        try:
+            backend = backends.get(request.query.get("backend", backends.DEFAULT))
+        except ValueError as e:
+            raise web.HTTPNotFound(text=str(e)) from None
+        prefix = f"/tfjs/{quote(version, safe='')}"
+        config = {"name": backend.name, "base": backend.base, "flags": dict(backend.flags), "wasmPaths": f"{prefix}/wasm/"}
+        package = tfjs.BACKEND_PACKAGES.get(backend.base)
+        scripts = f'<script src="{prefix}/{backend.base}/{package[1]}"></script>' if package else ""
+        html = (JS_DIR / "page.html").read_text().replace("{{TFJS}}", f"{prefix}/tf.min.js")
+        html = html.replace("{{BACKEND}}", json.dumps(config)).replace("{{BACKEND_SCRIPTS}}", scripts)
+        headers = ISOLATED if backend.base == "wasm" else {}
+        return web.Response(text=html, content_type="text/html", headers=headers)
+
+    async def _backend_file(self, request: web.Request) -> web.StreamResponse:
+        """/tfjs/<build id>/<wasm|webgpu>/<file>: the backend package of the build's TF.js version: its UMD
+        bundle, and the wasm binaries (application/wasm, which WebAssembly.instantiateStreaming requires)."""
+        build = self.tfjs.get(request.match_info["version"])
+        base, name = request.match_info["backend"], request.match_info["file"]
+        dist = build.backend_dist(base) if build is not None and base in tfjs.BACKEND_PACKAGES else None
+        allowed = dist is not None and (name == tfjs.BACKEND_PACKAGES[base][1] or (base == "wasm" and name.endswith(".wasm")))
+        if not allowed or "/" in name:
+            raise web.HTTPNotFound(text=f"no {base} backend file {name!r} for TF.js build {request.match_info['version']!r}")
+        path = dist / name
+        body = self._bundles.get(path)
+        if body is None:
+            try:
+                body = self._bundles[path] = await asyncio.to_thread(path.read_bytes)
+            except FileNotFoundError:
+                raise web.HTTPNotFound() from None
+        kind = "application/wasm" if name.endswith(".wasm") else "text/javascript"
+        return web.Response(body=body, content_type=kind,
+                            headers={"Cache-Control": "public, max-age=31536000, immutable", **ISOLATED_RESOURCE})
 
     async def _tfjs(self, request: web.Request) -> web.StreamResponse:
         """/tfjs/<build id>/tf.min.js: the build's UMD bundle (an npm dist file or a local bundle,

@@ -197,7 +197,8 @@ def diff_arrays(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: flo
     ok = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
     if ok.all():
         return []
-    excess = np.where(ok, 0.0, np.abs(a - e) - (atol + rtol * np.abs(e)))
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN, counted as the worst below
+        excess = np.where(ok, 0.0, np.abs(a - e) - (atol + rtol * np.abs(e)))
     excess = np.where(np.isnan(excess), np.inf, excess)
     worst = np.unravel_index(int(np.argmax(excess)), e.shape)
     return [

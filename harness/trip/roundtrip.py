@@ -23,7 +23,7 @@ from typing import Any, Awaitable, Callable
 
 import numpy as np
 
-from harness import expectations
+from harness import backends, expectations
 from harness.engines.base import Driver, EngineError, Page, StepTimeout
 from harness.golden import Golden, decode, writer
 from harness.golden.writer import js_json_bytes
@@ -175,7 +175,11 @@ class Trip:
     # Cross-version: loads run on a page of this TF.js build (harness.tfjs.TfjsBuild) on the same storage,
     # opened by `open_sibling(build id)` at the first load; the loaded model is then judged as that build saves it.
     load_with: Any = None
-    open_sibling: Callable[[str], Awaitable[Page]] | None = None
+    open_sibling: Callable[[str | None, str | None], Awaitable[Page]] | None = None
+    # The backend the page saves on (harness.backends.Backend; None: cpu), and, for a cross-backend row, the
+    # one loads run on: a sibling page on the same storage, opened by `open_sibling(None, name)`.
+    backend: Any = None
+    load_backend: Any = None
 
     def __post_init__(self):
         self.token = self.server.expect()
@@ -185,6 +189,8 @@ class Trip:
         self.hazards: list[dict] = []  # upstream-intended behaviours by which a user can lose data (Trip.hazard)
         self.verdict: expectations.Verdict | None = None  # set by conform
         self.page_s = 0.0  # time spent inside page steps, as the page measured it (the row's "page_s")
+        if self.backend is None:
+            self.backend = backends.get(backends.DEFAULT)
         # A model with a training config is saved as a user who wants it back saves it.
         self.save_config = {"includeOptimizer": True} if "trainingConfig" in self.golden.model_json else None
 
@@ -271,7 +277,11 @@ class Trip:
         """Load the golden (or the model.json at `fixture`) over http and save it to `target`; returns
         the SaveResult. `deadline`: seconds for save() to settle, else TfjsError "DeadlineExceeded"."""
         args = {"fixture": fixture or self.fixture_url(), "target": target, "inspect": inspect,
-                "flipBit": self.flip_bit, "deadline": deadline}
+                "flipBit": self.flip_bit, "deadline": deadline,
+                # On a backend other than cpu the model is used before it is saved, as an app does: its weights
+                # are uploaded (webgl: to textures) and what save() writes comes back through the backend.
+                # (Only the golden: another model.json, a scheme's probe, has no inputs of its own here.)
+                "warm": self.inputs() if self.backend.base != backends.DEFAULT and fixture is None else None}
         self.flip_bit = None
         reply = await self.step("save", args, page)
         self.state["save_timings"] = reply.get("timings")  # seconds per phase, as the page measured them
@@ -287,13 +297,18 @@ class Trip:
         return saved, self.check_save_result(saved, what)
 
     async def loading_page(self) -> Page:
-        """The page loads run on: this trip's page, or the load_with build's page on the same storage."""
-        if self.load_with is None:
+        """The page loads run on: this trip's page, or a page on the same storage with the load_with build
+        (cross-version) or the load_backend (cross-backend)."""
+        if self.load_with is None and self.load_backend is None:
             return self.page
         if "load_page" not in self.state:
-            self.state["load_page"] = await self.open_sibling(self.load_with.version)
-            self.want = ExpectedSave.of(self.golden, self.load_with.semver)
-            self.observed["loaded_with"] = self.load_with.version
+            self.state["load_page"] = await self.open_sibling(
+                self.load_with.version if self.load_with else None, self.load_backend.name if self.load_backend else None)
+            if self.load_with is not None:
+                self.want = ExpectedSave.of(self.golden, self.load_with.semver)
+                self.observed["loaded_with"] = self.load_with.version
+            if self.load_backend is not None:
+                self.observed["loaded_on"] = self.load_backend.name
         return self.state["load_page"]
 
     async def load(self, source: dict, *, prefix: str = "", page: Page | None = None, deadline: float | None = None) -> dict:
@@ -363,8 +378,14 @@ class Trip:
             out += diff_weights([{k: spec[k] for k in ("name", "shape", "dtype")}], expected, actual, what)
         return out
 
+    def tolerance(self) -> dict:
+        """What predictions are compared with: the golden's own tolerance, widened to the backend's (both
+        backends' for a cross-backend row), each written down with its reason in harness.backends."""
+        tol = self.backend.tolerance_for(self.golden.tolerance)
+        return self.load_backend.tolerance_for(tol) if self.load_backend is not None else tol
+
     def _check_predictions(self, result: dict, parts: dict[str, bytes], prefix: str) -> list[Difference]:
-        tol, outputs = self.golden.tolerance, self.golden.outputs
+        tol, outputs = self.tolerance(), self.golden.outputs
         specs = self.golden.examples.get("outputs") or [{} for _ in outputs]
         predictions = result.get("predictions", [])
         out = []
@@ -379,7 +400,23 @@ class Trip:
                 continue
             actual = _array(parts[p["part"]], p)
             out += diff_arrays(expected, actual, tol["rtol"], tol["atol"], f"{prefix}predictions", path)
+            if self.backend.base != backends.DEFAULT or self.load_backend is not None:
+                self.observed.setdefault("prediction_error", {})[f"{prefix}{path}"] = prediction_error(expected, actual)
         return out
+
+
+def prediction_error(expected: np.ndarray, actual: np.ndarray) -> dict:
+    """How far a prediction is from numpy's, over the finite pairs: max absolute and relative error (what
+    a backend row reports beside its tolerance, to show the margin)."""
+    if expected.dtype == object or expected.dtype.kind in "iub" or expected.shape != actual.shape:
+        return {}
+    e, a = expected.astype(np.float64).ravel(), actual.astype(np.float64).ravel()
+    finite = np.isfinite(e) & np.isfinite(a)
+    if not finite.any():
+        return {"max_abs": None, "max_rel": None}
+    err = np.abs(a[finite] - e[finite])
+    rel = err / np.maximum(np.abs(e[finite]), np.finfo(np.float64).tiny)
+    return {"max_abs": float(f"{err.max():.3g}"), "max_rel": float(f"{rel.max():.3g}")}
 
 
 def _array(data: bytes, spec: dict) -> np.ndarray:
