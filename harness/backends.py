@@ -71,3 +71,13 @@ def get(name: str) -> Backend:
         return BACKENDS[name]
     except KeyError:
         raise ValueError(f"unknown TF.js backend {name!r}; known: {', '.join(BACKENDS)}") from None
+
+
+def check(row_backend: str) -> str:
+    """A row's backend: one name, or "A->B" (saved on A, loaded on B, two different names)."""
+    parts = row_backend.split("->")
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] == parts[1]):
+        raise ValueError(f"{row_backend!r}: expected a backend name or A->B with two different backends")
+    for part in parts:
+        get(part)
+    return row_backend

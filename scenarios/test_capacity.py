@@ -2,6 +2,9 @@
 IndexedDB, by bisection over model sizes (harness.measure.capacity). Prints a table at the end and writes
 test-results/capacity.json and capacity.md. `--quota SIZE` probes every medium under that quota.
 
+Capacity is the medium's: the probe runs on the cpu backend whatever --tfjs-backend says (on float16
+textures every try would come back rounded, which test_backends.py shows once).
+
 Only a refused save means "does not fit": a try whose save resolved and then lost the model, gave it
 back corrupted, or never settled is a finding (scheme `capacity-<medium>` in expectations.toml), judged
 like any row's differences.
@@ -12,7 +15,7 @@ like any row's differences.
 
 import pytest
 
-from harness import expectations, quota
+from harness import backends, expectations, quota
 from harness.measure import capacity
 from harness.pytest.matrix import state
 from harness.trip import roundtrip
@@ -25,7 +28,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("medium", "size"), CASES)
-async def test_capacity(request, medium, size, engine_name, engine, harness_server, tfjs_build, tfjs_backend):
+async def test_capacity(request, medium, size, engine_name, engine, harness_server, tfjs_build):
     quota_bytes = request.config.getoption("quota") or (quota.parse_size(size) if size else None)
     if medium == "indexeddb" and quota_bytes is not None and not engine.build.quota:
         pytest.skip(f"no IndexedDB quota emulation on {engine_name}: {engine.build.no_quota}")
@@ -34,7 +37,7 @@ async def test_capacity(request, medium, size, engine_name, engine, harness_serv
     # 1/64 (8 MiB), where every failed try may cost a deadline
     steps = 1024 if medium == "localstorage" else 256 if quota_bytes else 64
     resolution = max(capacity.SIZED_ROW_BYTES, hi // steps // capacity.SIZED_ROW_BYTES * capacity.SIZED_ROW_BYTES)
-    probe = capacity.Probe(engine, harness_server, harness_server.page_url(tfjs_build.version, tfjs_backend),
+    probe = capacity.Probe(engine, harness_server, harness_server.page_url(tfjs_build.version, backends.DEFAULT),
                            tfjs_build.semver, medium, quota_bytes)
     # Without a quota, double from 64 MiB: a refused IndexedDB save may hang until its deadline (TF.js)
     found = await capacity.bisect(probe.fits, hi, resolution,
@@ -42,7 +45,7 @@ async def test_capacity(request, medium, size, engine_name, engine, harness_serv
     result = capacity.row(engine_name, medium, quota_bytes, found, probe, resolution, hi)
     scheme = f"capacity-{medium}" + (f"-{size}" if size and not request.config.getoption("quota") else "")
     row = expectations.Row(scheme=scheme, engine=engine_name, model="sized", tfjs=tfjs_build.semver,
-                           build=engine.build.kind, backend=tfjs_backend)
+                           build=engine.build.kind, backend=backends.DEFAULT)
     verdict = expectations.judge(expectations.match(state(request.config).findings, row), probe.findings())
     result.update(verdict=verdict.outcome, differences=verdict.records())
     request.node.user_properties.append(("capacity_row", result))

@@ -90,13 +90,14 @@ def test_table_columns_numbers_and_notes():
     ]
     text = bench.table(rows)
     lines = text.splitlines()
-    assert lines[0].split() == ["engine", "scheme", "op", "MB", "TF.js", "s", "raw", "s", "TF.js", "MB/s", "raw",
-                                "MB/s", "ratio", "TF.js/raw"]
+    assert lines[0].split() == ["engine", "backend", "scheme", "op", "MB", "TF.js", "s", "raw", "s", "TF.js", "MB/s",
+                                "raw", "MB/s", "ratio", "TF.js/raw"]
     assert set(lines[1]) <= {"-", " "}
-    assert lines[2].split() == ["chromium", "indexeddb", "save", "16.0", "2.000", "0.500", "8.0", "32.0", "4.00"]
-    assert lines[3].split() == ["chromium", "localstorage", "load", "1.0", "0.050", "<0.001", "20.0", "10000.0", "500.00"]
-    assert lines[4].split() == ["chromium", "indexeddb", "load", "134.2", "-", "-", "-", "-", "-"]
-    assert lines[5].split() == ["node", "transfer", "post", "64.0", "-", "0.500", "-", "128.0", "-"]
+    assert lines[2].split() == ["chromium", "cpu", "indexeddb", "save", "16.0", "2.000", "0.500", "8.0", "32.0", "4.00"]
+    assert lines[3].split() == ["chromium", "cpu", "localstorage", "load", "1.0", "0.050", "<0.001", "20.0", "10000.0",
+                                "500.00"]
+    assert lines[4].split() == ["chromium", "cpu", "indexeddb", "load", "134.2", "-", "-", "-", "-", "-"]
+    assert lines[5].split() == ["node", "cpu", "transfer", "post", "64.0", "-", "0.500", "-", "128.0", "-"]
     assert "node localstorage: skipped: browser only" in text
     assert text.count("webkit localstorage 4.0 MB: skipped: too big") == 1  # one note for both ops
     assert ("webkit downloads save 1.0 MB: fewer than both files arrived after 3 of 3 TF.js and 0 of 3 raw saves"
@@ -162,5 +163,27 @@ def test_real_run_node_and_chromium(tmp_path):
     assert measured[("chromium", "downloads", "save")]["downloads_short"] == {"tfjs": 0, "raw": 0}
     skipped = {(r["engine"], r["scheme"]) for r in rows if r["skipped"]}
     assert skipped == {("node", "localstorage"), ("node", "indexeddb"), ("node", "downloads"), ("chromium", "file-node")}
-    assert "chromium  indexeddb" in done.stdout and "chromium file-node: skipped" in done.stdout
+    assert "chromium  cpu      indexeddb" in done.stdout and "chromium file-node: skipped" in done.stdout
+    assert {r["backend"] for r in rows} == {"cpu"}
     print(f"real run: {elapsed:.1f} s")
+
+
+def test_real_run_per_backend(tmp_path):
+    """`--backend webgl --backend wasm`: every row names its backend; Node has no webgl (one skipped row with
+    the build's reason), wasm runs in Node and both run in Chromium, TF.js's load checked by SHA-256 as on cpu."""
+    command = [sys.executable, "-m", "harness.measure.bench", "--engine", "node", "--engine", "chromium", "--sizes", "1MB",
+               "--repeat", "1", "--transfer-size", "0", "--scheme", "http", "--backend", "webgl", "--backend", "wasm",
+               "--results-dir", str(tmp_path)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=REAL_RUN_TIMEOUT_S,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    rows = json.loads((tmp_path / "bench.json").read_text())
+    measured = {(r["engine"], r["backend"], r["op"]): r for r in rows if not r["skipped"]}
+    assert set(measured) == {("node", "wasm", "save"), ("node", "wasm", "load"), *(("chromium", b, op) for b in
+                             ("webgl", "wasm") for op in ("save", "load"))}, done.stdout
+    for key, r in measured.items():
+        assert r["tfjs_error"] is None and r["raw_error"] is None and r["tfjs_s"] is not None, (key, r)
+    [node_webgl] = [r for r in rows if r["skipped"]]
+    assert (node_webgl["engine"], node_webgl["backend"], node_webgl["scheme"]) == ("node", "webgl", "*")
+    assert "Node has no WebGL" in node_webgl["skipped"]
+    assert "node (webgl) *: skipped: no webgl backend: Node has no WebGL" in done.stdout

@@ -380,9 +380,9 @@ def test_matrix_summary_line_counts_outcomes():
 def test_matrix_one_table_per_tfjs_build():
     rows = [row("chromium", "s", "passed"), row("chromium", "s", "failed", tfjs="4.21.0->4.22.0")]
     lines = report.matrix(doc_of(rows)).splitlines()
-    assert lines.index("TF.js 4.22.0:") < lines.index("TF.js 4.21.0->4.22.0:")
-    assert lines[lines.index("TF.js 4.22.0:") + 3].split() == ["s", "1", "pass"]
-    assert lines[lines.index("TF.js 4.21.0->4.22.0:") + 3].split() == ["s", "1", "FAIL"]
+    assert lines.index("TF.js 4.22.0, backend cpu:") < lines.index("TF.js 4.21.0->4.22.0, backend cpu:")
+    assert lines[lines.index("TF.js 4.22.0, backend cpu:") + 3].split() == ["s", "1", "pass"]
+    assert lines[lines.index("TF.js 4.21.0->4.22.0, backend cpu:") + 3].split() == ["s", "1", "FAIL"]
 
 
 def test_matrix_without_rows():

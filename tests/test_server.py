@@ -236,3 +236,55 @@ async def test_body_over_max_upload_is_413(small_server, client):
     async with client.post(f"{small_server.url}/results/{token}/big.bin", data=b"x" * 1025) as r:
         assert r.status == 413
     assert small_server.take(token) == {"ok.bin": b"x" * 1024}
+
+
+# --- backends: the wasm and webgpu packages, a cross-origin isolated wasm page ---
+
+
+async def test_wasm_page_is_cross_origin_isolated_and_loads_its_backend(server, client, build):
+    async with client.get(f"{server.url}/page", params={"tfjs": build.version, "backend": "wasm"}) as r:
+        assert r.status == 200
+        assert r.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert r.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+        html = await r.text()
+    assert f'<script src="/tfjs/{build.version}/wasm/tf-backend-wasm.min.js"></script>' in html
+    assert f'"wasmPaths": "/tfjs/{build.version}/wasm/"' in html and '"base": "wasm"' in html
+    async with client.get(f"{server.url}/page", params={"tfjs": build.version, "backend": "webgl-f16"}) as r:
+        assert "Cross-Origin-Embedder-Policy" not in r.headers  # only a wasm page needs isolation
+        html = await r.text()
+    assert '"WEBGL_FORCE_F16_TEXTURES": true' in html and "tf-backend-wasm" not in html
+
+
+async def test_unknown_backend_page_is_404_naming_the_known(server, client, build):
+    async with client.get(f"{server.url}/page", params={"tfjs": build.version, "backend": "gpu"}) as r:
+        assert r.status == 404
+        assert "webgl-f16" in await r.text()
+
+
+@pytest.mark.parametrize("base, file, kind", [("wasm", "tfjs-backend-wasm-threaded-simd.wasm", "application/wasm"),
+                                              ("wasm", "tf-backend-wasm.min.js", "text/javascript"),
+                                              ("webgpu", "tf-backend-webgpu.min.js", "text/javascript")])
+async def test_backend_files_are_served_with_their_mime_types(server, client, build, base, file, kind):
+    async with client.get(f"{server.url}/tfjs/{build.version}/{base}/{file}") as r:
+        assert r.status == 200 and r.content_type == kind
+        assert r.headers["Cross-Origin-Resource-Policy"] == "same-origin"  # loadable by a require-corp page
+        body = await r.read()
+    assert body == (build.backend_dist(base) / file).read_bytes()
+
+
+@pytest.mark.parametrize("path", ["wasm/package.json", "wasm/index.js", "webgpu/tfjs-backend-wasm.wasm", "webgl/tf.min.js",
+                                  "wasm/..%2Fpackage.json"])
+async def test_backend_routes_serve_only_bundles_and_binaries(server, client, build, path):
+    async with client.get(raw(server, f"/tfjs/{build.version}/{path}")) as r:
+        assert r.status == 404
+
+
+async def test_a_version_without_a_wasm_package_has_no_wasm_files(client):
+    rc = tfjs.available()["4.23.0-rc.0"]
+    srv = await HarnessServer([rc]).start(port=0)
+    try:
+        async with client.get(f"{srv.url}/tfjs/{rc.version}/wasm/tf-backend-wasm.min.js") as r:
+            assert r.status == 404
+            assert "no wasm backend file" in await r.text()
+    finally:
+        await srv.stop()

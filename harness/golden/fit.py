@@ -5,12 +5,21 @@ metadata records, the topology and weight specs as JSON, and the weights as base
 holds about LOCALSTORAGE_CHARS characters per origin (keys and values, measured in Chromium, Firefox and
 WebKitGTK: ../shared/ENGINES.md and the capacity probe, `make capacity`). A model whose footprint is over
 that cannot be saved to localstorage:// in any engine: a capacity limit, not a bug.
+
+float16: a model with a finite float32 weight, input or expected output above the top of the range the
+guide gives 16-bit floats, [0.000000059605, 65504] (docs/guide/platform_environment.md, "Precision"),
+cannot be computed on a device with only float16 textures (the webgl-f16 backend): its activations
+overflow, as the guide says they do. (Values under the bottom of the range flush to zero, which
+changes the saved bytes, a finding of its own, but not predictions beyond float16's tolerance: the
+10 MB sharded model has weights under 6e-8 and predicts within it.)
 """
 
 from __future__ import annotations
 
 import json
 import math
+
+import numpy as np
 
 LOCALSTORAGE_CHARS = 5_241_856  # measured per origin in all three engines (keys + values)
 _KEY_CHARS = 200  # five keys "tensorflowjs_models/<path>/<suffix>" and the info/metadata records, generously
@@ -24,7 +33,35 @@ def localstorage_chars(model_json: dict, weight_specs: list, weight_bytes: int) 
     return len(topology) + len(specs) + 4 * math.ceil(weight_bytes / 3) + _KEY_CHARS
 
 
+FLOAT16_MAX = 65504.0
+
+
+def outside_float16(arrays) -> bool:
+    """Whether any finite value of these float arrays is above float16's largest, 65504."""
+    for a in arrays:
+        a = np.asarray(a)
+        if a.dtype.kind != "f" or not a.size:
+            continue
+        finite = a[np.isfinite(a)]
+        if finite.size and np.abs(finite.astype(np.float64)).max() > FLOAT16_MAX:
+            return True
+    return False
+
+
+def float_weights(specs: list, data: bytes) -> list:
+    """The float32 weights of after-load specs and data (what TF.js holds), as numpy arrays."""
+    from harness.trip.compare import weight_layout
+
+    return [np.frombuffer(data[o:o + n], "<f4") for spec, o, n in weight_layout(specs, data) if spec["dtype"] == "float32"]
+
+
 def exceeds(golden) -> tuple[str, ...]:
-    """The media `golden` (harness.golden.Golden) does not fit in, in any engine."""
+    """The media `golden` (harness.golden.Golden) does not fit in, in any engine: "localstorage",
+    "float16" (the range of a device with only float16 textures)."""
+    out = []
     chars = localstorage_chars(golden.model_json, golden.after_load_specs, len(golden.after_load_data))
-    return ("localstorage",) if chars > LOCALSTORAGE_CHARS else ()
+    if chars > LOCALSTORAGE_CHARS:
+        out.append("localstorage")
+    if outside_float16([*float_weights(golden.after_load_specs, golden.after_load_data), *golden.inputs, *golden.outputs]):
+        out.append("float16")
+    return tuple(out)

@@ -152,6 +152,22 @@
     return [].concat(ys);
   }
 
+  // Where the model's weights live after use, as evidence that save() reads them back from the backend:
+  // on webgl, how many have a texture and no CPU copy left (the backend drops it once uploaded). Only
+  // observed, never changed; null on backends that keep no such record.
+  function residence(tf, model) {
+    const backend = tf.backend();
+    if (!backend || !backend.texData || typeof backend.texData.get !== 'function') return null;
+    const tensors = Array.isArray(model.weights) ? model.weights.map((v) => v.read())
+      : Object.values(model.weights).flat();
+    let gpuOnly = 0;
+    for (const t of tensors) {
+      const data = backend.texData.get(t.dataId);
+      if (data && data.texture != null && data.values == null) gpuOnly += 1;
+    }
+    return {weights: tensors.length, onTextureOnly: gpuOnly};
+  }
+
   // Load the golden from the harness server (over http) and save it to the target. args.warm (the
   // golden inputs): use the model first, as an app does, so that its weights live on the backend (webgl:
   // uploaded to textures, their CPU copies dropped) and save() reads them back from it.
@@ -159,17 +175,19 @@
     const timings = {};
     const model = await phase('load-golden', timings, () => loadModel(tf, args.format, args.fixture));
     if (args.flipBit) flipBit(tf, model, args.flipBit);
+    let resident = null;
     if (args.warm) {
       await phase('warm', timings, async () => {
         for (const y of await predict(tf, env, args.format, model, args.warm)) await y.data();
       });
+      resident = residence(tf, model);
     }
     const saveResult = await phase('save', timings, () => withDeadline(
         model.save(saveTarget(tf, env, args.target), args.saveConfig || undefined), args.deadline, 'save()'));
     if (args.inspect && env.inspectStorage) {
       await phase('inspect-storage', timings, () => env.inspectStorage(args.inspect, env.post));
     }
-    return {saveResult, timings};
+    return {saveResult, timings, resident};
   }
 
   // Load the model from the source, predict on the golden inputs, and post back what it holds

@@ -3,8 +3,9 @@ holding the same bytes, per engine x scheme x size. Figures only: nothing here p
 
     python -m harness bench [--engine chromium ...] [--sizes 1MB,16MB,128MB] [--repeat 3]
                             [--results-dir test-results] [--transfer-size 64MB] [--scheme http ...]
+                            [--backend cpu --backend webgl ...]
 
-Every cell (engine, scheme, size) runs in ONE fresh page (Node: one host process): the golden
+Every cell (engine, backend, scheme, size) runs in ONE fresh page (Node: one host process): the golden
 `harness.golden.sized(N)` model (exactly N weight bytes, N rounded down to a multiple of 1024) is saved
 and loaded `--repeat` times by TF.js and the same weight bytes stored and read back `--repeat` times
 with the medium's own API, the two interleaved (even runs TF.js first, odd runs raw first). Reported:
@@ -28,7 +29,7 @@ records the network) is stopped before measuring.
 A failure (a rejected or hung save, e.g. Chromium's IndexedDB refusing one value over 127 MiB) is
 recorded in its row (`tfjs_error` / `raw_error`) and the run goes on; every in-page call has a deadline
 (`harness.trip.timeouts.for_weight_bytes`) and every step a timeout. Output: a table on stdout and
-`RESULTS_DIR/bench.json`, a list of rows {"engine", "scheme", "op", "bytes", "tfjs_s", "raw_s", "ratio",
+`RESULTS_DIR/bench.json`, a list of rows {"engine", "backend", "scheme", "op", "bytes", "tfjs_s", "raw_s", "ratio",
 "tfjs_runs", "raw_runs", "tfjs_error", "raw_error", "skipped", "note", ...}.
 """
 
@@ -47,7 +48,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from harness import golden, quota
+from harness import backends, golden, quota
 from harness.golden.models import SIZED_ROW_BYTES
 from harness.schemes import SCHEMES as REGISTRY
 from harness.trip import timeouts
@@ -174,7 +175,7 @@ def _num(x: float | None, fmt: str) -> str:
     return "-" if x is None else format(x, fmt)
 
 
-COLUMNS = ("engine", "scheme", "op", "MB", "TF.js s", "raw s", "TF.js MB/s", "raw MB/s", "ratio TF.js/raw")
+COLUMNS = ("engine", "backend", "scheme", "op", "MB", "TF.js s", "raw s", "TF.js MB/s", "raw MB/s", "ratio TF.js/raw")
 
 
 def table(rows: list[dict]) -> str:
@@ -182,24 +183,24 @@ def table(rows: list[dict]) -> str:
     lines, notes = [], []
     for r in rows:
         if r.get("skipped"):
-            notes.append(f"{r['engine']} {r['scheme']}{_size_label(r)}: skipped: {r['skipped']}")
+            notes.append(f"{_who(r)} {r['scheme']}{_size_label(r)}: skipped: {r['skipped']}")
             continue
         mb = None if r["bytes"] is None else r["bytes"] / 1e6
-        lines.append((r["engine"], r["scheme"], r["op"] or "-", _num(mb, ".1f"),
+        lines.append((r["engine"], r.get("backend", "cpu"), r["scheme"], r["op"] or "-", _num(mb, ".1f"),
                       _seconds(r["tfjs_s"]), _seconds(r["raw_s"]), _num(mb_per_s(r["bytes"], r["tfjs_s"]), ".1f"),
                       _num(mb_per_s(r["bytes"], r["raw_s"]), ".1f"), _num(r["ratio"], ".2f")))
         short = r.get("downloads_short") or {}
         if any(short.values()):
-            notes.append(f"{r['engine']} {r['scheme']} {r['op']}{_size_label(r)}: fewer than both files arrived after "
+            notes.append(f"{_who(r)} {r['scheme']} {r['op']}{_size_label(r)}: fewer than both files arrived after "
                          f"{short.get('tfjs', 0)} of {len(r['tfjs_runs'])} TF.js and {short.get('raw', 0)} of "
                          f"{len(r['raw_runs'])} raw saves (downloads_delivered)")
         for side in ("tfjs", "raw"):
             if r.get(f"{side}_error"):
                 who = "TF.js" if side == "tfjs" else "raw"
-                notes.append(f"{r['engine']} {r['scheme']} {r['op']}{_size_label(r)}: {who} failed "
+                notes.append(f"{_who(r)} {r['scheme']} {r['op']}{_size_label(r)}: {who} failed "
                              f"({len(r[f'{side}_runs'])} runs done): {_one_line(r[f'{side}_error'])}")
     widths = [max(len(c), *(len(line[i]) for line in lines)) if lines else len(c) for i, c in enumerate(COLUMNS)]
-    numeric = set(range(3, len(COLUMNS)))
+    numeric = set(range(4, len(COLUMNS)))
 
     def fmt(cells) -> str:
         return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
@@ -211,6 +212,12 @@ def table(rows: list[dict]) -> str:
     if notes:
         out += ["", *dict.fromkeys(notes)]  # a size skipped for both ops: one note
     return "\n".join(out)
+
+
+def _who(r: dict) -> str:
+    """The engine of a row, and its backend when it is not cpu."""
+    backend = r.get("backend", "cpu")
+    return r["engine"] if backend == "cpu" else f"{r['engine']} ({backend})"
 
 
 def _size_label(r: dict) -> str:
@@ -236,6 +243,7 @@ class Size:
     bytes: int
     fixture: str  # model.json URL on the harness server
     sha256: str  # of the weight bytes
+    inputs: tuple = ()  # the golden inputs ({name, url, dtype, shape}): a save on a non-cpu backend predicts first
 
 
 @dataclasses.dataclass
@@ -321,7 +329,10 @@ class Cell:
         return {"format": "layers-model", "deadline": self.deadline, "token": "", "server": self.server.url}
 
     async def tfjs_save(self, target: dict) -> float:
-        result = await self.step("save", {**self._common(), "fixture": self.size.fixture, "target": target})
+        """model.save() alone; on a backend other than cpu the model is used first (untimed), as in the
+        conformance rows, so that save() reads its weights back from the backend."""
+        warm = list(self.size.inputs) if self.bench.backend != "cpu" else None
+        result = await self.step("save", {**self._common(), "fixture": self.size.fixture, "target": target, "warm": warm})
         return result["timings"]["save"]
 
     async def tfjs_load(self, url: str) -> float:
@@ -430,7 +441,7 @@ class Bench:
         self.versions: dict[str, str | None] = {}
 
     def row_info(self, engine: str) -> dict:
-        return {"engine_version": self.versions.get(engine), "tfjs_version": self.tfjs.version}
+        return {"engine_version": self.versions.get(engine), "tfjs_version": self.tfjs.version, "backend": self.backend}
 
     @property
     def page_url(self) -> str:
@@ -515,6 +526,16 @@ class Bench:
                   schemes: tuple[str, ...] = SCHEMES, rows: list[dict] | None = None) -> list[dict]:
         """Measure; rows are appended to `rows` (if given) as cells finish, so an interrupted run keeps them."""
         rows = [] if rows is None else rows
+        first = len(rows)
+        try:
+            await self._run(engines, sizes, repeat, transfer_bytes, schemes, rows)
+        finally:
+            for r in rows[first:]:
+                r.setdefault("backend", self.backend)
+        return rows
+
+    async def _run(self, engines: list[str], sizes: list[Size], repeat: int, transfer_bytes: int | None,
+                   schemes: tuple[str, ...], rows: list[dict]) -> None:
         for engine in engines:
             missing = self.pool.missing(engine)
             if missing is not None or engine not in self.pool.found:
@@ -522,6 +543,12 @@ class Bench:
                 rows.append(make_row(engine, "*", None, None, skipped=f"engine not available: {reason}"))
                 continue
             host = self.pool.found[engine].spec.host
+            lacks = self.pool.found[engine].build.lacks(backends.get(self.backend).base) or self.tfjs.lacks(
+                backends.get(self.backend).base, host)
+            if lacks:
+                rows.append(make_row(engine, "*", None, None, skipped=f"no {self.backend} backend: {lacks}",
+                                     backend=self.backend))
+                continue
             for scheme in schemes:
                 reason = skip_reason(host, scheme)
                 if reason:
@@ -537,7 +564,6 @@ class Bench:
             if transfer_bytes:
                 rows.append(await self.transfer(engine, transfer_bytes, repeat))
             await self.pool.restart(engine)  # done with it: free its memory before the next engine
-        return rows
 
 
 def prepare_sizes(sizes: list[tuple[int, int]], server) -> list[Size]:
@@ -545,16 +571,19 @@ def prepare_sizes(sizes: list[tuple[int, int]], server) -> list[Size]:
     out = []
     for requested, n in sizes:
         g = golden.sized(n)
-        out.append(Size(requested, n, server.fixture_url(g), hashlib.sha256(g.weight_data).hexdigest()))
+        inputs = tuple({"name": spec["name"], "url": server.fixture_url(g, spec["path"]), "dtype": spec["dtype"],
+                        "shape": spec["shape"]} for spec in g.examples["inputs"])
+        out.append(Size(requested, n, server.fixture_url(g), hashlib.sha256(g.weight_data).hexdigest(), inputs))
     return out
 
 
 async def run_bench(engines: list[str] | None, sizes: list[tuple[int, int]], repeat: int, *,
                     transfer_bytes: int | None, schemes: tuple[str, ...] = SCHEMES, config: Path | None = None,
-                    backend: str = "cpu", progress: Callable[[str], None] | None = None,
-                    rows: list[dict] | None = None) -> list[dict]:
-    """Start a harness server and the engines (default: every engine found), measure, stop everything.
-    `sizes`: (requested, weight bytes) pairs as `parse_sizes` gives them. Rows also go to `rows` as they come."""
+                    backend: str = "cpu", backends_: list[str] | None = None,
+                    progress: Callable[[str], None] | None = None, rows: list[dict] | None = None) -> list[dict]:
+    """Start a harness server and the engines (default: every engine found), measure on each backend of
+    `backends_` (default: `backend`), stop everything. `sizes`: (requested, weight bytes) pairs as
+    `parse_sizes` gives them. Rows also go to `rows` as they come. The transfer row (no TF.js) is measured once."""
     from harness import tfjs
     from harness.config import load_matrix
     from harness.engines.pool import EnginePool
@@ -572,8 +601,11 @@ async def run_bench(engines: list[str] | None, sizes: list[tuple[int, int]], rep
 
             engines = [name for name, entry in pool.found.items() if isinstance(entry, Found)]
         prepared = await asyncio.to_thread(prepare_sizes, sizes, server)
-        return await Bench(pool, server, build, backend=backend, progress=progress).run(
-            engines, prepared, repeat, transfer_bytes, schemes, rows)
+        rows = [] if rows is None else rows
+        for name in backends_ or [backend]:
+            await Bench(pool, server, build, backend=name, progress=progress).run(
+                engines, prepared, repeat, transfer_bytes if name == (backends_ or [backend])[0] else None, schemes, rows)
+        return rows
     finally:
         if pool is not None:
             await pool.stop_all()
@@ -604,6 +636,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheme", action="append", default=None, choices=SCHEMES + ("transfer",),
                         help="only these schemes (repeatable; default: all, and the transfer row)")
     parser.add_argument("--engine-config", type=Path, default=None, help="the engine matrix (default playwright.config)")
+    parser.add_argument("--backend", action="append", default=None, choices=list(backends.BACKENDS),
+                        help="TF.js backend of the pages (repeatable: one table section per backend; default cpu); on a "
+                             "backend other than cpu each save predicts first, untimed, so save() reads the weights back")
 
 
 def _sizes_arg(text: str) -> list[tuple[int, int]]:
@@ -641,7 +676,8 @@ def main_args(args: argparse.Namespace) -> int:
     rows: list[dict] = []
     try:
         asyncio.run(run_bench(args.engine, args.sizes, args.repeat, transfer_bytes=transfer or None,
-                              config=args.engine_config, schemes=schemes, rows=rows))
+                              config=args.engine_config, schemes=schemes, rows=rows,
+                              backends_=list(dict.fromkeys(args.backend or ["cpu"]))))
     except KeyboardInterrupt:
         path = write_json(args.results_dir, rows)
         print(f"interrupted: the {len(rows)} rows measured so far are in {path}", file=sys.stderr)

@@ -4,7 +4,8 @@ engine x scheme x model parametrisation of every conformance scenario.
 `@pytest.mark.conformance(schemes=..., models=...)` makes one test per scheme x model x engine the
 scheme can run on, id `<scheme>-<model>-<engine>` (then `-tfjs<V>` when several TF.js builds run,
 `-<backend>` when several backends run, `-r<N>` with --repeat); `cross_version=True` makes the TF.js
-dimension pairs `A->B`, `cross_backend=True` the backend dimension pairs `A->B` (RunState.backend_pairs).
+dimension pairs `A->B`; `backends=[...]` gives the scenario backends of its own (names, or pairs `A->B`:
+saved on A, loaded on B), whatever --tfjs-backend says.
 Other tests taking `engine_name` run once per browser engine, or per engine of the hosts named by
 `@pytest.mark.hosts(...)`, on the run's first backend.
 """
@@ -39,14 +40,6 @@ class RunState:
     pool: object = None  # harness.engines.pool.EnginePool, once a test needs an engine
     started: float = dataclasses.field(default_factory=time.monotonic)  # the session's wall clock
     _user_models: dict | None = None
-
-    def backend_pairs(self) -> list[tuple[str, str]]:
-        """Cross-backend (saved on A, loaded on B) pairs: each non-cpu backend of the run -> cpu (the app
-        that falls back to cpu), and wasm -> each webgl variant of the run."""
-        pairs = [(b, backends.DEFAULT) for b in self.backends if b != backends.DEFAULT]
-        if "wasm" in self.backends:
-            pairs += [("wasm", b) for b in self.backends if backends.get(b).base == "webgl"]
-        return pairs
 
     def pairs(self) -> list[tuple]:
         """Cross-version (A, B) pairs, both orders: among the builds tested, or the one tested and its partner."""
@@ -215,7 +208,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if model in user or getattr(scheme, "models", None) is None or model in scheme.models
     ]
     # Further dimensions, each last in the id when it varies: the TF.js build ("A->B" for cross-version
-    # rows), then the backend ("A->B" for cross-backend rows).
+    # rows), then the backend ("A->B": saved on A, loaded on B).
     names, ids = ["scheme", "model", "engine_name"], [f"{s}-{m}-{e}" for s, m, e in combos]
     combos = [list(c) for c in combos]
     builds = [b.version for b in run.builds]
@@ -226,13 +219,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if versions or marker.kwargs.get("cross_version"):  # no pair: no cross-version row
         names.append("tfjs_version")
         combos, ids = _times(combos, ids, versions, "tfjs")
-    if marker.kwargs.get("cross_backend"):
-        pairs = [f"{a}->{b}" for a, b in run.backend_pairs()]
-        combos, ids = _times(combos, ids, pairs, "")
+    backends_ = marker.kwargs.get("backends") or run.backends  # a scenario's own backends, else the run's
+    if len(backends_) > 1 or marker.kwargs.get("backends"):
         names.append("tfjs_backend")
-    elif len(run.backends) > 1:
-        names.append("tfjs_backend")
-        combos, ids = _times(combos, ids, run.backends, "")
+        combos, ids = _times(combos, ids, backends_, "")
     metafunc.parametrize(names, [tuple(c) for c in combos], ids=ids)
     repeat = metafunc.config.getoption("repeat")
     if repeat > 1:

@@ -21,9 +21,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--headed", action="store_true", help="show browser windows (needs a display)")
     group.addoption(
-        "--tfjs-backend", action="append", default=[], choices=list(backends.BACKENDS), metavar="NAME",
+        "--tfjs-backend", action="append", default=[], type=backend_option, metavar="NAME",
         help="TF.js backend the pages run on (repeatable: a dimension of the matrix; default cpu, bit-exact weights "
-             f"and deterministic predictions): {', '.join(backends.BACKENDS)} (harness/backends.py)",
+             f"and deterministic predictions): {', '.join(backends.BACKENDS)} (harness/backends.py), or A->B: "
+             "saved on A, loaded on B",
     )
     group.addoption("--tfjs-version", action="append", default=[], metavar="V",
                     help="TF.js version from npm to run (repeatable; installed side by side as package.json aliases "
@@ -93,6 +94,13 @@ def endpoint_option(text: str) -> tuple[str, str]:
     if not sep or not name or not url:
         raise pytest.UsageError(f"{text!r}: expected ENGINE=URL, e.g. chromium=ws://127.0.0.1:3000/")
     return name, url
+
+
+def backend_option(text: str) -> str:
+    try:
+        return backends.check(text)
+    except ValueError as e:
+        raise pytest.UsageError(f"--tfjs-backend: {e}") from None
 
 
 def shard_option(text: str) -> tuple[int, int]:

@@ -101,6 +101,8 @@ class RowRecorder:
     def _call(self, row: dict, call: pytest.CallInfo, trip) -> None:
         if trip is not None:
             row["page_s"] = round(trip.page_s, 3)
+            if trip.phase_s:
+                row["phase_s"] = {phase: round(seconds, 4) for phase, seconds in trip.phase_s.items()}
             if trip.observed:
                 row["observed"] = trip.observed
             row["hazards"] = list(trip.hazards)

@@ -78,19 +78,19 @@ def finding_cell(rows: list[dict]) -> str:
 
 def matrix(doc: dict) -> str:
     """Scheme x engine table (one row per scheme, one column per engine); a cell counts its rows'
-    outcomes, worst first (e.g. "1 FAIL, 2 xfail, 12 pass"). One table per TF.js build when the run
-    has several. Then a tally, the engines' versions and why any is missing."""
+    outcomes, worst first (e.g. "1 FAIL, 2 xfail, 12 pass"). One table per TF.js build and backend when
+    the run has several. Then a tally, the engines' versions and why any is missing."""
     results = doc["results"]
     if not results:
         return "(no conformance rows in this run)"
-    versions = list(dict.fromkeys(str(r.get("tfjs")) for r in results))
+    groups = list(dict.fromkeys(_group(r) for r in results))
     lines = []
-    for version in versions:
-        rows = [r for r in results if str(r.get("tfjs")) == version] if len(versions) > 1 else results
-        if len(versions) > 1:
-            lines.append(f"TF.js {version}:")
+    for group in groups:
+        rows = [r for r in results if _group(r) == group] if len(groups) > 1 else results
+        if len(groups) > 1:
+            lines.append(f"TF.js {group[0]}, backend {group[1]}:")
         lines += _table(rows)
-        if len(versions) > 1:
+        if len(groups) > 1:
             lines.append("")
     tally = collections.Counter(r["outcome"] for r in results)
     lines.append(", ".join(f"{tally[o]} {o}" for o in OUTCOMES if tally[o]) + f" ({len(results)} rows)")
@@ -108,11 +108,41 @@ def matrix(doc: dict) -> str:
             described = describe_engine(entry)
             if described is not None:
                 lines.append(f"{e}: {described}")
+            for name, facts in (entry.get("backends") or {}).items():
+                if name != "cpu":
+                    lines.append(f"  {name}: {describe_backend(facts)}")
     lines += hosts(results)
     if "merged" in doc:
         lines.append("merged from: " + ", ".join(f"{m['file']} ({m.get('shard', 'unsharded')}, {m['rows']} rows)"
                                                  for m in doc["merged"]))
     return "\n".join(lines)
+
+
+def describe_backend(facts: dict) -> str:
+    """What a backend really was on an engine (its engine record's `backends` entry), in a line."""
+    parts = []
+    flags = facts.get("flags") or {}
+    if flags:
+        parts.append(", ".join(f"{k}={v}" for k, v in flags.items()))
+    gl = facts.get("webgl")
+    if gl:
+        parts.append(f"{gl.get('version')} on {gl.get('renderer')!r}, float32 render targets "
+                     f"{'enabled' if facts.get('WEBGL_RENDER_FLOAT32_ENABLED') is True else 'off'}")
+    if facts.get("backend") == "wasm":
+        parts.append(f"SIMD {'on' if facts.get('WASM_HAS_SIMD_SUPPORT') is True else 'off'}, threads "
+                     f"{'on' if facts.get('WASM_HAS_MULTITHREAD_SUPPORT') is True else 'off'} "
+                     f"(crossOriginIsolated {facts.get('crossOriginIsolated')}): {facts.get('binary')}")
+    gpu = facts.get("webgpu")
+    if isinstance(gpu, dict):
+        adapter = gpu.get("adapter") or {}
+        parts.append(f"adapter {adapter.get('vendor')}/{adapter.get('architecture')}" if adapter else
+                     f"no adapter {gpu.get('error') or ''}".strip())
+    return "; ".join(parts) or str(facts.get("backend"))
+
+
+def _group(row: dict) -> tuple[str, str]:
+    """A row's table in the matrix: its TF.js build and backend."""
+    return str(row.get("tfjs")), str(row.get("backend", "cpu"))
 
 
 def describe_engine(entry: dict, esc=str, detail=str) -> str | None:
@@ -179,7 +209,44 @@ def timing(results: list[dict], wall_s: float | None = None) -> dict:
     for e in engines.values():
         e["test_s"], e["page_s"] = round(e["test_s"], 1), round(e["page_s"], 1)
         e["overhead"] = round((e["test_s"] - e["page_s"]) / e["page_s"], 2) if e["page_s"] else None
-    return {**({"wall_s": round(wall_s, 1)} if wall_s is not None else {}), "engines": engines}
+    out = {**({"wall_s": round(wall_s, 1)} if wall_s is not None else {}), "engines": engines}
+    if len({r.get("backend", "cpu") for r in results}) > 1:
+        out["backends"] = backend_timing(results)
+    return out
+
+
+_SPEED_PHASES = ("save", "load")  # TF.js's own model.save() and tf.loadLayersModel()/loadGraphModel(), as timed in the page
+_SAME_ROW = ("engine", "build", "context", "tfjs", "scheme", "model")  # a row's key but its backend
+
+
+def backend_timing(results: list[dict]) -> list[dict]:
+    """TF.js's save and load time per engine x backend: the rows' `phase_s` summed (seconds, with the
+    rows they come from), and each beside cpu as the median ratio over the rows that ran on both (the
+    same engine, scheme, model and TF.js build): timings of one run, compared as ratios."""
+    cpu = {tuple(r.get(k) for k in _SAME_ROW): r for r in results if r.get("backend", "cpu") == "cpu" and r.get("phase_s")}
+    cells: dict[tuple[str, str], dict] = {}
+    for r in results:
+        phases = r.get("phase_s") or {}
+        if not phases or r.get("outcome") in ("skipped", "error"):
+            continue
+        c = cells.setdefault((r["engine"], r.get("backend", "cpu")), {"rows": 0, **{f"{p}_s": 0.0 for p in _SPEED_PHASES},
+                                                                      "ratios": {p: [] for p in _SPEED_PHASES}})
+        c["rows"] += 1
+        base = cpu.get(tuple(r.get(k) for k in _SAME_ROW))
+        for p in _SPEED_PHASES:
+            c[f"{p}_s"] += phases.get(p, 0.0)
+            if base is not None and r is not base and phases.get(p) and (base["phase_s"].get(p) or 0) > 0:
+                c["ratios"][p].append(phases[p] / base["phase_s"][p])
+    out = []
+    for (engine, backend), c in cells.items():
+        row = {"engine": engine, "backend": backend, "rows": c["rows"]}
+        for p in _SPEED_PHASES:
+            row[f"{p}_s"] = round(c[f"{p}_s"], 3)
+            ratios = sorted(c["ratios"][p])
+            row[f"{p}_vs_cpu"] = round(ratios[len(ratios) // 2], 2) if ratios and backend != "cpu" else None
+            row[f"{p}_pairs"] = len(ratios)
+        out.append(row)
+    return sorted(out, key=lambda r: (r["engine"], r["backend"] != "cpu", r["backend"]))
 
 
 def timing_table(t: dict) -> str:
@@ -193,4 +260,14 @@ def timing_table(t: dict) -> str:
     lines = _columns(head, rows)
     if "wall_s" in t:
         lines.insert(0, f"wall time {t['wall_s']} s; per engine, the sum of its rows' times:")
+    if t.get("backends"):
+        lines += ["", "TF.js save() and load per backend (seconds summed over the rows; x cpu: median ratio to the same "
+                      "row on cpu, over n rows):"]
+        head = ["engine", "backend", "rows", "save (s)", "save x cpu", "load (s)", "load x cpu"]
+
+        def vs(b: dict, p: str) -> str:
+            return "-" if b[f"{p}_vs_cpu"] is None else f"{b[f'{p}_vs_cpu']:.2f} (n={b[f'{p}_pairs']})"
+
+        lines += _columns(head, [[b["engine"], b["backend"], b["rows"], f"{b['save_s']:.3f}", vs(b, "save"),
+                                  f"{b['load_s']:.3f}", vs(b, "load")] for b in t["backends"]])
     return "\n".join(lines)

@@ -189,6 +189,7 @@ class Trip:
         self.hazards: list[dict] = []  # upstream-intended behaviours by which a user can lose data (Trip.hazard)
         self.verdict: expectations.Verdict | None = None  # set by conform
         self.page_s = 0.0  # time spent inside page steps, as the page measured it (the row's "page_s")
+        self.phase_s: dict[str, float] = {}  # seconds per phase of those steps (the row's "phase_s")
         if self.backend is None:
             self.backend = backends.get(backends.DEFAULT)
         # A model with a training config is saved as a user who wants it back saves it.
@@ -233,6 +234,10 @@ class Trip:
         except EngineError as e:
             raise type(e)(f"{where}: {str(e).removeprefix(f'{owner.name}: ')}") from e
         self.page_s += float(reply.get("elapsed_ms") or 0) / 1000  # page.js / node_host.js time the step
+        timings = (reply.get("result") or {}).get("timings") if isinstance(reply.get("result"), dict) else None
+        for phase, seconds in (timings or {}).items():  # TF.js's own phases (save, load...), as the page timed them
+            if isinstance(seconds, (int, float)):
+                self.phase_s[phase] = self.phase_s.get(phase, 0.0) + seconds
         if reply.get("status") != "ok":
             err = reply.get("error") or {}
             raise TfjsError(f"TF.js failed in step {name!r}, phase {err.get('phase')!r}: {err.get('name')}: "
@@ -285,6 +290,8 @@ class Trip:
         self.flip_bit = None
         reply = await self.step("save", args, page)
         self.state["save_timings"] = reply.get("timings")  # seconds per phase, as the page measured them
+        if reply.get("resident") is not None:  # webgl: how many weights lived only in textures when saved
+            self.observed["resident"] = reply["resident"]
         return reply["saveResult"]
 
     async def save_and_check(self, target: dict, what: str, **kwargs) -> tuple[dict | None, list[Difference]]:
