@@ -152,8 +152,27 @@ async def test_open_runs_the_requested_npm_version(driver, server):
 
 
 async def test_open_with_an_unknown_backend_fails_with_the_reason(driver, server):
-    with pytest.raises(EngineError, match=r"failed to start: Error: Backend name 'nosuch' not found in registry"):
+    with pytest.raises(EngineError, match=r"unknown TF.js backend 'nosuch'; known: cpu, webgl, "):
         await driver.open(server.page_url(tfjs.installed().version, "nosuch"), timeout=30)
+
+
+async def test_a_backend_that_does_not_come_up_is_an_error_naming_it(driver, server):
+    """webgl in Node (rows skip before this: the build declares it lacks webgl): the host asks TF.js for it and
+    stops with TF.js's reason, never running on the backend TF.js would fall back to."""
+    with pytest.raises(EngineError, match=r"TF.js backend webgl failed to start here: Backend name 'webgl' not found"):
+        await driver.open(server.page_url(tfjs.installed().version, "webgl"), timeout=30)
+
+
+async def test_wasm_comes_up_in_node_and_says_what_it_is(driver, server):
+    page = await driver.open(server.page_url(tfjs.installed().version, "wasm"), timeout=30)
+    try:
+        assert page.ready_info["backend"] == "wasm"
+        reply = await page.run_step("backendInfo", {}, 30)
+        facts = reply["result"]
+        assert facts["backend"] == "wasm" and facts["WASM_HAS_SIMD_SUPPORT"] is True
+        assert facts["binary"] in ("tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm")
+    finally:
+        await page.close()
 
 
 # --- the shared steps, on file:// and http ---
