@@ -146,6 +146,16 @@ def test_header_shows_engines_tfjs_builds_and_totals(tmp_path):
     assert '<span class="o-passed">2 passed</span><span class="o-xpassed">1 xpassed</span> (3 rows)' in header
 
 
+def test_header_says_what_each_backend_was_on_each_engine(tmp_path):
+    engines = [{**ENGINES[0], "backends": {"cpu": {"backend": "cpu"}, "wasm": {
+        "backend": "wasm", "WASM_HAS_SIMD_SUPPORT": True, "WASM_HAS_MULTITHREAD_SUPPORT": False, "crossOriginIsolated": True,
+        "binary": "tfjs-backend-wasm-simd.wasm"}}}, *ENGINES[1:]]
+    text = html_report.render(doc(row("s", "passed", backend="wasm"), engines=engines), tmp_path)
+    header = section(text, 'id="header"', 'id="findings"')
+    assert "/ wasm</th><td>SIMD on, threads off (crossOriginIsolated True): tfjs-backend-wasm-simd.wasm</td>" in header
+    assert "/ cpu</th>" not in header  # cpu is what it says
+
+
 def test_findings_list_comes_first_with_one_line_per_finding(tmp_path):
     rows = [row("indexeddb", "xfailed", model="embedding"), row("indexeddb", "xfailed", model="embedding", engine="firefox"),
             row("downloads", "xfailed", engine="firefox", findings=["webkit-drops-download"]),

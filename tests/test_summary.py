@@ -109,10 +109,10 @@ def test_failed_error_and_xpassed_rows_are_listed_with_their_first_unexplained_d
     assert "### Rows that failed, errored or went stale (3)" in text.splitlines()
     body = table_rows(text, "| outcome |")
     assert [r[:2] for r in body] == [["failed", "http"], ["error", "downloads"], ["xpassed", "quota"]]
-    assert body[0][5] == r"storage weights: weights \| differ"
-    assert body[2][5] == "expectation dtype-added: nothing it explains happened"
+    assert body[0][6] == r"storage weights: weights \| differ"
+    assert body[2][6] == "expectation dtype-added: nothing it explains happened"
     assert "second line" not in text
-    assert "<script>" not in text and "error call: TimeoutError: &lt;script&gt;alert(1)&lt;/script&gt;" in body[1][5]
+    assert "<script>" not in text and "error call: TimeoutError: &lt;script&gt;alert(1)&lt;/script&gt;" in body[1][6]
 
 
 def test_a_schema_1_row_without_differences_shows_its_detail():
@@ -120,7 +120,8 @@ def test_a_schema_1_row_without_differences_shows_its_detail():
         {"engine": "chromium", "tfjs": "4.22.0", "backend": "cpu", "scheme": "http", "model": "mlp", "outcome": "failed",
          "duration_s": 0.1, "detail": "\nAssertionError: weights differ\nmore", "test": "t"}]}
     text = summary.markdown(baseline.check(old))
-    assert table_rows(text, "| outcome |") == [["failed", "http", "mlp", "chromium", "4.22.0", "AssertionError: weights differ"]]
+    assert table_rows(text, "| outcome |") == [["failed", "http", "mlp", "chromium", "4.22.0", "cpu",
+                                                "AssertionError: weights differ"]]
 
 
 def test_no_failure_section_when_nothing_failed():
@@ -199,3 +200,10 @@ def test_write_step_summary_warns_instead_of_raising(tmp_path, monkeypatch):
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "no" / "such" / "dir" / "f.md"))
     with pytest.warns(UserWarning, match="cannot write"):
         assert summary.write_step_summary("text") is False
+
+
+def test_several_backends_get_a_line_per_scheme_and_backend():
+    rows = [row("indexeddb", "passed"), {**row("indexeddb", "xfailed", model="y"), "backend": "webgl-f16", "findings": ["f16"]}]
+    text = summary.markdown(doc(*rows))
+    assert "| scheme / backend |" in text
+    assert "| indexeddb / cpu |" in text and "| indexeddb / webgl-f16 |" in text

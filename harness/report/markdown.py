@@ -73,6 +73,8 @@ def _builds(doc: dict) -> list[str]:
         name = _esc(str(e.get("engine")))
         described = report.describe_engine(e, esc=lambda v: _esc(str(v)), detail=lambda v: first_line(str(v)))
         lines.append(f"- {name}: {described or 'version unknown'}")
+        lines += [f"  - {_esc(str(b))}: {_esc(report.describe_backend(facts))}"
+                  for b, facts in (e.get("backends") or {}).items() if b != "cpu"]
     for t in doc.get("tfjs") or []:
         lines.append(f"- TF.js {_esc(str(t.get('version')))} ({_esc(str(t.get('source')))})")
     return [*lines, ""] if lines else []
@@ -100,15 +102,21 @@ def _findings(doc: dict) -> list[str]:
 
 
 def _matrix(results: list[dict]) -> list[str]:
+    """Scheme x engine; with several backends, a line per scheme and backend ("indexeddb / webgl")."""
     engines = list(dict.fromkeys(r["engine"] for r in results))
-    schemes = list(dict.fromkeys(r["scheme"] for r in results))
+    several = len({r.get("backend", "cpu") for r in results}) > 1
+
+    def label(r: dict) -> str:
+        return f"{r['scheme']} / {r.get('backend', 'cpu')}" if several else str(r["scheme"])
+
+    schemes = list(dict.fromkeys(label(r) for r in results))
     cells: dict[tuple, list[dict]] = {}
     for r in results:
-        cells.setdefault((r["scheme"], r["engine"]), []).append(r)
-    lines = ["| scheme | " + " | ".join(_esc(str(e)) for e in engines) + " |",
+        cells.setdefault((label(r), r["engine"]), []).append(r)
+    lines = [f"| scheme{' / backend' if several else ''} | " + " | ".join(_esc(str(e)) for e in engines) + " |",
              "|---" * (len(engines) + 1) + "|"]
     for s in schemes:
-        lines.append(f"| {_esc(str(s))} | " + " | ".join(_cell(cells.get((s, e), [])) for e in engines) + " |")
+        lines.append(f"| {_esc(s)} | " + " | ".join(_cell(cells.get((s, e), [])) for e in engines) + " |")
     return [*lines, ""]
 
 
@@ -124,10 +132,11 @@ def _failures(results: list[dict]) -> list[str]:
     if not bad:
         return []
     lines = [f"### Rows that failed, errored or went stale ({len(bad)})", "",
-             "| outcome | scheme | model | engine | tfjs | detail |", "|---|---|---|---|---|---|"]
+             "| outcome | scheme | model | engine | tfjs | backend | detail |", "|---|---|---|---|---|---|---|"]
     for r in bad[:MAX_LISTED]:
         lines.append(f"| {r['outcome']} | {_esc(str(r.get('scheme')))} | {_esc(str(r.get('model')))} | "
-                     f"{_esc(str(r.get('engine')))} | {_esc(str(r.get('tfjs')))} | {_esc(_first(r))} |")
+                     f"{_esc(str(r.get('engine')))} | {_esc(str(r.get('tfjs')))} | {_esc(str(r.get('backend', 'cpu')))} | "
+                     f"{_esc(_first(r))} |")
     if len(bad) > MAX_LISTED:
         lines.append(f"\n... and {len(bad) - MAX_LISTED} more (see conformance.json)")
     return [*lines, ""]
