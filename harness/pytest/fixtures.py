@@ -152,11 +152,10 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
         reason = engine.build.lacks(backend.base)
         if reason:
             pytest.skip(f"{engine.spec.name} ({engine.build.kind} build) cannot run the {backend.name} backend: {reason}")
-        reason = tfjs_build.lacks(backend.base, engine.spec.host)
-        if not reason and tfjs_load_build is not None:
-            reason = tfjs_load_build.lacks((load_backend or backend).base, engine.spec.host)
-        if reason:
-            pytest.skip(f"TF.js {tfjs_build.version} cannot run the {backend.name} backend: {reason}")
+        for build in filter(None, (tfjs_build, tfjs_load_build)):
+            reason = build.lacks(backend.base, engine.spec.host)
+            if reason:
+                pytest.skip(f"TF.js {build.version} cannot run the {backend.name} backend: {reason}")
     url = harness_server.page_url(tfjs_build.version, save_backend.name)
     try:
         page = await engine.open(url, timeout=timeouts.scaled(timeouts.PAGE_OPEN_S), quota=storage_quota,
