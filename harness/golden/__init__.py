@@ -58,11 +58,13 @@ class Golden:
     examples: dict  # examples.json as written: input/output specs with their file names
     after_load_specs: list[dict]  # what TF.js holds/saves after loading (quantized: dequantized float32)
     after_load_data: bytes
+    # a user's model: the inputs they gave (--model-inputs), by input name
+    given_inputs: dict = dataclasses.field(default_factory=dict)
 
     @property
     def format(self) -> str:
-        """model.json "format": "layers-model" or "graph-model"."""
-        return self.model_json["format"]
+        """model.json "format": "layers-model" or "graph-model" (a converter older than the field: layers)."""
+        return self.model_json.get("format", "layers-model")
 
     @property
     def quantized(self) -> bool:

@@ -138,14 +138,17 @@
   }
 
   // The model's outputs on the golden inputs (fetched from the harness server), as a list of tensors.
-  async function predict(tf, env, format, model, inputs) {
+  // `execute`: how the model's user runs it, 'execute' or 'executeAsync' (a graph with control flow or
+  // dynamic ops, for which TF.js refuses execute()); a layers model predicts.
+  async function predict(tf, env, format, model, inputs, execute) {
     const xs = [];
     for (const spec of inputs) {
       xs.push(tf.tensor(typedArray(spec.dtype, await env.fetchBytes(spec.url)), spec.shape, spec.dtype));
     }
     let ys;
     if (format === 'graph-model') {  // inputs by placeholder name; outputs in outputNodes order
-      ys = model.execute(Object.fromEntries(inputs.map((spec, i) => [spec.name, xs[i]])));
+      const feed = Object.fromEntries(inputs.map((spec, i) => [spec.name, xs[i]]));
+      ys = execute === 'executeAsync' ? await model.executeAsync(feed) : model.execute(feed);
     } else {
       ys = model.predict(xs.length === 1 ? xs[0] : xs);
     }
@@ -178,7 +181,7 @@
     let resident = null;
     if (args.warm) {
       await phase('warm', timings, async () => {
-        for (const y of await predict(tf, env, args.format, model, args.warm)) await y.data();
+        for (const y of await predict(tf, env, args.format, model, args.warm, args.execute)) await y.data();
       });
       resident = residence(tf, model);
     }
@@ -198,9 +201,9 @@
     const p = args.prefix || '';
     const model = await phase('load', timings, () => withDeadline(
         loadModel(tf, args.format, loadSource(tf, env, args.source, result)), args.deadline, 'load()'));
-    await phase('predict', timings, async () => {
-      const ys = await predict(tf, env, args.format, model, args.inputs);
-      result.predictions = [];
+    result.predictions = [];
+    if (args.inputs) await phase('predict', timings, async () => {  // null: the row checks no predictions
+      const ys = await predict(tf, env, args.format, model, args.inputs, args.execute);
       for (let j = 0; j < ys.length; j++) {
         const string = ys[j].dtype === 'string';  // posted as JSON: nested lists of strings
         const part = `${p}prediction${j}.${string ? 'json' : 'bin'}`;
@@ -285,7 +288,7 @@
   // What a model takes and gives: its inputs' and outputs' names, shapes and dtypes.
   async function describe(tf, env, args) {
     const model = await loadModel(tf, args.format, args.fixture);
-    const spec = (t) => ({name: t.name, shape: t.shape, dtype: t.dtype});
+    const spec = (t) => ({name: t.name, shape: t.shape === undefined ? null : t.shape, dtype: t.dtype});
     return {inputs: model.inputs.map(spec), outputs: model.outputs.map(spec)};
   }
 

@@ -26,6 +26,7 @@ class ArtifactsRecorder:
         self.keep = False  # set by harness.pytest.rows once the call phase did not pass
         self.trip = None  # the test's harness.trip.roundtrip.Trip, when it made one
         self._traces = 0
+        self.tracebacks: list[str] = []  # of an `error` row's failed phases (written as traceback.txt)
 
     async def page_closing(self, page) -> None:
         """Keep `page`'s trace if the row did not pass; the page is about to close."""
@@ -43,6 +44,8 @@ class ArtifactsRecorder:
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "diff.txt").write_text(detail + "\n")
         (self.dir / "row.json").write_text(json.dumps(row, indent=2, default=str) + "\n")
+        if self.tracebacks:
+            (self.dir / "traceback.txt").write_text("\n\n".join(self.tracebacks) + "\n")
         if self.trip is None:
             return
         for name, data in (self.trip.state.get("parts") or {}).items():

@@ -132,17 +132,40 @@ def user_models(config: pytest.Config) -> dict:
     if run is not None and run._user_models is not None:
         return run._user_models
     models = {}
-    for path in config.getoption("model"):
+    paths = config.getoption("model")
+    given = _model_inputs(config.getoption("model_inputs"), paths)
+    for path in paths:
+        inputs = given.pop(path, None) or given.pop(byo.model_name(path), None)
         try:
-            g = byo.load_user_model(path)
+            g = byo.load_user_model(path, inputs)
         except ValueError as e:
             raise pytest.UsageError(str(e)) from None
         if g.name in models:
             raise pytest.UsageError(f"--model {path}: two models named {g.name}; give them different folders")
         models[g.name] = g
+    _check_inputs_used(given)
     if run is not None:
         run._user_models = models
     return models
+
+
+def _model_inputs(values: list[str], paths: list[str]) -> dict[str, str]:
+    """--model-inputs [MODEL=]FILE -> {MODEL: FILE}; a bare FILE belongs to the only --model."""
+    out = {}
+    for value in values:
+        model, sep, file = value.rpartition("=")
+        if not sep:
+            if len(paths) != 1:
+                raise pytest.UsageError(f"--model-inputs {value}: with {len(paths)} --model, say which: MODEL=FILE "
+                                        f"(MODEL: its path as given, or its name byo-<folder>)")
+            model = paths[0]
+        out[model] = file
+    return out
+
+
+def _check_inputs_used(given: dict[str, str]) -> None:
+    if given:
+        raise pytest.UsageError(f"--model-inputs names no --model: {sorted(given)}")
 
 
 def golden_of(config: pytest.Config, name: str):

@@ -39,6 +39,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "can get a model wrong) or full (every model; make test)")
     group.addoption("--model", action="append", default=[], metavar="PATH",
                     help="a model.json of your own (repeatable): run every scheme over it instead of the golden zoo")
+    group.addoption("--model-inputs", action="append", default=[], metavar="[MODEL=]FILE",
+                    help="inputs for a --model (repeatable): .npz or JSON, by input name; MODEL= (its path as given, "
+                         "or its name byo-<folder>) says which model when there are several")
     group.addoption("--expectations", default=str(DEFAULT_EXPECTATIONS),
                     help="known findings (scenarios/expectations.toml): rows they explain are xfailed")
     group.addoption("--baseline", default=None, metavar="OLD.json",

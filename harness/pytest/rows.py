@@ -83,6 +83,8 @@ class RowRecorder:
         elif rep.skipped and row["outcome"] == "passed":
             row["outcome"] = "skipped"
             row["differences"].append(_skipped(rep.when, call))
+        if recorder is not None and rep.failed and row["outcome"] == "error":
+            recorder.tracebacks.append(f"{rep.when}:\n{rep.longreprtext}")  # a harness bug: where it broke
         verdict = getattr(trip, "verdict", None)
         if recorder is not None and (row["outcome"] in ("failed", "error") or (verdict is not None and verdict.strict_stale)):
             recorder.keep = True  # an intermittent finding that did not happen this time leaves no evidence to keep

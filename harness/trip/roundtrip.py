@@ -25,7 +25,7 @@ import numpy as np
 
 from harness import backends, expectations
 from harness.engines.base import Driver, EngineError, Page, StepTimeout
-from harness.golden import Golden, decode, writer
+from harness.golden import Golden, decode, fit, graph, writer
 from harness.golden.writer import js_json_bytes
 from harness.report import document
 from harness.server import HarnessServer
@@ -194,17 +194,31 @@ class Trip:
             self.backend = backends.get(backends.DEFAULT)
         # A model with a training config is saved as a user who wants it back saves it.
         self.save_config = {"includeOptimizer": True} if "trainingConfig" in self.golden.model_json else None
+        if self.execute == "executeAsync":  # say so: a graph TF.js refuses to execute() synchronously
+            self.observed["execute"] = {"with": "executeAsync", "ops": graph.async_ops(self.golden.model_json)}
 
     # -- steps -----------------------------------------------------------------------------------
     @property
     def format(self) -> str:
         return self.golden.model_json.get("format", "layers-model")
 
-    def fixture_url(self, name: str = "model.json") -> str:
+    @property
+    def execute(self) -> str:
+        """How the model is run, as its user runs it: predict (layers), execute, or executeAsync for a graph
+        with ops TF.js refuses to execute synchronously (harness.golden.graph)."""
+        return graph.execute_with(self.golden.model_json)
+
+    def fixture_url(self, name: str | None = None) -> str:
+        """A file of the golden as the page fetches it; by default its model.json (a user's model keeps
+        its own file name: blazeface.json)."""
+        name = name or self.golden.examples.get("model_file", "model.json")
         base = self.state.get("fixture_base")  # a bring-your-own model, served from an upload slot
         return f"{base}/{name}" if base else self.server.fixture_url(self.golden, name)
 
-    def inputs(self) -> list[dict]:
+    def inputs(self) -> list[dict] | None:
+        """The golden inputs as the page fetches them; None when the row checks no predictions."""
+        if self.state.get("predict") is False:
+            return None
         return [
             {"name": spec["name"], "url": self.fixture_url(spec["path"]), "dtype": spec["dtype"], "shape": spec["shape"]}
             for spec in self.golden.examples["inputs"]
@@ -225,7 +239,8 @@ class Trip:
         try:
             reply = await asyncio.wait_for(page.run_step(
                 name,
-                {"token": self.token, "server": self.server.url, "format": self.format, "saveConfig": self.save_config, **args},
+                {"token": self.token, "server": self.server.url, "format": self.format, "execute": self.execute,
+                 "saveConfig": self.save_config, **args},
                 self.timeout,
             ), self.timeout + timeouts.scaled(timeouts.STEP_GRACE_S))
         except asyncio.TimeoutError:
@@ -254,6 +269,7 @@ class Trip:
         from harness.golden import byo
 
         g = self.golden
+        self.observed["fit"] = fit.numbers(g)  # whether it fits each medium, computed before it runs
         model_file = g.examples["model_file"]
         files = {model_file: (g.dir / model_file).read_bytes()}
         files.update({p: (g.dir / p).read_bytes() for group in g.model_json.get("weightsManifest", []) for p in group["paths"]})
@@ -261,14 +277,29 @@ class Trip:
         upload.publish(files)
         self.state["fixture_base"] = f"{self.server.url}/uploads/{upload.token}"
         described = await self.step("describe", {"fixture": self.fixture_url(model_file)})
-        inputs = byo.derive_inputs(g.name, described["inputs"])
+        specs, why = byo.input_specs(g, described["inputs"])
+        if why:
+            return self._unpredicted(why)
+        inputs = byo.make_inputs(g, specs)
         upload.publish({f"input{i}.bin": x.tobytes() for i, x in enumerate(inputs)})
         examples = {**g.examples, "inputs": [
             {"name": spec["name"], "dtype": spec["dtype"], "shape": list(x.shape), "path": f"input{i}.bin"}
-            for i, (spec, x) in enumerate(zip(described["inputs"], inputs))
+            for i, (spec, x) in enumerate(zip(specs, inputs))
         ]}
         self.golden = dataclasses.replace(g, inputs=inputs, examples=examples)
-        result = await self.load({"kind": "url", "url": self.fixture_url(model_file)}, prefix="reference.", page=self.page)
+        try:
+            result = await self.load({"kind": "url", "url": self.fixture_url(model_file)}, prefix="reference.",
+                                     page=self.page)
+        except TfjsError as e:
+            # Inputs the harness made up (not the user's) that the model, fresh from the user's files and before
+            # any round trip, cannot run on: no expectation for predictions, and no finding about save/load.
+            if e.error.get("phase") == "predict" and not byo.all_given(g, specs):
+                made = ", ".join(f"{spec['name']} {list(x.shape)}" for spec, x in zip(specs, inputs))
+                return self._unpredicted(f"the model freshly loaded from your files does not run on the inputs the "
+                                         f"harness derived ({made}): "
+                                         f"{e.error.get('name')}: {str(e.error.get('message'))[:300]}; give them with "
+                                         f"--model-inputs")
+            raise
         parts = self.parts()
         outputs = [_array(parts[p["part"]], p) for p in result["predictions"]]
         self.golden = dataclasses.replace(self.golden, outputs=outputs, examples={
@@ -277,16 +308,27 @@ class Trip:
         self.observed["reference"] = {"inputs": examples["inputs"], "outputs": self.golden.examples["outputs"],
                                       "weightBytes": len(self.golden.weight_data)}
 
+    def _unpredicted(self, why: str) -> None:
+        """The row checks the artifacts bit for bit and no predictions, saying why (`observed.predictions`)."""
+        self.golden = dataclasses.replace(self.golden, inputs=[], outputs=[],
+                                          examples={**self.golden.examples, "inputs": [], "outputs": []})
+        self.want = ExpectedSave.of(self.golden, self.tfjs_version)
+        self.state["predict"] = False
+        self.observed["predictions"] = f"not checked: {why}"
+
     async def save(self, target: dict, *, inspect: dict | None = None, page: Page | None = None,
-                   fixture: str | None = None, deadline: float | None = None) -> dict:
-        """Load the golden (or the model.json at `fixture`) over http and save it to `target`; returns
-        the SaveResult. `deadline`: seconds for save() to settle, else TfjsError "DeadlineExceeded"."""
+                   fixture: str | None = None, fixture_format: str = "layers-model",
+                   deadline: float | None = None) -> dict:
+        """Load the golden (or the model.json at `fixture`, of `fixture_format`) over http and save it to
+        `target`; returns the SaveResult. `deadline`: seconds for save() to settle, else TfjsError
+        "DeadlineExceeded"."""
         args = {"fixture": fixture or self.fixture_url(), "target": target, "inspect": inspect,
                 "flipBit": self.flip_bit, "deadline": deadline,
                 # On a backend other than cpu the model is used before it is saved, as an app does: its weights
                 # are uploaded (webgl: to textures) and what save() writes comes back through the backend.
                 # (Only the golden: another model.json, a scheme's probe, has no inputs of its own here.)
-                "warm": self.inputs() if self.backend.base != backends.DEFAULT and fixture is None else None}
+                "warm": self.inputs() if self.backend.base != backends.DEFAULT and fixture is None else None,
+                **({"format": fixture_format} if fixture else {})}
         self.flip_bit = None
         reply = await self.step("save", args, page)
         self.state["save_timings"] = reply.get("timings")  # seconds per phase, as the page measured them
@@ -347,15 +389,17 @@ class Trip:
             return [Difference(what, "$", f"save() resolved with {save_result!r}, not a SaveResult", actual=save_result)]
         return self.want.check_info(f"{what}.modelArtifactsInfo", save_result.get("modelArtifactsInfo"))
 
-    def check_loaded(self, result: dict, prefix: str = "") -> list[Difference]:
+    def check_loaded(self, result: dict, prefix: str = "", want: ExpectedSave | None = None) -> list[Difference]:
         """What the loaded model holds and predicts, against the golden: the whole of its artifacts as it
         saves them (every model.json field, the weight specs, the weights bit for bit), for a graph model
-        also the tensors it executes with, and its predictions (dtype, shape, values)."""
+        also the tensors it executes with, and its predictions (dtype, shape, values). `want`: what its
+        artifacts must be, where a scheme served other files than the golden's (default: the golden's)."""
+        want = want or self.want
         parts, what = self.parts(), f"{prefix}loaded"
         loaded = json.loads(parts[f"{prefix}loaded.json"])
         got = {k: v for k, v in loaded.items() if k not in ("modelTopology", "weightSpecs")}
-        out = diff_json(self.want.metadata(), got, what)
-        out += self.want.check_artifacts(what, loaded.get("modelTopology"), loaded.get("weightSpecs"),
+        out = diff_json(want.metadata(), got, what)
+        out += want.check_artifacts(what, loaded.get("modelTopology"), loaded.get("weightSpecs"),
                                          parts[f"{prefix}loaded.weights.bin"])
         if f"{prefix}loaded.tensors.json" in parts:
             out += self._check_held(parts, prefix)
