@@ -15,7 +15,9 @@ rows it applies to and exactly which differences it explains:
     engines = ["webkit"]             # builds = ["system"] (playwright | system | remote), models, formats
                                      # ("layers-model" | "graph-model"), tfjs, backends, contexts, and
                                      # exceeds = ["localstorage"]: the row's model is bigger than that
-                                     # medium holds in any engine (harness.golden.fit)
+                                     # medium holds in any engine (harness.golden.fit); traits =
+                                     # ["keras-config-keys"]: what the model's files are
+                                     # (harness.golden.traits); never a model's name where a trait says it
     when = [                         # or alternatives (each a table of the same conditions): the entry
       {scheme = "quota-localstorage"},                        # applies where its own conditions and
       {scheme = "model-management", exceeds = ["localstorage"]},  # at least one of these hold
@@ -51,7 +53,7 @@ from harness.paths import EXPECTATIONS
 
 DEFAULT = EXPECTATIONS
 KINDS = ("tfjs-bug", "engine-bug", "docs", "hazard", "capacity")
-CONDITIONS = ("engines", "builds", "models", "formats", "tfjs", "backends", "contexts", "exceeds")
+CONDITIONS = ("engines", "builds", "models", "formats", "tfjs", "backends", "contexts", "exceeds", "traits")
 _REQUIRED = {"id", "kind", "title", "promise", "link", "reason"}
 _WHEN_KEYS = {"scheme", "except_schemes", *CONDITIONS}
 _KEYS = _REQUIRED | _WHEN_KEYS | {"when", "intermittent", "explains"}
@@ -97,6 +99,7 @@ class Row:
     backend: str = "cpu"
     context: str = "window"
     exceeds: tuple[str, ...] = ()  # the media the model does not fit in, in any engine (harness.golden.fit)
+    traits: tuple[str, ...] = ()  # what the model's files are (harness.golden.traits)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,13 +116,15 @@ class When:
     backends: tuple[str, ...] = ()
     contexts: tuple[str, ...] = ()
     exceeds: tuple[str, ...] = ()
+    traits: tuple[str, ...] = ()
 
     def holds(self, row: Row) -> bool:
         values = {"engines": row.engine, "builds": row.build, "models": row.model, "formats": row.format,
                   "tfjs": row.tfjs, "backends": row.backend, "contexts": row.context}
         return ((not self.scheme or "*" in self.scheme or row.scheme in self.scheme) and row.scheme not in self.except_schemes
                 and all(not getattr(self, key) or values[key] in getattr(self, key) for key in values)
-                and (not self.exceeds or any(medium in row.exceeds for medium in self.exceeds)))
+                and (not self.exceeds or any(medium in row.exceeds for medium in self.exceeds))
+                and (not self.traits or any(trait in row.traits for trait in self.traits)))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,7 +4,8 @@ localStorage: TF.js writes five keys per model (tfjs-core/src/io/local_storage.t
 metadata records, the topology and weight specs as JSON, and the weights as base64. Every engine here
 holds about LOCALSTORAGE_CHARS characters per origin (keys and values, measured in Chromium, Firefox and
 WebKitGTK: ../shared/ENGINES.md and the capacity probe, `make capacity`). A model whose footprint is over
-that cannot be saved to localstorage:// in any engine: a capacity limit, not a bug.
+that cannot be saved to localstorage:// in any engine: a capacity limit, not a bug. A model that fits once may not
+fit two or three times, as model-management holds it (localstorage-x2, -x3).
 
 float16: a model with a finite float32 weight, input or expected output above the top of the range the
 guide gives 16-bit floats, [0.000000059605, 65504] (docs/guide/platform_environment.md, "Precision"),
@@ -33,6 +34,25 @@ def localstorage_chars(model_json: dict, weight_specs: list, weight_bytes: int) 
     return len(topology) + len(specs) + 4 * math.ceil(weight_bytes / 3) + _KEY_CHARS
 
 
+# Chromium refuses one IndexedDB value over this ("The serialized keys and/or value are too large (size=...,
+# max=133169152 bytes)", measured: the capacity probe); TF.js's IndexedDB handler stores a model as one value.
+CHROMIUM_IDB_VALUE_BYTES = 133_169_152
+
+
+def indexeddb_value_bytes(model_json: dict, weight_specs: list, weight_bytes: int) -> int:
+    """The size of the one value TF.js puts in models_store (a lower bound: weights, topology and specs)."""
+    topology = json.dumps(model_json.get("modelTopology"), separators=(",", ":"), ensure_ascii=False)
+    return weight_bytes + len(topology.encode()) + len(json.dumps(weight_specs, separators=(",", ":")))
+
+
+def numbers(golden) -> dict:
+    """What the fit verdicts are computed from, for a row's `observed.fit`."""
+    args = (golden.model_json, golden.after_load_specs, len(golden.after_load_data))
+    return {"localstorage_chars": localstorage_chars(*args), "localstorage_limit_chars": LOCALSTORAGE_CHARS,
+            "indexeddb_value_bytes": indexeddb_value_bytes(*args),
+            "chromium_indexeddb_value_limit_bytes": CHROMIUM_IDB_VALUE_BYTES, "exceeds": list(exceeds(golden))}
+
+
 FLOAT16_MAX = 65504.0
 
 
@@ -58,12 +78,17 @@ def float_weights(specs: list, data: bytes) -> list:
 
 
 def exceeds(golden) -> tuple[str, ...]:
-    """The media `golden` (harness.golden.Golden) does not fit in, in any engine: "localstorage",
-    "float16" (the range of a device with only float16 textures)."""
+    """The media `golden` (harness.golden.Golden) does not fit in, in any engine: "localstorage" (one
+    copy), "localstorage-x2" / "localstorage-x3" (two or three copies at once, as model-management holds),
+    "indexeddb-value" (Chromium's largest value), "float16" (the range of a device with only float16 textures)."""
     out = []
-    chars = localstorage_chars(golden.model_json, golden.after_load_specs, len(golden.after_load_data))
-    if chars > LOCALSTORAGE_CHARS:
-        out.append("localstorage")
+    args = (golden.model_json, golden.after_load_specs, len(golden.after_load_data))
+    chars = localstorage_chars(*args)
+    for copies, medium in ((1, "localstorage"), (2, "localstorage-x2"), (3, "localstorage-x3")):
+        if copies * chars > LOCALSTORAGE_CHARS:
+            out.append(medium)
+    if indexeddb_value_bytes(*args) > CHROMIUM_IDB_VALUE_BYTES:
+        out.append("indexeddb-value")
     if outside_float16([*float_weights(golden.after_load_specs, golden.after_load_data), *golden.inputs, *golden.outputs]):
         out.append("float16")
     return tuple(out)

@@ -19,7 +19,7 @@ import pytest_asyncio
 from harness import backends, expectations, quota, tfjs
 from harness.engines.base import Driver, EngineError, Page
 from harness.engines.pool import EnginePool
-from harness.golden import fit
+from harness.golden import fit, traits
 from harness.pytest import options
 from harness.pytest.artifacts import ArtifactsRecorder
 from harness.pytest.matrix import golden_of, model_format, row_params, state
@@ -251,7 +251,8 @@ def known_findings(request: pytest.FixtureRequest, engine: Driver, tfjs_backend:
     row = expectations.Row(
         scheme=str(params["scheme"]), engine=params["engine_name"], model=model,
         tfjs="->".join(tfjs.lookup(v).semver for v in versions), format=model_format(request.config, model),
-        build=engine.build.kind, backend=tfjs_backend, context="window", exceeds=fit.exceeds(golden))
+        build=engine.build.kind, backend=tfjs_backend, context="window", exceeds=fit.exceeds(golden),
+        traits=traits.of(golden.model_json))
     found = expectations.match(run.findings, row)
     request.node.stash[FINDINGS] = found
     return found
