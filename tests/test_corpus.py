@@ -18,6 +18,7 @@ import subprocess
 
 import pytest
 
+from harness.golden import byo
 from harness.paths import REPO
 
 CORPUS = REPO / "tests" / "corpus"
@@ -64,8 +65,7 @@ def _run(tmp_path, models: list[dict], *args: str) -> tuple[list[dict], str]:
 def test_every_corpus_model_has_an_honest_outcome_on_every_core_row(corpus, tmp_path, engine):
     rows, out = _run(tmp_path, corpus, "-k", SCHEMES, "--engine", engine)
     by = {(r["scheme"], r["model"]): r for r in rows}
-    names = {f"byo-{FETCH.model_path(m).parent.name if FETCH.model_path(m).name == 'model.json' else FETCH.model_path(m).stem}"
-             for m in corpus}
+    names = {byo.model_name(FETCH.model_path(m)) for m in corpus}
     assert {r["model"] for r in rows} == names, out
     assert {r["engine"] for r in rows} == {engine}, out
     bad = [(r["test"], r["outcome"], r["detail"][:600]) for r in rows if r["outcome"] not in ("passed", "xfailed")]

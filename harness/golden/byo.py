@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from harness.golden import Golden, decode, graph
+from harness.trip.compare import NUMPY_DTYPE
 
 BATCH = 2  # for unknown (None / -1) batch dimensions
+INPUT_DTYPES = ("float32", "int32", "bool")  # what a model input can be fed as here
 TOLERANCE = {
     "rtol": 1e-6,
     "atol": 1e-7,
@@ -132,7 +134,7 @@ def make_inputs(golden: Golden, specs: list[dict]) -> list[np.ndarray]:
     out = []
     for spec in specs:
         given = _given(golden.given_inputs, spec["name"])
-        dtype = {"float32": "<f4", "int32": "<i4", "bool": "|u1"}.get(spec["dtype"])
+        dtype = NUMPY_DTYPE.get(spec["dtype"]) if spec["dtype"] in INPUT_DTYPES else None
         if dtype is None:
             raise ValueError(f"{golden.name}: cannot make inputs of dtype {spec['dtype']} (input {spec['name']})")
         if given is not None:

@@ -29,9 +29,12 @@ _KEY_CHARS = 200  # five keys "tensorflowjs_models/<path>/<suffix>" and the info
 def localstorage_chars(model_json: dict, weight_specs: list, weight_bytes: int) -> int:
     """Characters TF.js's localStorage handler writes for the model (a lower bound: topology, specs,
     base64 weights, and a fixed allowance for keys and the small records)."""
-    topology = json.dumps(model_json.get("modelTopology"), separators=(",", ":"), ensure_ascii=False)
-    specs = json.dumps(weight_specs, separators=(",", ":"), ensure_ascii=False)
-    return len(topology) + len(specs) + 4 * math.ceil(weight_bytes / 3) + _KEY_CHARS
+    return len(_json(model_json.get("modelTopology"))) + len(_json(weight_specs)) + 4 * math.ceil(weight_bytes / 3) + _KEY_CHARS
+
+
+def _json(value) -> str:
+    """As JSON.stringify writes it (no spaces, characters as they are)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 # Chromium refuses one IndexedDB value over this ("The serialized keys and/or value are too large (size=...,
@@ -41,8 +44,7 @@ CHROMIUM_IDB_VALUE_BYTES = 133_169_152
 
 def indexeddb_value_bytes(model_json: dict, weight_specs: list, weight_bytes: int) -> int:
     """The size of the one value TF.js puts in models_store (a lower bound: weights, topology and specs)."""
-    topology = json.dumps(model_json.get("modelTopology"), separators=(",", ":"), ensure_ascii=False)
-    return weight_bytes + len(topology.encode()) + len(json.dumps(weight_specs, separators=(",", ":")))
+    return weight_bytes + len(_json(model_json.get("modelTopology")).encode()) + len(_json(weight_specs).encode())
 
 
 def numbers(golden) -> dict:

@@ -143,7 +143,8 @@ def user_models(config: pytest.Config) -> dict:
         if g.name in models:
             raise pytest.UsageError(f"--model {path}: two models named {g.name}; give them different folders")
         models[g.name] = g
-    _check_inputs_used(given)
+    if given:
+        raise pytest.UsageError(f"--model-inputs names no --model: {sorted(given)}")
     if run is not None:
         run._user_models = models
     return models
@@ -161,11 +162,6 @@ def _model_inputs(values: list[str], paths: list[str]) -> dict[str, str]:
             model = paths[0]
         out[model] = file
     return out
-
-
-def _check_inputs_used(given: dict[str, str]) -> None:
-    if given:
-        raise pytest.UsageError(f"--model-inputs names no --model: {sorted(given)}")
 
 
 def golden_of(config: pytest.Config, name: str):

@@ -133,6 +133,16 @@ class HarnessServer:
         headers = ISOLATED if backend.base == "wasm" else {}
         return web.Response(text=html, content_type="text/html", headers=headers)
 
+    async def _bundle_bytes(self, path) -> bytes:
+        """An immutable file the server hands out (a TF.js or backend bundle, a .wasm), read once; 404 if absent."""
+        body = self._bundles.get(path)
+        if body is None:
+            try:
+                body = self._bundles[path] = await asyncio.to_thread(path.read_bytes)
+            except FileNotFoundError:
+                raise web.HTTPNotFound() from None
+        return body
+
     async def _backend_file(self, request: web.Request) -> web.StreamResponse:
         """/tfjs/<build id>/<wasm|webgpu>/<file>: the backend package of the build's TF.js version: its UMD
         bundle, and the wasm binaries (application/wasm, which WebAssembly.instantiateStreaming requires)."""
@@ -142,13 +152,7 @@ class HarnessServer:
         allowed = dist is not None and (name == tfjs.BACKEND_PACKAGES[base][1] or (base == "wasm" and name.endswith(".wasm")))
         if not allowed or "/" in name:
             raise web.HTTPNotFound(text=f"no {base} backend file {name!r} for TF.js build {request.match_info['version']!r}")
-        path = dist / name
-        body = self._bundles.get(path)
-        if body is None:
-            try:
-                body = self._bundles[path] = await asyncio.to_thread(path.read_bytes)
-            except FileNotFoundError:
-                raise web.HTTPNotFound() from None
+        body = await self._bundle_bytes(dist / name)
         kind = "application/wasm" if name.endswith(".wasm") else "text/javascript"
         return web.Response(body=body, content_type=kind,
                             headers={"Cache-Control": "public, max-age=31536000, immutable", **ISOLATED_RESOURCE})
@@ -161,12 +165,7 @@ class HarnessServer:
         if build is None or name not in ("tf.min.js", "tf.min.js.map"):
             raise web.HTTPNotFound()
         path = build.bundle if name == "tf.min.js" else build.bundle.with_name(build.bundle.name + ".map")
-        body = self._bundles.get(path)
-        if body is None:
-            try:
-                body = self._bundles[path] = await asyncio.to_thread(path.read_bytes)
-            except FileNotFoundError:
-                raise web.HTTPNotFound() from None
+        body = await self._bundle_bytes(path)
         # A build id names one immutable file (npm version, or the bundle's SHA-256): cached for good,
         # so a kept browser context fetches and compiles it once (harness.engines.playwright).
         return web.Response(body=body, content_type="text/javascript" if name == "tf.min.js" else "application/json",
