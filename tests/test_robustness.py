@@ -475,9 +475,13 @@ def session_run(tmp_path_factory):
         while not done.is_set():
             for p in _descendants(proc.pid):
                 key = _key(p)
-                if key and key not in seen:
+                if key:
+                    # Read again on every pass: a child caught between fork and exec still shows its
+                    # parent's command line (a relaunched WebKitWebDriver was once recorded as python).
                     try:
-                        seen[key] = " ".join(p.cmdline())[:300] or p.name()
+                        cmd = " ".join(p.cmdline())[:300]  # empty once it is a zombie: keep what it ran
+                        if cmd or key not in seen:
+                            seen[key] = cmd or p.name()
                     except psutil.Error:
                         pass
             done.wait(0.05)
