@@ -3,6 +3,8 @@ well, given up after one goes wrong, never used for a page with a quota; on each
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 
 from harness.engines.base import StepTimeout
@@ -86,3 +88,36 @@ async def test_a_quota_page_has_a_context_of_its_own(engine_name, driver, page_u
         assert await after.evaluate(PUT_4MIB, timeout=30) == "stored"
     finally:
         await after.close()
+
+
+def _trace_text(path) -> str:
+    with zipfile.ZipFile(path) as z:
+        return "".join(z.read(n).decode(errors="replace") for n in z.namelist() if n.endswith(".trace"))
+
+
+async def test_tracing_keeps_a_failed_pages_own_trace_and_is_off_by_default(engine_name, driver, page_url, tmp_path):
+    """--tracing retain-on-failure: each page of the kept context records its own trace chunk, which a
+    row that did not pass keeps (trace.zip). Off (the default), a page records nothing."""
+    traced = PlaywrightDriver(driver.spec, driver.build, tracing=True)
+    await traced.start()
+    try:
+        first = await traced.open(page_url, timeout=60)
+        await first.evaluate("console.log('the first page'); return 1", timeout=10)
+        await first.close()
+        second = await traced.open(page_url, timeout=60)
+        try:
+            assert second.context is first.context
+            await second.evaluate("console.log('the second page'); return 1", timeout=10)
+            assert await second.save_trace(str(tmp_path / "trace.zip"))
+        finally:
+            await second.close()
+        text = _trace_text(tmp_path / "trace.zip")
+        assert "the second page" in text and "the first page" not in text
+    finally:
+        await traced.stop()
+    untraced = await driver.open(page_url, timeout=60)
+    try:
+        assert not driver.tracing and not await untraced.save_trace(str(tmp_path / "none.zip"))
+        assert not (tmp_path / "none.zip").exists()
+    finally:
+        await untraced.close()

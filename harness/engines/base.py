@@ -206,10 +206,6 @@ class Page(abc.ABC):
     async def forget_downloads(self) -> None:  # noqa: B027 (a default: drivers without downloads do nothing)
         """Drop what this page downloaded so far (the benchmark downloads many times in one page)."""
 
-    async def stop_tracing(self) -> None:  # noqa: B027 (a default: drivers without tracing do nothing)
-        """Stop recording this page's trace, if the driver keeps one (the benchmark times TF.js, not the
-        recorder)."""
-
     async def set_quota(self, quota: int, timeout: float) -> QuotaApplied:
         """Change the quota of this open page's origin now (the medium filling up while the page runs)."""
         raise NotImplementedError(f"{type(self).__name__} cannot change the quota of an open page")
@@ -218,10 +214,11 @@ class Page(abc.ABC):
 class Driver(abc.ABC):
     """One running browser of one engine build, for a whole pytest session."""
 
-    def __init__(self, spec: EngineSpec, build: Build, *, headed: bool = False):
+    def __init__(self, spec: EngineSpec, build: Build, *, headed: bool = False, tracing: bool = False):
         self.spec = spec
         self.build = build
         self.headed = headed
+        self.tracing = tracing  # record each page's trace, kept if its row does not pass (drivers that trace)
         self.info: EngineInfo | None = None
 
     @abc.abstractmethod

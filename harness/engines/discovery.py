@@ -66,11 +66,12 @@ def discover(matrix: dict[str, EngineEntry], pw_paths: dict[str, str]) -> dict[s
     return out
 
 
-def make_driver(found: Found, *, headed: bool = False) -> Driver:
+def make_driver(found: Found, *, headed: bool = False, tracing: bool = False) -> Driver:
+    """`tracing` (--tracing): Playwright's traces; the other drivers keep none."""
     if found.build.driver == "playwright":
         from harness.engines.playwright import PlaywrightDriver
 
-        return PlaywrightDriver(found.spec, found.build, headed=headed)
+        return PlaywrightDriver(found.spec, found.build, headed=headed, tracing=tracing)
     if found.build.driver == "webdriver":
         from harness.engines.webdriver import WebDriverDriver
 

@@ -71,7 +71,7 @@ class PlaywrightPage(Page):
         self._owns_context = owns_context  # a sibling (open_sibling) closes only its page
         self.kept = kept  # the driver's kept context: close() hands it back for the next test
         self.dirty = False  # something the next test must not inherit happened: close() closes the context
-        self.tracing = True  # a trace (chunk) of this page is being recorded
+        self.tracing = driver.tracing  # a trace (chunk) of this page is being recorded (--tracing)
         self.closed = False
         self.context = context
         self.page = page
@@ -184,15 +184,6 @@ class PlaywrightPage(Page):
         self.download_events.clear()
         if self.downloads_dir and os.path.isdir(self.downloads_dir):
             await asyncio.to_thread(downloads.empty_directory, self.downloads_dir)
-
-    async def stop_tracing(self) -> None:
-        """Stop recording (and drop) this page's trace: the benchmark times TF.js, not the recorder."""
-        if self._owns_context and self.tracing:
-            self.tracing = False
-            try:
-                await asyncio.wait_for(self.context.tracing.stop_chunk(), 30)
-            except (PlaywrightError, asyncio.TimeoutError):
-                self.dirty = True
 
     async def set_quota(self, quota: int, timeout: float) -> QuotaApplied:
         if self._driver.build.quota != "cdp":
@@ -341,7 +332,8 @@ class PlaywrightDriver(Driver):
         if kept is not None and quota is None and not headed and not extra_args:
             context, page = kept
             try:
-                await asyncio.wait_for(context.tracing.start_chunk(), timeout)
+                if self.tracing:
+                    await asyncio.wait_for(context.tracing.start_chunk(), timeout)
             except (asyncio.TimeoutError, PlaywrightError) as e:
                 self.reset_failures.append(f"tracing.start_chunk: {e!r}")
                 await _close_quietly(context)
@@ -362,7 +354,8 @@ class PlaywrightDriver(Driver):
             context = await asyncio.wait_for(browser.new_context(ignore_https_errors=True, accept_downloads=True), timeout)
             # Kept only when the test fails (Page.save_trace): actions, console and network. No DOM snapshots
             # (the page has no UI worth seeing; they cost ~15% of a Firefox run: 104.7 s -> 88.5 s on 52 rows).
-            await asyncio.wait_for(context.tracing.start(snapshots=False, screenshots=False, sources=False), timeout)
+            if self.tracing:
+                await asyncio.wait_for(context.tracing.start(snapshots=False, screenshots=False, sources=False), timeout)
             page = await asyncio.wait_for(context.new_page(), timeout)
         except (asyncio.TimeoutError, PlaywrightError) as e:
             raise EngineError(f"{self.spec.name}: could not open a new context: {e!r}") from e

@@ -11,9 +11,10 @@ from harness.engines.discovery import Found, Missing, discover, make_driver, pla
 
 
 class EnginePool:
-    def __init__(self, matrix: dict[str, EngineEntry], *, headed: bool = False):
+    def __init__(self, matrix: dict[str, EngineEntry], *, headed: bool = False, tracing: bool = False):
         self.matrix = matrix
         self.headed = headed
+        self.tracing = tracing
         self.found: dict[str, Found | Missing] = {}
         self._drivers: dict[str, Driver] = {}
         self._failed: dict[str, str] = {}
@@ -51,7 +52,7 @@ class EnginePool:
             entry = self.found[name]
             if isinstance(entry, Missing):
                 raise EngineError(f"{name} is not installed: {entry.reason}")
-            driver = make_driver(entry, headed=self.headed)
+            driver = make_driver(entry, headed=self.headed, tracing=self.tracing)
             try:
                 await driver.start()
             except Exception as e:  # remembered so that every later test of this engine says why at once

@@ -23,8 +23,8 @@ Schemes: localstorage, indexeddb, http, downloads (browsers), file-node (node); 
 Plus one row per engine: the harness's own page -> Python transfer (`env.post` of one artifact, scheme
 "transfer", op "post"), timed in the page.
 
-Pages are opened as the conformance tests open them, except that Playwright's per-page trace (which
-records the network) is stopped before measuring.
+Pages are opened as the conformance tests open them, without Playwright's per-page trace (which
+records the network; the conformance run's --tracing is off by default too).
 
 A failure (a rejected or hung save, e.g. Chromium's IndexedDB refusing one value over 127 MiB) is
 recorded in its row (`tfjs_error` / `raw_error`) and the run goes on; every in-page call has a deadline
@@ -458,7 +458,6 @@ class Bench:
             driver = await self.pool.get(engine)
             self.versions[engine] = driver.info.version if driver.info else None
             page = await driver.open(self.page_url, timeout=timeouts.scaled(2 * timeouts.PAGE_OPEN_S))
-            await page.stop_tracing()  # the benchmark times TF.js and the medium, not the recorder
             await body(page)
         except Exception as e:  # EngineError, StepTimeout, or a harness bug: this cell's record, then go on
             kind = "" if isinstance(e, EngineError) else " (harness error)"

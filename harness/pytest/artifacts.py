@@ -8,7 +8,7 @@ writes:
     diff.txt              the row's detail, rendered from its differences
     <part>                every artifact the pages posted (loaded.json, loaded.weights.bin, storage.json, ...)
     files/                what the scheme wrote or captured (downloads, file:// saves, chosen files)
-    trace.zip, trace-N.zip  the Playwright trace of each page (actions, console, network)
+    trace.zip, trace-N.zip  the Playwright trace of each page (actions, console, network; --tracing)
 """
 
 from __future__ import annotations

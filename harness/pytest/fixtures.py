@@ -85,7 +85,8 @@ async def harness_server(tfjs_builds: list, pytestconfig: pytest.Config):
 async def _engine_pool(pytestconfig: pytest.Config):
     run = state(pytestconfig)
     selected = {name: run.matrix[name] for name in run.engines}
-    run.pool = await EnginePool(selected, headed=pytestconfig.getoption("headed")).discover()
+    run.pool = await EnginePool(selected, headed=pytestconfig.getoption("headed"),
+                                  tracing=pytestconfig.getoption("tracing") == "retain-on-failure").discover()
     yield run.pool
     await run.pool.stop_all()
 

@@ -20,6 +20,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"engine to run (repeatable; default: every engine in the matrix): {', '.join(ENGINES)}",
     )
     group.addoption("--headed", action="store_true", help="show browser windows (needs a display)")
+    group.addoption("--tracing", default="off", choices=["off", "retain-on-failure"],
+                    help="record a Playwright trace of every page and keep it (trace.zip) for the rows that do not pass "
+                         "(as pytest-playwright's --tracing; off by default: it cost 18%% of a Firefox run's CPU)")
     group.addoption(
         "--tfjs-backend", action="append", default=[], type=backend_option, metavar="NAME",
         help="TF.js backend the pages run on (repeatable: a dimension of the matrix; default cpu, bit-exact weights "
