@@ -121,3 +121,27 @@ async def test_tracing_keeps_a_failed_pages_own_trace_and_is_off_by_default(engi
         assert not (tmp_path / "none.zip").exists()
     finally:
         await untraced.close()
+
+
+SET_ITEM = """
+  try { localStorage.setItem('tensorflowjs_models/m/weight_data', 'x'.repeat(%d)); return 'stored'; }
+  catch (e) { return e.name; }
+"""
+
+
+async def test_a_context_whose_cleared_storage_is_still_counted_is_not_reused(engine_name, driver, page_url):
+    """Fresh storage is a full quota, not only no keys: on Firefox a cleared localStorage of 4.5 M
+    characters, written by a second page of the context, went on counting for seconds, and a 0.8 M
+    setItem was refused on the next page (reset_storage.js now refuses a page whose estimate() still
+    counts it)."""
+    first = await driver.open(page_url, timeout=60)
+    second = await driver.open_sibling(first, page_url, timeout=60)
+    assert await second.evaluate(SET_ITEM % 4_500_000, timeout=30) == "stored"
+    await second.close()
+    await first.close()
+    after = await driver.open(page_url, timeout=60)
+    try:
+        assert await after.evaluate("return localStorage.length", timeout=10) == 0
+        assert await after.evaluate(SET_ITEM % 800_000, timeout=30) == "stored"
+    finally:
+        await after.close()
