@@ -324,7 +324,7 @@ async def test_pool_relaunches_an_engine_that_died_since_its_last_test(monkeypat
     """A browser that dies between tests (nobody's step saw it) is relaunched by the next `get`, not
     handed out dead; a live one is kept."""
     made: list[FakeDriver] = []
-    monkeypatch.setattr(pool_module, "make_driver", lambda found, headed=False: made.append(FakeDriver()) or made[-1])
+    monkeypatch.setattr(pool_module, "make_driver", lambda found, **options: made.append(FakeDriver()) or made[-1])
     pool = EnginePool({})
     pool.found = {"chromium": Found(ENGINES["chromium"], ENGINES["chromium"].builds["system"])}
     first = await pool.get("chromium")
