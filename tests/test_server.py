@@ -238,6 +238,55 @@ async def test_body_over_max_upload_is_413(small_server, client):
     assert small_server.take(token) == {"ok.bin": b"x" * 1024}
 
 
+async def _ws_post(ws, token: str, name: str, body: bytes, *, size: int | None = None, chunk: int = 1 << 20) -> dict:
+    await ws.send_json({"token": token, "name": name, "size": len(body) if size is None else size})
+    for offset in range(0, len(body), chunk):
+        await ws.send_bytes(body[offset:offset + chunk])
+    return await ws.receive_json(timeout=10)
+
+
+async def test_artifacts_over_the_websocket_arrive_byte_identically(server, client):
+    """/results-ws (Build.upload = "websocket"): several artifacts in 1 MiB frames on one socket, an empty one too."""
+    token = server.expect()
+    body = os.urandom(3 * 1024 * 1024 + 5)
+    async with client.ws_connect(f"{server.url}/results-ws") as ws:
+        assert await _ws_post(ws, token, "weights.bin", body) == {"ok": True}
+        assert await _ws_post(ws, token, "model.json", b'{"a": 1}') == {"ok": True}
+        assert await _ws_post(ws, token, "empty.bin", b"") == {"ok": True}
+    assert server.take(token) == {"weights.bin": body, "model.json": b'{"a": 1}', "empty.bin": b""}
+
+
+@pytest.mark.parametrize("case", ["unknown-token", "bad-name", "twice", "more-than-announced", "over-max-upload"])
+async def test_a_refused_websocket_artifact_says_why_closes_and_stores_nothing(small_server, client, case):
+    token = small_server.expect()
+    async with client.ws_connect(f"{small_server.url}/results-ws") as ws:
+        if case == "unknown-token":
+            answer = await _ws_post(ws, "0123456789abcdef", "x.bin", b"data")
+        elif case == "bad-name":
+            answer = await _ws_post(ws, token, "../x", b"data")
+        elif case == "twice":
+            assert await _ws_post(ws, token, "w.bin", b"first") == {"ok": True}
+            answer = await _ws_post(ws, token, "w.bin", b"second")
+        elif case == "more-than-announced":
+            answer = await _ws_post(ws, token, "w.bin", b"12345678", size=4)
+        else:
+            answer = await _ws_post(ws, token, "big.bin", b"x" * 1025)
+        assert set(answer) == {"error"}, answer
+        assert (await ws.receive(timeout=10)).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert small_server.take(token) == ({"w.bin": b"first"} if case == "twice" else {})
+
+
+async def test_stop_closes_the_pages_open_websockets_at_once(build, client):
+    """A page keeps its /results-ws socket open; stopping the server must not wait for it (aiohttp's
+    cleanup waited 60 s for each: a Firefox session's last row took 122 s of teardown)."""
+    srv = await HarnessServer([build]).start(port=0)
+    async with client.ws_connect(f"{srv.url}/results-ws") as ws:
+        started = asyncio.get_running_loop().time()
+        await asyncio.wait_for(srv.stop(), 10)
+        assert asyncio.get_running_loop().time() - started < 5
+        assert (await ws.receive(timeout=5)).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
 # --- backends: the wasm and webgpu packages, a cross-origin isolated wasm page ---
 
 

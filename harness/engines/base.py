@@ -42,6 +42,9 @@ class Build:
     # "" : the driver cannot see them (the reason in no_downloads; downloads:// rows skip).
     downloads: str = "event"
     no_downloads: str = ""
+    # How pages send artifacts back (harness/js/page.js): "fetch" (a POST per artifact) or "websocket"
+    # (one socket per page: for a driver whose protocol observes every HTTP body, Firefox over BiDi).
+    upload: str = "fetch"
     # How the driver limits the quota of the page's origin (IndexedDB and the rest of the quota-managed
     # storage; localStorage has a fixed limit everywhere, see harness.quota): "cdp" (Chromium's
     # Storage.overrideQuotaForOrigin on the page's CDP session), "prefs" (a browser launched with

@@ -504,6 +504,8 @@ class PlaywrightDriver(Driver):
     async def _load(self, harness_page: PlaywrightPage, url: str, timeout: float, *, reset: bool = False) -> None:
         """Navigate to the harness page and wait until it is ready; `reset`: then empty the origin's
         storage and refuse the page unless nothing is left (a kept context's page)."""
+        if self.build.upload != "fetch":  # how the page sends artifacts back (Build.upload)
+            url = f"{url}{'&' if '?' in url else '?'}upload={self.build.upload}"
         try:
             await harness_page.page.goto(url, timeout=timeout * 1000)
             if reset:
