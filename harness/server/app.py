@@ -175,29 +175,22 @@ class HarnessServer:
         return web.Response(body=body, content_type="text/javascript" if name == "tf.min.js" else "application/json",
                             headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
-    async def _receive(self, request: web.Request) -> web.Response:
-        token, name = request.match_info["token"], request.match_info["name"]
+    def _slot_for(self, token: str, name: str) -> dict[str, bytes]:
+        """The open slot an artifact `name` may go to; raises 404 (no such slot), 400 (a bad name) or 409
+        (already posted)."""
         slot = self._results.get(token)
         if slot is None:
             raise web.HTTPNotFound(text=f"no open result slot {token!r}")
         check_name(name)
         if name in slot:
             raise web.HTTPConflict(text=f"artifact {name!r} was already posted for this step")
+        return slot
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        slot = self._slot_for(request.match_info["token"], name)
         slot[name] = await request.read()  # aiohttp answers 413 past client_max_size
         return web.Response(status=204)
-
-    def _slot_for(self, token: str, name: str) -> dict[str, bytes]:
-        """The open slot an artifact `name` may go to; raises ValueError saying why not."""
-        slot = self._results.get(token)
-        if slot is None:
-            raise ValueError(f"no open result slot {token!r}")
-        try:
-            check_name(name)
-        except web.HTTPException as e:
-            raise ValueError(e.text) from None
-        if name in slot:
-            raise ValueError(f"artifact {name!r} was already posted for this step")
-        return slot
 
     async def _receive_ws(self, request: web.Request) -> web.WebSocketResponse:
         """The same artifacts over one WebSocket per page (a build's `upload = "websocket"`: Firefox under
@@ -236,6 +229,7 @@ class HarnessServer:
                     self._slot_for(header["token"], header["name"])[header["name"]] = b"".join(chunks)
                     header, chunks, received = None, [], 0
                     await ws.send_str('{"ok": true}')
-            except (ValueError, KeyError, TypeError) as e:
-                await ws.send_str(json.dumps({"error": f"{type(e).__name__}: {e}"}))
+            except (web.HTTPException, ValueError, KeyError, TypeError) as e:  # HTTP: what a POST would answer
+                why = f"HTTP {e.status}: {e.text}" if isinstance(e, web.HTTPException) else f"{type(e).__name__}: {e}"
+                await ws.send_str(json.dumps({"error": why}))
                 await ws.close()
