@@ -19,7 +19,11 @@ FINDINGS = {
                        "link": "https://bugs.webkit.org/", "intermittent": True},
     "slow-quota": {"kind": "capacity", "title": "quota prompt sometimes late", "promise": "p", "link": "",
                    "intermittent": True},
+    "ls-capacity": {"kind": "capacity", "title": "over localStorage's limit", "promise": "p", "link": "",
+                    "intermittent": False},
 }
+FIT = {"localstorage_chars": 6_000_000, "localstorage_limit_chars": 5_241_856, "indexeddb_value_bytes": 4_000_000,
+       "chromium_indexeddb_value_limit_bytes": 133_169_152, "exceeds": ["localstorage"]}
 ENGINES = [{"engine": "chromium", "version": "156", "driver": "playwright", "build": "system"}]
 
 
@@ -32,15 +36,19 @@ def difference(what="loaded", path="$.format", message="expected 'layers-model',
 
 def row(scheme, outcome, engine="chromium", model="mlp", tfjs="4.22.0", findings=None, differences=None, test=None,
         build="system", context="window"):
-    """A schema-2 row; a row that did not pass has a difference, an xfailed/xpassed one a finding."""
+    """A schema-3 row; a row that did not pass has a difference, an xfailed/xpassed one a finding, a capacity
+    one a capacity finding and the fit numbers."""
     if findings is None:
-        findings = ["dtype-added"] if outcome in ("xfailed", "xpassed") else []
+        findings = {"xfailed": ["dtype-added"], "xpassed": ["dtype-added"], "capacity": ["ls-capacity"]}.get(outcome, [])
     if differences is None:
-        differences = [] if outcome == "passed" else [difference(finding=findings[0] if outcome == "xfailed" else None)]
+        explained = findings[0] if outcome in document.KNOWN else None
+        differences = [] if outcome == "passed" else [difference(finding=explained)]
     r = {"engine": engine, "build": build, "context": context, "backend": "cpu", "tfjs": tfjs, "scheme": scheme,
          "model": model, "outcome": outcome, "differences": differences, "findings": list(findings), "hazards": [],
          "detail": "", "duration_s": 0.1,
          "test": test or f"scenarios/test_roundtrip.py::test_roundtrip[{scheme}-{model}-{engine}]"}
+    if outcome == "capacity":
+        r["observed"] = {"fit": FIT}
     r["detail"] = document.detail(r)
     return r
 
@@ -98,6 +106,13 @@ def test_the_classes_and_the_key():
     ("passed", "passed", "unchanged"),
     ("failed", "failed", "unchanged"),
     ("xfailed", "xfailed", "unchanged"),
+    ("passed", "capacity", "regressions"),  # the model no longer fits: a gate must see it
+    ("capacity", "failed", "regressions"),
+    ("capacity", "error", "regressions"),
+    ("capacity", "passed", "fixes"),
+    ("failed", "capacity", "changed"),
+    ("xfailed", "capacity", "changed"),
+    ("capacity", "capacity", "unchanged"),
 ])
 def test_every_transition_lands_in_one_class(was, now, cls):
     d = baseline.diff(doc(row("s", was)), doc(row("s", now)))
@@ -119,6 +134,12 @@ def test_passed_to_xfailed_is_a_regression_unless_every_finding_of_the_new_row_i
     d = baseline.diff(doc(row("downloads", was, findings=["drops-download"] if was == "xpassed" else None)), doc(new))
     assert d.counts() == only(cls)
     assert baseline.regressed(d) is (cls == "regressions")
+
+
+def test_a_schema_2_baseline_of_a_model_over_a_medium_compares_unchanged_with_its_capacity_row():
+    now = row("localstorage", "capacity")
+    old = {**doc(now), "schema": 2, "results": [{**now, "outcome": "xfailed"}]}  # as schema 2 wrote it
+    assert baseline.diff(old, doc(now)).counts() == only("unchanged")
 
 
 def test_intermittent_is_read_from_the_new_documents_findings_table():
@@ -276,7 +297,7 @@ def test_first_line_skips_blank_lines_and_cuts():
     assert baseline.first_line("x" * 300, limit=10) == "xxxxxxx..."
 
 
-@pytest.mark.parametrize("bad", [[], {"results": "no"}, {"schema": 3, "results": []}, {"schema": "2", "results": []},
+@pytest.mark.parametrize("bad", [[], {"results": "no"}, {"schema": 4, "results": []}, {"schema": "2", "results": []},
                                  {"results": [{"outcome": "passed"}]}, {"results": [1]}])
 def test_diff_rejects_what_is_not_a_conformance_document(bad):
     with pytest.raises(baseline.BaselineError):
@@ -291,14 +312,14 @@ def test_load_reports_unreadable_files(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(baseline.BaselineError, match="not JSON"):
         baseline.load(tmp_path / "bad.json")
-    (tmp_path / "new.json").write_text(json.dumps({"schema": 3, "results": []}))
-    with pytest.raises(baseline.BaselineError, match="schema 3"):
+    (tmp_path / "new.json").write_text(json.dumps({"schema": 4, "results": []}))
+    with pytest.raises(baseline.BaselineError, match="schema 4"):
         baseline.load(tmp_path / "new.json")
     (tmp_path / "ok.json").write_text(json.dumps(doc(row("s", "passed"))))
     assert baseline.load(tmp_path / "ok.json")["results"][0]["scheme"] == "s"
     (tmp_path / "old.json").write_text(json.dumps(schema1(schema1_row("s", "passed"))))
     loaded = baseline.load(tmp_path / "old.json")
-    assert loaded["schema"] == 2 and loaded["results"][0]["build"] == "system"
+    assert loaded["schema"] == 3 and loaded["results"][0]["build"] == "system"
 
 
 # -- the command line ---------------------------------------------------------------------------
@@ -365,7 +386,7 @@ def test_cli_an_engine_build_change_is_not_a_regression(tmp_path):
     assert "  webkit: build playwright -> system: another engine build" in p.stdout
 
 
-@pytest.mark.parametrize("content", [None, "{oops", '{"schema": 1}', "[]", '{"schema": 3, "results": []}'])
+@pytest.mark.parametrize("content", [None, "{oops", '{"schema": 1}', "[]", '{"schema": 4, "results": []}'])
 def test_cli_exits_2_on_unreadable_input(tmp_path, content):
     good = write(tmp_path / "good.json", doc(row("s", "passed")))
     bad = tmp_path / "bad.json"

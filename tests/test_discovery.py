@@ -170,7 +170,7 @@ def test_end_to_end_missing_engine_skips_rows_with_reason(harness_ini: pytest.Py
     run.assert_outcomes(skipped=n)
 
     doc = json.loads((results / "conformance.json").read_text())
-    assert doc["schema"] == 2
+    assert doc["schema"] == 3
     assert len(doc["results"]) == n
     assert {r["scheme"] for r in doc["results"]} == {str(s) for s in browser_schemes}
     for r in doc["results"]:

@@ -1,6 +1,7 @@
 """Known findings: which rows they apply to, exactly which differences they explain (by field, never
 by searching text), the verdicts, and the checked-in expectations file itself."""
 
+import dataclasses
 
 import pytest
 
@@ -109,6 +110,14 @@ explains = [{what = "save-result.tfjs-error", path = "save"}]
     (f,) = expectations.load(path)
     assert f.applies(row("localstorage", model="big", exceeds=("localstorage",)))
     assert not f.applies(row("localstorage", model="mlp"))
+    # a capacity finding that would apply whatever the model's size is refused: it must say which medium
+    path.write_text(path.read_text().replace('exceeds = ["localstorage"]\n', ""))
+    with pytest.raises(expectations.FindingsError, match="capacity finding applies by the media"):
+        expectations.load(path)
+    path.write_text(path.read_text().replace('scheme = "localstorage"', 'when = [{scheme = "localstorage", exceeds = '
+                                             '["localstorage"]}, {scheme = "model-management"}]'))
+    with pytest.raises(expectations.FindingsError, match="needs exceeds"):
+        expectations.load(path)
 
 
 # -- which differences: by field, exactly --------------------------------------------------------
@@ -179,6 +188,20 @@ def test_verdicts(findings):
     assert [r.get("finding") for r in mixed.records()] == ["file-node-graph-weights", None]
     stale = expectations.judge(f, [])
     assert stale.outcome == "xpassed" and stale.strict_stale
+
+
+def test_a_row_explained_by_capacity_alone_is_a_capacity_verdict(findings):
+    capacity = dataclasses.replace(by_id(findings, "file-node-graph-weights"), id="too-big", kind="capacity",
+                                   explains=(Explains("save.tfjs-error", "save"),))
+    refused = Difference("save.tfjs-error", "save", "QuotaExceededError")
+    known = Difference("tfjs-error", "load", "RangeError: multiple of 4")
+    other = Difference("loaded", "$.format", "expected 'graph-model', got None")
+    verdict = expectations.judge([capacity, by_id(findings, "file-node-graph-weights")], [refused])
+    assert verdict.outcome == "capacity" and [f.id for f in verdict.explaining] == ["too-big"]
+    # a bug explains part of it: the row is a known finding, not a capacity verdict
+    assert expectations.judge([capacity, by_id(findings, "file-node-graph-weights")], [refused, known]).outcome == "xfailed"
+    assert expectations.judge([capacity], [refused, other]).outcome == "failed"  # it does not fit, and something else broke
+    assert expectations.judge([capacity], []).outcome == "xpassed"  # the model fitted after all: stale
 
 
 def test_an_intermittent_finding_that_does_not_happen_is_not_stale(findings):

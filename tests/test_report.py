@@ -1,4 +1,4 @@
-"""Tests for harness.report.document (the conformance.json contract, schema 2) and harness.report.text
+"""Tests for harness.report.document (the conformance.json contract, schema 3) and harness.report.text
 (the findings list, the engine x scheme matrix, the timing table)."""
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ FINDINGS = {
     "move-overwrites": {"kind": "hazard", "title": "moveModel overwrites the destination", "promise": "no data loss",
                         "link": "", "intermittent": False},
     "unused-finding": {"kind": "docs", "title": "no row names it", "promise": "p", "link": "", "intermittent": False},
+    "ls-capacity": {"kind": "capacity", "title": "over localStorage's limit", "promise": "a limit per origin",
+                    "link": "", "intermittent": False},
 }
+FIT = {"localstorage_chars": 13_812_345, "localstorage_limit_chars": 5_241_856, "indexeddb_value_bytes": 10_400_000,
+       "chromium_indexeddb_value_limit_bytes": 133_169_152, "exceeds": ["localstorage", "localstorage-x2", "localstorage-x3"]}
 
 
 def difference(what="loaded", path="$.format", message="expected 'layers-model', got None", finding=None,
@@ -41,11 +45,15 @@ def hazard(hid="move-overwrites"):
 
 
 def row(engine, scheme, outcome, model="mlp", findings=None, differences=None, hazards=(), **extra):
-    """A valid schema-2 row: a row that did not pass has a difference, an xfailed/xpassed row a finding."""
+    """A valid schema-3 row: a row that did not pass has a difference, an xfailed/xpassed row a finding, a
+    capacity row a capacity finding and the fit numbers."""
     if findings is None:
-        findings = ["dtype-added"] if outcome in ("xfailed", "xpassed") else []
+        findings = {"xfailed": ["dtype-added"], "xpassed": ["dtype-added"], "capacity": ["ls-capacity"]}.get(outcome, [])
     if differences is None:
-        differences = [] if outcome == "passed" else [difference(finding=findings[0] if outcome == "xfailed" else None)]
+        explained = findings[0] if outcome in document.KNOWN else None
+        differences = [] if outcome == "passed" else [difference(finding=explained)]
+    if outcome == "capacity":
+        extra.setdefault("observed", {"fit": FIT})
     r = {"engine": engine, "build": BUILDS.get(engine), "context": "window", "backend": "cpu", "tfjs": "4.22.0",
          "scheme": scheme, "model": model, "outcome": outcome, "differences": differences, "findings": list(findings),
          "hazards": list(hazards), "detail": "", "test": f"t[{scheme}-{model}-{engine}]", "duration_s": 0.1}
@@ -72,7 +80,7 @@ def test_document_has_the_contract_shape_and_only_the_findings_its_rows_name():
     rows = [row("chromium", "indexeddb", "passed"), row("chromium", "localstorage", "xfailed"),
             row("firefox", "model-management", "passed", hazards=[hazard()])]
     doc = doc_of(rows)
-    assert doc == {"schema": 2, "engines": ENGINES, "tfjs": TFJS, "results": rows,
+    assert doc == {"schema": 3, "engines": ENGINES, "tfjs": TFJS, "results": rows,
                    "findings": {"dtype-added": FINDINGS["dtype-added"], "move-overwrites": FINDINGS["move-overwrites"]}}
     assert json.loads(json.dumps(doc)) == doc
     document.validate(doc)
@@ -88,7 +96,7 @@ def test_document_accepts_every_known_outcome(outcome, tmp_path):
 
 
 def test_the_outcomes_and_the_row_key():
-    assert document.OUTCOMES == ("passed", "failed", "xfailed", "xpassed", "skipped", "error")
+    assert document.OUTCOMES == ("passed", "failed", "xfailed", "capacity", "xpassed", "skipped", "error")
     assert document.ROW_KEY == ("engine", "build", "context", "backend", "tfjs", "scheme", "model")
     assert document.row_key(row("firefox", "http", "passed")) == ("firefox", "system", "window", "cpu", "4.22.0",
                                                                   "http", "mlp")
@@ -170,7 +178,7 @@ def test_read_upgrades_a_schema_1_document(tmp_path):
                        _schema1_row("webkit", "s", "skipped")]}
     (tmp_path / "old.json").write_text(json.dumps(old))
     doc = document.read(tmp_path / "old.json")
-    assert doc["schema"] == 2 and doc["upgraded_from"] == 1 and doc["findings"] == {}
+    assert doc["schema"] == 3 and doc["upgraded_from"] == 1 and doc["findings"] == {}
     assert [(r["build"], r["context"], r["differences"], r["findings"]) for r in doc["results"]] == [
         ("playwright", "window", [], []), ("system", "window", [], []), (None, "window", [], [])]
     assert doc["results"][1]["detail"] == "boom\nmore"  # kept as it was
@@ -180,9 +188,37 @@ def test_read_upgrades_a_schema_1_document(tmp_path):
     assert document.upgrade({"results": [_schema1_row("chromium", "s", "passed")]})["upgraded_from"] == 1
 
 
-def test_upgrade_keeps_a_schema_2_document_as_it_is():
+def test_upgrade_keeps_a_schema_3_document_as_it_is():
     doc = doc_of([row("chromium", "s", "failed")])
     assert document.upgrade(doc) is doc
+
+
+def test_upgrade_names_a_schema_2_documents_capacity_rows_by_their_findings_and_numbers():
+    over = row("chromium", "localstorage", "capacity", model="big")
+    rows = [{**over, "outcome": "xfailed"},  # schema 2 called it xfailed
+            {**over, "model": "unmeasured", "outcome": "xfailed", "observed": {}},  # no numbers: it stays xfailed
+            {**over, "model": "fits", "outcome": "xfailed", "observed": {"fit": {**over["observed"]["fit"], "exceeds": []}}},
+            row("chromium", "localstorage", "xfailed", model="bug"),  # a tfjs-bug finding
+            row("chromium", "indexeddb", "failed")]
+    old = {"schema": 2, "engines": ENGINES, "tfjs": TFJS, "findings": FINDINGS, "results": rows}
+    new = document.upgrade(old)
+    assert new["schema"] == 3 and new["upgraded_from"] == 2
+    assert [r["outcome"] for r in new["results"]] == ["capacity", "xfailed", "xfailed", "xfailed", "failed"]
+    document.validate(new)
+    assert old["results"][0]["outcome"] == "xfailed"  # the document read is not changed
+
+
+def test_a_capacity_row_carries_the_numbers_it_was_judged_by(tmp_path):
+    good = row("chromium", "localstorage", "capacity", model="big")
+    assert good["detail"].startswith("capacity: the model does not fit (localStorage: 13,812,345 characters, over "
+                                     "5,241,856)\n1 difference(s) in localstorage / big / chromium:")
+    three = {**FIT, "localstorage_chars": 2_000_000, "exceeds": ["localstorage-x3"]}
+    assert document.detail({**good, "observed": {"fit": three}}).startswith(
+        "capacity: the model does not fit (localStorage, three copies at once: 6,000,000 characters, over 5,241,856)")
+    document.write(tmp_path / "ok.json", doc_of([good]))
+    for bad in ({**good, "observed": {}}, {**good, "observed": {"fit": {**FIT, "exceeds": []}}}, {**good, "findings": []}):
+        with pytest.raises(document.DocumentError, match="not a valid conformance document at results/0"):
+            document.write(tmp_path / "bad.json", doc_of([bad]))
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -190,8 +226,8 @@ def test_upgrade_keeps_a_schema_2_document_as_it_is():
     ("{not json", "not JSON"),
     ("[]", 'not a conformance document (no "results" list)'),
     ('{"schema": 2}', 'not a conformance document (no "results" list)'),
-    ('{"schema": 3, "results": []}', "schema 3; this harness reads schemas 1, 2"),
-    ('{"schema": "2", "results": []}', "schema '2'; this harness reads schemas 1, 2"),
+    ('{"schema": 4, "results": []}', "schema 4; this harness reads schemas 1, 2, 3"),
+    ('{"schema": "2", "results": []}', "schema '2'; this harness reads schemas 1, 2, 3"),
     ('{"results": [{"outcome": "passed"}]}', "results[0] is not a conformance row"),
     ('{"results": [1]}', "results[0] is not a conformance row"),
 ])
@@ -291,10 +327,12 @@ def test_matrix_cell_counts_outcomes_worst_first_and_names_the_findings_of_xfail
         row("firefox", "localstorage", "xfailed", model="c"),
         row("firefox", "localstorage", "xpassed", model="d"),
         row("firefox", "localstorage", "passed", model="b"),
+        row("firefox", "localstorage", "capacity", model="e"),
     ]
     got = cells(report.matrix(doc_of(rows)))
     assert got == {"indexeddb": ["1 FAIL, 1 pass", "1 ERROR, 1 FAIL, 1 pass"],
-                   "localstorage": ["1 skip, 1 pass, xfail: dtype-added", "1 XPASS, 1 pass, xfail: dtype-added x2"]}
+                   "localstorage": ["1 skip, 1 pass, xfail: dtype-added",
+                                    "1 XPASS, 1 pass, xfail: dtype-added x2, capacity: ls-capacity"]}
 
 
 def test_finding_cell_names_each_finding_and_hazard_with_its_count():

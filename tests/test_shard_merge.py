@@ -94,7 +94,7 @@ def test_merge_checks_each_engine_jobs_shards_apart():
 def test_merge_joins_shards_and_refuses_what_is_not_one_run():
     a, b = _doc([_row("mlp")], "1/2"), _doc([_row("cnn", "failed")], "2/2")
     merged = merge.merge([("a.json", a), ("b.json", b)])
-    assert merged["schema"] == 2
+    assert merged["schema"] == 3
     assert [r["model"] for r in merged["results"]] == ["mlp", "cnn"] and len(merged["engines"]) == 1
     assert merged["merged"] == [{"file": "a.json", "rows": 1, "shard": "1/2"}, {"file": "b.json", "rows": 1, "shard": "2/2"}]
     assert "incomplete" not in merged
@@ -109,8 +109,8 @@ def test_merge_joins_shards_and_refuses_what_is_not_one_run():
         merge.merge([("a.json", a), ("c.json", _doc([_row("cnn")], "2/3"))])
     with pytest.raises(merge.MergeError, match="not a conformance document"):
         merge.merge([("a.json", a), ("x.json", {"rows": []})])
-    with pytest.raises(merge.MergeError, match="schema 3"):
-        merge.merge([("a.json", a), ("x.json", {"schema": 3, "results": []})])
+    with pytest.raises(merge.MergeError, match="schema 4"):
+        merge.merge([("a.json", a), ("x.json", {"schema": 4, "results": []})])
 
 
 def test_merge_joins_the_findings_tables_and_keeps_only_what_the_rows_name():
@@ -149,7 +149,7 @@ def test_merge_recomputes_flaky_rows_over_the_jobs():
 def test_merge_upgrades_schema_1_documents():
     merged = merge.merge([("old.json", _schema1([("mlp", "passed")], "1/2")),
                           ("new.json", _doc([_row("cnn", "failed")], "2/2"))])
-    assert merged["schema"] == 2
+    assert merged["schema"] == 3
     assert [(r["model"], r["build"], r["context"], len(r["differences"])) for r in merged["results"]] == [
         ("mlp", "system", "window", 0), ("cnn", "system", "window", 1)]
     assert merged["results"][1]["differences"][0]["path"] == "$.format"
@@ -159,7 +159,7 @@ def test_merge_upgrades_schema_1_documents():
 def test_a_merge_of_schema_1_documents_can_be_written(tmp_path):
     merged = merge.merge([("old.json", _schema1([("mlp", "passed")]))])
     merge.write(merged, tmp_path / "out")
-    assert json.loads((tmp_path / "out" / "conformance.json").read_text())["schema"] == 2
+    assert json.loads((tmp_path / "out" / "conformance.json").read_text())["schema"] == 3
 
 
 def test_write_validates_and_writes_the_three_reports(tmp_path, monkeypatch):

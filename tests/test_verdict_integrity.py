@@ -88,7 +88,9 @@ def test_a_capacity_refusal_no_longer_hides_indexeddb_corruption(conformance, tm
     assert unexplained and all(d["what"].startswith("indexeddb.loaded") for d in unexplained), unexplained
     assert any(d.get("finding") and d["what"] == "save[localstorage].tfjs-error" for d in row["differences"])
     save_result = rows["save-result", "sharded", "chromium"]  # every other target's byte counts were checked
-    assert save_result["outcome"] == "xfailed"
+    assert save_result["outcome"] == "capacity"  # it failed only because sharded does not fit localStorage
+    assert "localstorage" in save_result["observed"]["fit"]["exceeds"]
+    assert save_result["detail"].startswith("capacity: the model does not fit (localStorage: ")
     assert [d["what"] for d in save_result["differences"]] == ["save-result[localstorage].tfjs-error"]
 
 

@@ -36,9 +36,14 @@ the difference's message (re.search). A difference no entry explains fails its r
 which a user can lose data. Their rows expect what upstream asserts and pass; the scheme reports the
 hazard by its id (row `hazards`), so a hazard entry has no `scheme` and no `explains`.
 
+`kind = "capacity"` entries say that a medium is too small for the model, not that anything is broken:
+each one applies only by `exceeds` (on the entry, or in every `when`), so its rows are exactly those of
+models over a medium's limit by the numbers harness.golden.fit computes from the files.
+
 `judge(findings, differences)` gives the row's `Verdict`: passed, failed, xfailed (every difference
-explained) or xpassed (a finding applied and nothing it explains happened: stale, unless the finding is
-intermittent).
+explained), capacity (every difference explained, by capacity findings only: the row failed because the
+model does not fit) or xpassed (a finding applied and nothing it explains happened: stale, unless the
+finding is intermittent).
 """
 
 from __future__ import annotations
@@ -221,6 +226,9 @@ def parse(entries: list[dict], source: str = "expectations") -> list[Finding]:
                                 f"it has no scheme, conditions or explains")
         when = tuple(_when(w, f"{where}: when[{i}]") for i, w in enumerate(_tables(entry.get("when", []), where, "when")))
         own = _when({k: entry[k] for k in _WHEN_KEYS if k in entry}, where)
+        if entry["kind"] == "capacity" and not (own.exceeds or (when and all(w.exceeds for w in when))):
+            raise FindingsError(f"{where}: a capacity finding applies by the media the model does not fit: it needs "
+                                f"exceeds (on the entry, or in every `when`)")
         if not hazard and (not (own.scheme or (when and all(w.scheme for w in when))) or "explains" not in entry):
             raise FindingsError(f"{where}: needs scheme (which rows: on the entry, or in every `when`) and explains "
                                 f"(which differences)")
@@ -263,7 +271,7 @@ def record(d: dict):
 
 # -- verdicts ---------------------------------------------------------------------------------------
 
-OUTCOMES = ("passed", "failed", "xfailed", "xpassed")  # a verdict's; the row adds skipped and error
+OUTCOMES = ("passed", "failed", "xfailed", "capacity", "xpassed")  # a verdict's; the row adds skipped and error
 
 
 @dataclasses.dataclass(frozen=True)
@@ -309,6 +317,8 @@ def judge(findings: list[Finding], differences: list) -> Verdict:
         outcome = "xpassed" if findings else "passed"
     elif any(fid is None for fid in explained):
         outcome = "failed"
+    elif all(f.kind == "capacity" for f in findings if f.id in explained):
+        outcome = "capacity"  # it failed only because the model does not fit (the findings apply by exceeds)
     else:
         outcome = "xfailed"
     return Verdict(outcome, tuple(differences), explained, tuple(findings))

@@ -95,7 +95,7 @@ def stale(rows: list[dict], findings: list[Finding]) -> list[Finding]:
     """Strict findings that rows named as stale (xpassed) and no row named as explaining a difference.
     Intermittent findings are never stale; a finding no row named is not stale either."""
     stale_ids = {fid for r in rows if r.get("outcome") == "xpassed" for fid in r.get("findings") or []}
-    used = {d.get("finding") for r in rows if r.get("outcome") in ("xfailed", "failed", "error")
+    used = {d.get("finding") for r in rows if r.get("outcome") in ("xfailed", "capacity", "failed", "error")
             for d in r.get("differences") or []}
     return [f for f in findings if not f.intermittent and f.id in stale_ids and f.id not in used]
 

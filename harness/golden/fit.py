@@ -94,3 +94,23 @@ def exceeds(golden) -> tuple[str, ...]:
     if outside_float16([*float_weights(golden.after_load_specs, golden.after_load_data), *golden.inputs, *golden.outputs]):
         out.append("float16")
     return tuple(out)
+
+
+def describe(numbers: dict) -> str:
+    """What `numbers` (as `numbers()` gives them) say the model does not fit, with the figures:
+    "localStorage: 13,812,345 characters, over 5,241,856" (a model over one copy's limit is over two's and
+    three's too: only the first is said)."""
+    chars, limit = numbers["localstorage_chars"], numbers["localstorage_limit_chars"]
+    said = {
+        "localstorage": f"localStorage: {chars:,} characters, over {limit:,}",
+        "localstorage-x2": f"localStorage, two copies at once: {2 * chars:,} characters, over {limit:,}",
+        "localstorage-x3": f"localStorage, three copies at once: {3 * chars:,} characters, over {limit:,}",
+        "indexeddb-value": f"one IndexedDB value: {numbers['indexeddb_value_bytes']:,} bytes, over Chromium's "
+                           f"{numbers['chromium_indexeddb_value_limit_bytes']:,}",
+        "float16": f"float16 textures: a value over {FLOAT16_MAX:g}",
+    }
+    over = list(numbers["exceeds"])
+    for fewer, more in (("localstorage", "localstorage-x2"), ("localstorage-x2", "localstorage-x3")):
+        if fewer in over and more in over:
+            over.remove(more)
+    return "; ".join(said[m] for m in over) or "fits every medium"

@@ -405,7 +405,7 @@ def check_pristine(run: Run, engines: list[str]) -> None:
                            for r in run.bad_rows)
         raise PristineNotGreen(f"the pristine bundle is not green ({len(run.bad_rows)} row(s) failed or errored); "
                                f"the harness would blame TF.js for its own problems:\n{listed}")
-    ran = {r["engine"] for r in run.rows if r.get("outcome") in ("passed", "xfailed", "xpassed")}
+    ran = {r["engine"] for r in run.rows if r.get("outcome") in ("passed", "xfailed", "capacity", "xpassed")}
     missing = [e for e in engines if e not in ran]
     if missing:
         raise PristineNotGreen(f"no row ran on {', '.join(missing)} (engine missing? see `python -m harness engines`): "

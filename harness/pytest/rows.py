@@ -4,7 +4,7 @@ The row's outcome comes from the row's own verdict (harness.expectations.Verdict
 harness.trip.roundtrip.conform), never from pytest's text:
 
     setup     skipped (the reason) | error (the engine, the page, the harness failed: its exception)
-    call      the verdict: passed | failed | xfailed | xpassed; or skipped (the engine cannot, with the
+    call      the verdict: passed | failed | xfailed | capacity | xpassed; or skipped (the engine cannot, with the
               measured reason) | error (an exception that is not a verdict: the harness or the engine)
     teardown  an error here makes the row `error`, whatever came before; the earlier differences stay
 

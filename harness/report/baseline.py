@@ -7,10 +7,10 @@ model): Playwright's WebKit and WebKitGTK are both "webkit", and are never compa
 unique (in either document) are told apart by their test id too, then by their order.
 
 Classes, old outcome -> new outcome:
-    regressions    passed | xfailed | xpassed -> failed | error  (the class that fails a gate), and
-                   passed | xpassed -> xfailed unless every finding that explains the new row is
-                   intermittent: a candidate's new failure is a regression even when a finding covers it
-    fixes          failed | error | xfailed -> passed | xpassed
+    regressions    passed | xfailed | capacity | xpassed -> failed | error  (the class that fails a gate), and
+                   passed | xpassed -> xfailed | capacity unless every finding that explains the new row
+                   is intermittent: a candidate's new failure is a regression even when a finding covers it
+    fixes          failed | error | xfailed | capacity -> passed | xpassed
     intermittent   passed | xpassed -> xfailed under intermittent findings only (not a regression)
     changed        any other change (e.g. skipped -> failed, passed -> skipped, failed -> xfailed)
     new            only in the new document
@@ -29,7 +29,7 @@ from pathlib import Path
 from harness.report import document
 
 KEY = document.ROW_KEY
-_GOOD = frozenset({"passed", "xfailed", "xpassed"})
+_GOOD = frozenset({"passed", *document.KNOWN, "xpassed"})
 _BAD = frozenset({"failed", "error"})
 _PASSED = frozenset({"passed", "xpassed"})
 _LIST_AT_MOST = 50  # rows listed per class in format(); the rest are counted
@@ -260,10 +260,10 @@ def _classes(d: BaselineDiff, was: str, row: dict, intermittent: set[str]) -> li
         return d.unchanged
     if was in _GOOD and now in _BAD:
         return d.regressions
-    if was in _PASSED and now == "xfailed":
+    if was in _PASSED and now in document.KNOWN:
         ids = row.get("findings") or []
         return d.intermittent if ids and all(i in intermittent for i in ids) else d.regressions
-    if now in _PASSED and was in (_BAD | {"xfailed"}):
+    if now in _PASSED and was in (_BAD | document.KNOWN):
         return d.fixes
     return d.changed
 

@@ -1,6 +1,6 @@
-"""The report contract: `test-results/conformance.json`, schema 2 (harness/report/conformance.schema.json).
+"""The report contract: `test-results/conformance.json`, schema 3 (harness/report/conformance.schema.json).
 
-    {"schema": 2,
+    {"schema": 3,
      "engines": [{"engine", "version", "driver", "build", ...}],
      "tfjs": [{"version", "source", "semver"?}],
      "findings": {id: {"kind", "title", "promise", "link", "intermittent"}},   the findings the rows name
@@ -16,8 +16,14 @@ comparator found, and for a row that did not run or broke, why), the `findings` 
 `hazards` its scheme observed, and `detail`: text rendered from the differences, for people. Every tool
 that reads a row (baseline, merge, expectations update, mutation scoring, the reports) reads the fields.
 
-Schema 1 documents (before structured rows) are still read: `upgrade` gives their rows a build (from
-their engine records), the context "window" and no differences.
+A `capacity` row failed only because its model does not fit a medium: every difference is explained by
+findings of kind capacity, and `observed.fit` has the numbers it was judged by (harness.golden.fit).
+
+Older documents are still read, as schema 3 (`upgrade`):
+- schema 1 (before structured rows): their rows get a build (from their engine records), the context
+  "window" and no differences;
+- schema 2 (before the capacity outcome): an xfailed row explained only by capacity findings, with the
+  fit numbers that put its model over a medium, is a capacity row.
 """
 
 from __future__ import annotations
@@ -29,9 +35,10 @@ from pathlib import Path
 
 from harness.paths import RESULTS_SCHEMA
 
-SCHEMA = 2
-READS = (1, 2)  # the schemas diff, merge and --baseline accept
-OUTCOMES = ("passed", "failed", "xfailed", "xpassed", "skipped", "error")
+SCHEMA = 3
+READS = (1, 2, 3)  # the schemas diff, merge and --baseline accept
+OUTCOMES = ("passed", "failed", "xfailed", "capacity", "xpassed", "skipped", "error")
+KNOWN = frozenset({"xfailed", "capacity"})  # failed, every difference explained by a known finding
 ROW_KEY = ("engine", "build", "context", "backend", "tfjs", "scheme", "model")
 DEFAULT_CONTEXT = "window"
 
@@ -45,7 +52,7 @@ def row_key(row: dict) -> tuple:
 
 
 def build(engines: list[dict], tfjs: list[dict], results: list[dict], findings: dict | None = None) -> dict:
-    """A schema-2 document over `results`, with the findings table restricted to the ids they name."""
+    """A schema-3 document over `results`, with the findings table restricted to the ids they name."""
     for row in results:
         if row["outcome"] not in OUTCOMES:
             raise ValueError(f"row {row.get('test')}: outcome {row['outcome']!r} is not one of {OUTCOMES}")
@@ -59,8 +66,15 @@ def build(engines: list[dict], tfjs: list[dict], results: list[dict], findings: 
 
 
 def detail(row: dict) -> str:
-    """The row's differences as text (what a person reads in a report or a failed test's output)."""
-    return render(row.get("differences") or [], f"{row.get('scheme')} / {row.get('model')} / {row.get('engine')}")
+    """The row's differences as text (what a person reads in a report or a failed test's output); a
+    capacity row's first line says what its model does not fit, with the numbers."""
+    text = render(row.get("differences") or [], f"{row.get('scheme')} / {row.get('model')} / {row.get('engine')}")
+    fits = (row.get("observed") or {}).get("fit")
+    if row.get("outcome") == "capacity" and fits:
+        from harness.golden import fit
+
+        return f"capacity: the model does not fit ({fit.describe(fits)})\n{text}"
+    return text
 
 
 def render(differences: list[dict], where: str) -> str:
@@ -101,7 +115,7 @@ def flaky(results: list[dict], findings: dict | None = None) -> list[dict]:
         named = {fid for r in rows for fid in r.get("findings", [])} & intermittent
         if len(rows) > 1 and len(outcomes) > 1:
             out.append(entry)
-        elif len(rows) > 1 and named and set(outcomes) <= {"xfailed"}:
+        elif len(rows) > 1 and named and set(outcomes) <= KNOWN:
             out.append({**entry, "suspicious": f"under the intermittent finding(s) {', '.join(sorted(named))} "
                                                f"this row never passed in {len(rows)} repeats"})
     return out
@@ -146,8 +160,9 @@ def read(path: Path) -> dict:
 
 
 def upgrade(doc: object, name: str = "document") -> dict:
-    """`doc` as schema 2 (a schema-1 document's rows get their engine's build, context "window", no
-    differences, and their `detail` kept as it was); DocumentError if it is not a conformance document."""
+    """`doc` as schema 3 (a schema-1 document's rows get their engine's build, context "window", no
+    differences, and their `detail` kept as it was; a schema-2 document's capacity rows are named so);
+    DocumentError if it is not a conformance document."""
     if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
         raise DocumentError(f"{name}: not a conformance document (no \"results\" list)")
     schema = doc.get("schema", 1)
@@ -156,11 +171,24 @@ def upgrade(doc: object, name: str = "document") -> dict:
     for i, row in enumerate(doc["results"]):
         if not isinstance(row, dict) or "outcome" not in row or not {"engine", "scheme", "model"} <= row.keys():
             raise DocumentError(f"{name}: results[{i}] is not a conformance row")
-    if schema == 2:
+    if schema == 3:
         return doc
+    if schema == 2:
+        return {**doc, "schema": SCHEMA, "upgraded_from": 2, "results": [_capacity(row, doc.get("findings") or {})
+                                                                         for row in doc["results"]]}
     builds = {e.get("engine"): e.get("build") for e in doc.get("engines") or [] if isinstance(e, dict)}
     rows = [{**row, "build": row.get("build", builds.get(row["engine"])), "context": row.get("context", DEFAULT_CONTEXT),
              "differences": row.get("differences", []), "findings": row.get("findings", []),
              "hazards": row.get("hazards", []), "detail": row.get("detail") or "", "from_schema": schema}
             for row in doc["results"]]
     return {**doc, "schema": SCHEMA, "upgraded_from": schema, "findings": doc.get("findings", {}), "results": rows}
+
+
+def _capacity(row: dict, findings: dict) -> dict:
+    """A schema-2 row as schema 3: xfailed by capacity findings alone, with the fit numbers that put its
+    model over a medium, it is a capacity row (without the numbers it stays xfailed)."""
+    ids = row.get("findings") or []
+    over = ((row.get("observed") or {}).get("fit") or {}).get("exceeds")
+    if row.get("outcome") == "xfailed" and ids and over and all((findings.get(i) or {}).get("kind") == "capacity" for i in ids):
+        return {**row, "outcome": "capacity"}
+    return row

@@ -40,8 +40,9 @@ from harness.report.baseline import first_line
 from harness.report.document import OUTCOMES, first_difference
 
 FILENAME = "report.html"
-_WORST_FIRST = ("error", "failed", "xpassed", "skipped", "xfailed", "passed")  # as in harness.report.text
-_SHORT = {"passed": "pass", "failed": "FAIL", "xfailed": "xfail", "xpassed": "XPASS", "skipped": "skip", "error": "ERROR"}
+_WORST_FIRST = ("error", "failed", "xpassed", "skipped", "xfailed", "capacity", "passed")  # as in harness.report.text
+_SHORT = {"passed": "pass", "failed": "FAIL", "xfailed": "xfail", "capacity": "capacity", "xpassed": "XPASS", "skipped": "skip",
+          "error": "ERROR"}
 _KINDS = ("tfjs-bug", "engine-bug", "docs", "capacity", "hazard")  # the findings list's order
 _LEVELS = ("build", "context", "backend", "tfjs")  # matrix column levels under the engine, when they vary
 _FILTERS = (("engine", "all engines"), ("context", "all contexts"), ("backend", "all backends"),
@@ -61,7 +62,7 @@ thead th{background:#f4f4f4}
 .matrix td a{color:inherit}
 .matrix td a.cell{display:block}
 .matrix td .runs a{font-size:.85em;margin:0 2px}
-.o-passed{background:#c8e6c9}.o-xfailed{background:#ffe0a3}.o-failed{background:#f4a6a6}
+.o-passed{background:#c8e6c9}.o-xfailed{background:#ffe0a3}.o-capacity{background:#f3e5ab}.o-failed{background:#f4a6a6}
 .o-xpassed{background:#9fd3f5}.o-error{background:#d7b8f3}.o-skipped{background:#e0e0e0}.o-missing{background:transparent}
 .legend span,.totals span{display:inline-block;padding:1px 8px;margin-right:4px;border:1px solid #ccc}
 .findings td{text-align:left}
@@ -384,7 +385,8 @@ def _present_kinds(results: list[dict], table: dict) -> list[str]:
 
 
 def _legend() -> str:
-    items = "".join(f"<span class=\"o-{o}\">{o}</span>" for o in ("passed", "xfailed", "xpassed", "failed", "error", "skipped"))
+    shown = ("passed", "xfailed", "capacity", "xpassed", "failed", "error", "skipped")
+    items = "".join(f"<span class=\"o-{o}\">{o}</span>" for o in shown)
     return f"<p class=\"legend\">{items}<span class=\"o-missing\">no row</span></p>"
 
 
@@ -485,7 +487,7 @@ def _cell(grid: _Grid, column: tuple, rows: list[tuple[int, dict]], table: dict,
 
 def _cell_label(rows: list[dict]) -> str:
     """What a matrix cell says about its rows: the outcomes worst first (counted when there are several),
-    the findings of its xfailed and xpassed rows in their place, then the hazards its rows observed:
+    the findings of its xfailed, capacity and xpassed rows in their place, then the hazards its rows observed:
     "FAIL", "xfail: embedding-dtype-added", "2 pass, hazard: save-overwrites-silently"."""
     counts = collections.Counter(r.get("outcome") for r in rows)
     parts = []
@@ -493,7 +495,7 @@ def _cell_label(rows: list[dict]) -> str:
         if not counts[outcome]:
             continue
         short = _SHORT[outcome] if len(rows) == 1 else f"{counts[outcome]} {_SHORT[outcome]}"
-        if outcome in ("xfailed", "xpassed"):
+        if outcome in ("xfailed", "capacity", "xpassed"):
             ids = collections.Counter(f for r in rows if r.get("outcome") == outcome for f in r.get("findings") or ["?"])
             short = f"{_SHORT[outcome]}: " + " ".join(f + (f" x{n}" if n > 1 else "") for f, n in ids.items())
         parts.append(short)

@@ -9,8 +9,9 @@ import collections
 
 from harness.report.document import OUTCOMES
 
-_CELL = {"passed": "pass", "failed": "FAIL", "xfailed": "xfail", "xpassed": "XPASS", "skipped": "skip", "error": "ERROR"}
-_WORST_FIRST = ("error", "failed", "xpassed", "skipped", "xfailed", "passed")
+_CELL = {"passed": "pass", "failed": "FAIL", "xfailed": "xfail", "capacity": "capacity", "xpassed": "XPASS", "skipped": "skip",
+         "error": "ERROR"}
+_WORST_FIRST = ("error", "failed", "xpassed", "skipped", "xfailed", "capacity", "passed")
 
 
 def findings(doc: dict) -> str:
@@ -61,15 +62,16 @@ def cell(counts: collections.Counter) -> str:
 
 
 def finding_cell(rows: list[dict]) -> str:
-    """One matrix cell: counts worst first, xfailed rows named by the findings that explain them
-    ("1 FAIL, 3 pass, xfail: embedding-dtype-added x2")."""
+    """One matrix cell: counts worst first, xfailed and capacity rows named by the findings that explain
+    them ("1 FAIL, 3 pass, xfail: embedding-dtype-added x2, capacity: localstorage-capacity")."""
     if not rows:
         return "-"
     counts = collections.Counter(r["outcome"] for r in rows)
-    parts = [f"{counts[o]} {_CELL[o]}" for o in _WORST_FIRST if counts[o] and o != "xfailed"]
-    ids = collections.Counter(fid for r in rows if r["outcome"] == "xfailed" for fid in (r.get("findings") or ["?"]))
-    if ids:
-        parts.append("xfail: " + " ".join(f"{fid}" + (f" x{n}" if n > 1 else "") for fid, n in ids.items()))
+    parts = [f"{counts[o]} {_CELL[o]}" for o in _WORST_FIRST if counts[o] and o not in ("xfailed", "capacity")]
+    for outcome in ("xfailed", "capacity"):
+        ids = collections.Counter(fid for r in rows if r["outcome"] == outcome for fid in (r.get("findings") or ["?"]))
+        if ids:
+            parts.append(f"{_CELL[outcome]}: " + " ".join(f"{fid}" + (f" x{n}" if n > 1 else "") for fid, n in ids.items()))
     hazards = collections.Counter(h["id"] for r in rows for h in r.get("hazards") or [])
     if hazards:
         parts.append("hazard: " + " ".join(f"{hid}" + (f" x{n}" if n > 1 else "") for hid, n in hazards.items()))

@@ -505,12 +505,15 @@ async def conform(scheme, trip: Trip, findings: list, engine_name: str) -> None:
     except Unsupported as e:
         pytest.skip(str(e))
     trip.verdict = verdict = expectations.judge(findings, differences)
-    enforce(verdict, f"{scheme} / {trip.golden.name} / {engine_name}")
+    if verdict.outcome == "capacity":  # the numbers the verdict stands on, in the row (a user's model has them already)
+        trip.observed.setdefault("fit", fit.numbers(trip.golden))
+    enforce(verdict, f"{scheme} / {trip.golden.name} / {engine_name}", trip.observed.get("fit"))
 
 
-def enforce(verdict: expectations.Verdict, where: str) -> None:
-    """The verdict, as pytest sees it: failed -> RowFailed, xfailed -> pytest.xfail, a stale strict
-    finding -> RowFailed (the run must go red until the entry is narrowed or removed)."""
+def enforce(verdict: expectations.Verdict, where: str, fits: dict | None = None) -> None:
+    """The verdict, as pytest sees it: failed -> RowFailed, xfailed and capacity -> pytest.xfail (a
+    capacity verdict says what the model does not fit, from `fits`: harness.golden.fit.numbers), a stale
+    strict finding -> RowFailed (the run must go red until the entry is narrowed or removed)."""
     import pytest
 
     text = document.render(verdict.records(), where)
@@ -519,6 +522,9 @@ def enforce(verdict: expectations.Verdict, where: str) -> None:
         raise RowFailed(f"{text}\n{unexplained} difference(s) no known finding explains")
     if verdict.outcome == "xfailed":
         pytest.xfail(f"known finding(s) {', '.join(f.id for f in verdict.explaining)}:\n{text}")
+    if verdict.outcome == "capacity":
+        pytest.xfail(f"capacity: the model does not fit ({fit.describe(fits) if fits else 'see the findings'}); "
+                     f"finding(s) {', '.join(f.id for f in verdict.explaining)}:\n{text}")
     if verdict.strict_stale:
         stale = [f.id for f in verdict.findings if not f.intermittent]
         raise RowFailed(f"XPASS(strict) {where}: the finding(s) {', '.join(stale)} apply to this row but nothing "
