@@ -385,3 +385,12 @@ def test_brief_keeps_short_values_and_cuts_long_ones():
     assert brief(float("nan")) == "NaN"
     d = Difference("loaded", "$.weightsManifest", "m", expected=long, actual=None)
     assert d.as_json()["expected"] == cut and d.expected == long  # the record keeps the value, the JSON the brief
+
+
+def test_prediction_error_is_relative_only_to_expected_values_that_are_not_zero():
+    from harness.trip.roundtrip import prediction_error
+
+    got = prediction_error(np.array([0.0, 2.0, np.inf], np.float32), np.array([19.0, 2.5, np.inf], np.float32))
+    assert got == {"max_abs": 19.0, "max_rel": 0.25}
+    assert prediction_error(np.zeros(3, np.float32), np.ones(3, np.float32)) == {"max_abs": 1.0, "max_rel": None}
+    json.dumps(got, allow_nan=False)  # conformance.json is written with allow_nan=False

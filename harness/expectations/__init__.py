@@ -17,7 +17,8 @@ rows it applies to and exactly which differences it explains:
                                      # exceeds = ["localstorage"]: the row's model is bigger than that
                                      # medium holds in any engine (harness.golden.fit); traits =
                                      # ["keras-config-keys"]: what the model's files are
-                                     # (harness.golden.traits); never a model's name where a trait says it
+                                     # (harness.golden.traits), except_traits: what they must not be;
+                                     # never a model's name where a trait says it
     when = [                         # or alternatives (each a table of the same conditions): the entry
       {scheme = "quota-localstorage"},                        # applies where its own conditions and
       {scheme = "model-management", exceeds = ["localstorage"]},  # at least one of these hold
@@ -60,7 +61,7 @@ DEFAULT = EXPECTATIONS
 KINDS = ("tfjs-bug", "engine-bug", "docs", "hazard", "capacity")
 CONDITIONS = ("engines", "builds", "models", "formats", "tfjs", "backends", "contexts", "exceeds", "traits")
 _REQUIRED = {"id", "kind", "title", "promise", "link", "reason"}
-_WHEN_KEYS = {"scheme", "except_schemes", *CONDITIONS}
+_WHEN_KEYS = {"scheme", "except_schemes", "except_traits", *CONDITIONS}
 _KEYS = _REQUIRED | _WHEN_KEYS | {"when", "intermittent", "explains"}
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 ID_CHARS = 40
@@ -122,6 +123,7 @@ class When:
     contexts: tuple[str, ...] = ()
     exceeds: tuple[str, ...] = ()
     traits: tuple[str, ...] = ()
+    except_traits: tuple[str, ...] = ()
 
     def holds(self, row: Row) -> bool:
         values = {"engines": row.engine, "builds": row.build, "models": row.model, "formats": row.format,
@@ -129,7 +131,8 @@ class When:
         return ((not self.scheme or "*" in self.scheme or row.scheme in self.scheme) and row.scheme not in self.except_schemes
                 and all(not getattr(self, key) or values[key] in getattr(self, key) for key in values)
                 and (not self.exceeds or any(medium in row.exceeds for medium in self.exceeds))
-                and (not self.traits or any(trait in row.traits for trait in self.traits)))
+                and (not self.traits or any(trait in row.traits for trait in self.traits))
+                and not any(trait in row.traits for trait in self.except_traits))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,19 +10,37 @@ name, so that a user's model with the same trait gets the same explained outcome
   InputLayer `ragged`, Conv `groups`, an initializer's `shared_object_id`, or a `dtype` on a layer that
   has no batch_input_shape (tfjs-layers sets a layer's dtype only with an input shape,
   engine/topology.ts L488-L514).
+- "cast-float-to-bool": a graph model with a Cast node from DT_FLOAT to DT_BOOL (finding
+  wasm-cast-to-bool-truncates: tfjs-backend-wasm casts such values as integers, 0.04 -> false).
+- "float16-quantized": every float32 weight of the manifest is float16-quantized (finding
+  graph-load-ignores-manifest-dtype does not apply: TF.js refuses such a weight declared int32 or
+  float64 at load, "is quantized with float16 which only supports weights of type float32").
+- "float16-inexact": a float32 weight, as TF.js holds it (dequantized: harness.golden.decode), that
+  rounding to float16 changes, bit for bit (finding webgl-f16-save-rounds-weights: a float16-quantized
+  model's weights are float16 values already, and a backend with float16 textures keeps them).
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 KERAS_ONLY_KEYS = ("ragged", "groups", "shared_object_id")
 
 
-def of(model_json: dict) -> tuple[str, ...]:
-    """The traits of a model.json (sorted)."""
-    if model_json.get("format", "layers-model") != "layers-model":
-        return ()
-    layers = _layers(model_json.get("modelTopology"))
+def of(model_json: dict, specs: list | None = None, data: bytes = b"") -> tuple[str, ...]:
+    """The traits of a model.json (sorted); `specs` and `data`: its weights as its files give them (the
+    weightsManifest's specs in order, the shards concatenated), for the traits of its values."""
     out = set()
+    if specs and _float16_inexact(specs, data):
+        out.add("float16-inexact")
+    floats = [s for g in model_json.get("weightsManifest") or [] for s in g.get("weights") or [] if s.get("dtype") == "float32"]
+    if floats and all((s.get("quantization") or {}).get("dtype") == "float16" for s in floats):
+        out.add("float16-quantized")
+    if model_json.get("format", "layers-model") != "layers-model":
+        if any(_casts(node, "DT_FLOAT", "DT_BOOL") for node in _graph_nodes(model_json.get("modelTopology"))):
+            out.add("cast-float-to-bool")
+        return tuple(sorted(out))
+    layers = _layers(model_json.get("modelTopology"))
     first = layers[0] if layers else {}
     config = first.get("config") or {}
     if first.get("class_name") == "Embedding" and config.get("input_length") is not None and "dtype" not in config:
@@ -33,6 +51,35 @@ def of(model_json: dict) -> tuple[str, ...]:
         if _has_key(config, KERAS_ONLY_KEYS) or ("dtype" in config and not shaped):
             out.add("keras-config-keys")
     return tuple(sorted(out))
+
+
+def _float16_inexact(specs: list, data: bytes) -> bool:
+    from harness.golden import decode
+
+    for spec, raw in decode.held(specs, data):
+        if spec["dtype"] != "float32" or len(raw) % 4:
+            continue
+        bits = np.frombuffer(raw, "<u4")
+        with np.errstate(over="ignore"):  # values over 65504 become inf: changed
+            if np.any(bits.view("<f4").astype(np.float16).astype("<f4").view("<u4") != bits):
+                return True
+    return False
+
+
+def _graph_nodes(topology) -> list[dict]:
+    """A graph topology's nodes, its functions' (control flow bodies) too."""
+    if not isinstance(topology, dict):
+        return []
+    nodes = list(topology.get("node") or [])
+    for function in (topology.get("library") or {}).get("function") or []:
+        nodes += function.get("nodeDef") or []
+    return [n for n in nodes if isinstance(n, dict)]
+
+
+def _casts(node: dict, source: str, target: str) -> bool:
+    attr = node.get("attr") or {}
+    return (node.get("op") == "Cast" and (attr.get("SrcT") or {}).get("type") == source
+            and (attr.get("DstT") or {}).get("type") == target)
 
 
 def _layers(topology) -> list[dict]:

@@ -127,14 +127,25 @@
     model.setWeights(values);
   }
 
+  const ARRAY_OF = {float32: Float32Array, int32: Int32Array, bool: Uint8Array};
+
   function typedArray(dtype, buffer) {
-    const Type = {float32: Float32Array, int32: Int32Array, bool: Uint8Array}[dtype];
+    const Type = ARRAY_OF[dtype];
     if (!Type) throw new Error(`unsupported input dtype ${dtype}`);
     return new Type(buffer);
   }
 
   function bytesOf(typed) {
     return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+  }
+
+  // A tensor's values laid out as its dtype says (what a user's code reads from data() are numbers), and
+  // the typed array TF.js gave when it was another: its cpu backend hands some float32 outputs back as an
+  // Int32Array, whose raw bytes read as float32 would be other numbers.
+  function valuesOf(dtype, data) {
+    const Type = ARRAY_OF[dtype];
+    if (!Type || data instanceof Type) return {bytes: bytesOf(data)};
+    return {bytes: bytesOf(Type.from(data)), givenAs: data.constructor.name};
   }
 
   // The model's outputs on the golden inputs (fetched from the harness server), as a list of tensors.
@@ -207,8 +218,10 @@
       for (let j = 0; j < ys.length; j++) {
         const string = ys[j].dtype === 'string';  // posted as JSON: nested lists of strings
         const part = `${p}prediction${j}.${string ? 'json' : 'bin'}`;
-        await env.post(part, string ? encoder.encode(JSON.stringify(await ys[j].array())) : bytesOf(await ys[j].data()));
-        result.predictions.push({output: j, part, shape: ys[j].shape, dtype: ys[j].dtype});
+        const values = string ? {bytes: encoder.encode(JSON.stringify(await ys[j].array()))} : valuesOf(ys[j].dtype, await ys[j].data());
+        await env.post(part, values.bytes);
+        result.predictions.push({output: j, part, shape: ys[j].shape, dtype: ys[j].dtype,
+                                 ...(values.givenAs ? {givenAs: values.givenAs} : {})});
       }
     });
     await phase('capture', timings, async () => {
@@ -236,7 +249,7 @@
     const chunks = [];
     for (const [node, tensors] of Object.entries(weights)) {
       const t = [].concat(tensors)[0];
-      let bytes;
+      let bytes, givenAs;
       if (t.dtype === 'string') {
         const parts = [];
         for (const b of await t.bytes()) {
@@ -246,9 +259,9 @@
         }
         bytes = concat(parts);
       } else {
-        bytes = bytesOf(await t.data());
+        ({bytes, givenAs} = valuesOf(t.dtype, await t.data()));
       }
-      list.push({name: node, dtype: t.dtype, shape: t.shape, bytes: bytes.byteLength});
+      list.push({name: node, dtype: t.dtype, shape: t.shape, bytes: bytes.byteLength, ...(givenAs ? {givenAs} : {})});
       chunks.push(bytes);
     }
     await env.post(`${name}.json`, encoder.encode(JSON.stringify(list)));

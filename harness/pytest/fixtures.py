@@ -253,7 +253,7 @@ def known_findings(request: pytest.FixtureRequest, engine: Driver, tfjs_backend:
         scheme=str(params["scheme"]), engine=params["engine_name"], model=model,
         tfjs="->".join(tfjs.lookup(v).semver for v in versions), format=model_format(request.config, model),
         build=engine.build.kind, backend=tfjs_backend, context="window", exceeds=fit.exceeds(golden),
-        traits=traits.of(golden.model_json))
+        traits=traits.of(golden.model_json, golden.after_load_specs, golden.after_load_data))
     found = expectations.match(run.findings, row)
     request.node.stash[FINDINGS] = found
     return found

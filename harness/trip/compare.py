@@ -220,10 +220,14 @@ def _plain(value):
 
 
 def _max_errors(e: np.ndarray, a: np.ndarray) -> str:
-    """Max absolute and relative error over the finite pairs (NaN/Inf placement is checked above)."""
+    """Max absolute and relative error over the finite pairs (NaN/Inf placement is checked above; relative
+    over those whose expected value is not 0)."""
     finite = np.isfinite(e) & np.isfinite(a)
     if not finite.any():
         return "no finite values to measure"
     abs_err = np.abs(a[finite] - e[finite])
-    rel_err = abs_err / np.maximum(np.abs(e[finite]), np.finfo(np.float64).tiny)
+    nonzero = e[finite] != 0  # an error relative to an expected 0 is no number
+    if not nonzero.any():
+        return f"max abs error {abs_err.max():.3g}"
+    rel_err = abs_err[nonzero] / np.abs(e[finite][nonzero])
     return f"max abs error {abs_err.max():.3g}, max rel error {rel_err.max():.3g}"

@@ -301,6 +301,7 @@ class Trip:
                                          f"--model-inputs")
             raise
         parts = self.parts()
+        self._given_as(result["predictions"], "reference.")
         outputs = [_array(parts[p["part"]], p) for p in result["predictions"]]
         self.golden = dataclasses.replace(self.golden, outputs=outputs, examples={
             **examples, "outputs": [{"dtype": p["dtype"], "shape": p["shape"]} for p in result["predictions"]]})
@@ -435,10 +436,19 @@ class Trip:
         tol = self.backend.tolerance_for(self.golden.tolerance)
         return self.load_backend.tolerance_for(tol) if self.load_backend is not None else tol
 
+    def _given_as(self, predictions: list[dict], prefix: str) -> None:
+        """Outputs whose data() was another typed array than their dtype's (observed.data_arrays): the page
+        posted their values, which the user's code reads, in their dtype's layout."""
+        for p in predictions:
+            if p.get("givenAs"):
+                self.observed.setdefault("data_arrays", {})[f"{prefix}output{p['output']}"] = (
+                    f"a {p['dtype']} tensor whose data() gave an {p['givenAs']} (posted as {p['dtype']} values)")
+
     def _check_predictions(self, result: dict, parts: dict[str, bytes], prefix: str) -> list[Difference]:
         tol, outputs = self.tolerance(), self.golden.outputs
         specs = self.golden.examples.get("outputs") or [{} for _ in outputs]
         predictions = result.get("predictions", [])
+        self._given_as(predictions, prefix)
         out = []
         if len(predictions) != len(outputs):
             out.append(Difference(f"{prefix}predictions", "$", f"expected {len(outputs)} outputs, got {len(predictions)}",
@@ -458,7 +468,8 @@ class Trip:
 
 def prediction_error(expected: np.ndarray, actual: np.ndarray) -> dict:
     """How far a prediction is from numpy's, over the finite pairs: max absolute and relative error (what
-    a backend row reports beside its tolerance, to show the margin)."""
+    a backend row reports beside its tolerance, to show the margin; relative over the pairs whose expected
+    value is not 0)."""
     if expected.dtype == object or expected.dtype.kind in "iub" or expected.shape != actual.shape:
         return {}
     e, a = expected.astype(np.float64).ravel(), actual.astype(np.float64).ravel()
@@ -466,8 +477,9 @@ def prediction_error(expected: np.ndarray, actual: np.ndarray) -> dict:
     if not finite.any():
         return {"max_abs": None, "max_rel": None}
     err = np.abs(a[finite] - e[finite])
-    rel = err / np.maximum(np.abs(e[finite]), np.finfo(np.float64).tiny)
-    return {"max_abs": float(f"{err.max():.3g}"), "max_rel": float(f"{rel.max():.3g}")}
+    nonzero = e[finite] != 0  # relative to an expected 0 is no number (it overflowed to inf, which JSON has not)
+    rel = err[nonzero] / np.abs(e[finite][nonzero])
+    return {"max_abs": float(f"{err.max():.3g}"), "max_rel": float(f"{rel.max():.3g}") if rel.size else None}
 
 
 def _array(data: bytes, spec: dict) -> np.ndarray:
