@@ -108,3 +108,13 @@ def test_a_model_whose_input_has_unknown_rank_is_checked_bit_for_bit_and_says_wh
     assert row["outcome"] == "passed", out
     assert row["observed"]["predictions"].startswith("not checked: input ") and "unknown rank" in row["observed"]["predictions"]
     assert "--model-inputs" in row["observed"]["predictions"]
+
+
+def test_make_corpus_all_gives_pytest_every_corpus_model_and_its_inputs():
+    corpus = FETCH.load()
+    args = FETCH.pytest_args(corpus)
+    models = [args[i + 1] for i, a in enumerate(args) if a == "--model"]
+    assert models == [str(FETCH.model_path(m).relative_to(REPO)) for m in corpus["model"]]
+    inputs = [args[i + 1] for i, a in enumerate(args) if a == "--model-inputs"]
+    assert inputs == [f"{FETCH.model_path(m).relative_to(REPO)}={(CORPUS / m['inputs']).relative_to(REPO)}"
+                      for m in corpus["model"] if m.get("inputs")] and inputs

@@ -4,7 +4,9 @@ registry), the tarball checked against the pinned integrity, and only each liste
 
 Run by `make setup`; idempotent (a model whose files are all there is not fetched again).
 
-    python tests/corpus/fetch.py            # fetch what is missing; prints each model's path
+    python tests/corpus/fetch.py                # fetch what is missing; prints each model's path
+    python tests/corpus/fetch.py --pytest-args  # the same, then prints the models as pytest options
+                                                # (--model PATH, --model-inputs PATH=INPUTS): make corpus-all
 """
 
 from __future__ import annotations
@@ -77,7 +79,25 @@ def _extract(tar: tarfile.TarFile, model: dict) -> None:
     target.write_bytes(data)  # last: a model.json on disk means its shards are there
 
 
+def pytest_args(corpus: dict) -> list[str]:
+    """Every corpus model as pytest's options give it: --model, and --model-inputs where it has inputs."""
+    args = []
+    for model in corpus["model"]:
+        path = model_path(model).relative_to(HERE.parent.parent)
+        args += ["--model", str(path)]
+        if model.get("inputs"):
+            args += ["--model-inputs", f"{path}={(HERE / model['inputs']).relative_to(HERE.parent.parent)}"]
+    return args
+
+
 if __name__ == "__main__":
-    for path in fetch(load()):
-        print(path.relative_to(HERE.parent.parent))
+    corpus = load()
+    paths = fetch(corpus)
+    if sys.argv[1:] == ["--pytest-args"]:
+        print(" ".join(pytest_args(corpus)))
+    elif sys.argv[1:]:
+        raise SystemExit(f"usage: {sys.argv[0]} [--pytest-args]")
+    else:
+        for path in paths:
+            print(path.relative_to(HERE.parent.parent))
     sys.exit(0)
