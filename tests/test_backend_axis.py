@@ -123,3 +123,15 @@ def test_timing_per_backend_is_a_ratio_to_the_same_row_on_cpu():
     table = text.timing_table(t)
     assert "TF.js save() and load per backend" in table and "3.00 (n=1)" in table
     assert "backends" not in text.timing([_row("chromium", "cpu")])  # one backend: no such table
+
+
+def test_a_step_that_failed_on_a_lost_webgpu_device_says_so():
+    from harness.trip.roundtrip import TfjsError
+
+    error = {"name": "AbortError", "message": "Failed to execute 'mapAsync' on 'GPUBuffer'", "phase": "predict",
+             "deviceLost": {"reason": "destroyed", "message": "Device was destroyed."}}
+    d = TfjsError("TF.js failed in step 'load', phase 'predict': AbortError: ...", error).difference()
+    assert (d.what, d.path, d.actual) == ("tfjs-error", "predict", "AbortError")
+    assert d.message.endswith("(the webgpu GPUDevice was lost before it: 'destroyed', 'Device was destroyed.')")
+    del error["deviceLost"]
+    assert "GPUDevice" not in TfjsError("x", error).difference().message

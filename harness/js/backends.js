@@ -23,6 +23,17 @@
       throw new Error(`TF.js backend ${config.base} is not available here (tf.getBackend() is ${tf.getBackend()})`);
     }
     await tf.ready();
+    const device = config.base === 'webgpu' && tf.backend().device;
+    if (device && device.lost) {
+      device.lost.then((info) => { lost = {reason: info.reason, message: info.message}; });
+    }
+  }
+
+  // Whether the webgpu backend's GPUDevice was lost, and why (what the engine said): a step that failed
+  // on webgpu carries it, so a lost device is told from a TF.js error. null while it is not.
+  let lost = null;
+  function deviceLost() {
+    return lost;
   }
 
   function webglFacts() {
@@ -86,5 +97,5 @@
     return out;
   }
 
-  return {use, describe};
+  return {use, describe, deviceLost};
 });

@@ -85,8 +85,9 @@
       const result = await step(tf, browserEnv(args.token), args);
       return {status: 'ok', result, elapsed_ms: performance.now() - started};
     } catch (e) {
+      const deviceLost = harnessBackends.deviceLost();
       return {status: 'error', error: {name: (e && e.name) || 'Error', message: String((e && e.message) || e),
-                                       phase: e && e.phase, stack: e && e.stack},
+                                       phase: e && e.phase, stack: e && e.stack, ...(deviceLost ? {deviceLost} : {})},
               elapsed_ms: performance.now() - started};
     }
   }

@@ -45,8 +45,11 @@ class TfjsError(AssertionError):
         self.error = error
 
     def difference(self, prefix: str = "") -> Difference:
-        """This error as the difference `<prefix>tfjs-error` at the phase it failed in."""
-        return Difference(f"{prefix}tfjs-error", str(self.error.get("phase")), str(self),
+        """This error as the difference `<prefix>tfjs-error` at the phase it failed in (and, on webgpu, the
+        engine's word that the GPUDevice was lost before it, when it was)."""
+        lost = self.error.get("deviceLost")
+        said = f" (the webgpu GPUDevice was lost before it: {lost.get('reason')!r}, {lost.get('message')!r})" if lost else ""
+        return Difference(f"{prefix}tfjs-error", str(self.error.get("phase")), f"{self}{said}",
                           actual=self.error.get("name"))
 
 
