@@ -9,6 +9,10 @@ the models that show what a readback keeps (mlp: ordinary float32 weights; speci
 tensors) through a binary medium (indexeddb), the network (http) and Node's disk (file-node), on each
 backend of harness.backends but cpu, and across backends: webgl -> cpu (the app falling back to cpu)
 and wasm -> webgl. A backend an engine's build lacks skips with its measured reason (Node: webgl).
+
+The default matrix (the core zoo) runs one model per scheme x backend x engine, in turn (sample="latin":
+every scheme meets every backend on every engine, every model every backend on one engine or another;
+64 rows, not 192); `--zoo full` (make test) runs all three.
 """
 
 import pytest
@@ -20,6 +24,6 @@ BACKENDS = ["webgl", "webgl-f16", "webgl-nopack", "wasm", "webgpu", "webgl->cpu"
 
 
 @pytest.mark.conformance(schemes=[SCHEMES["indexeddb"], SCHEMES["http"], SCHEMES["file-node"]],
-                         models=["mlp", "special-floats", "graph"], backends=BACKENDS)
+                         models=["mlp", "special-floats", "graph"], backends=BACKENDS, sample="latin")
 async def test_backends(scheme, model, engine_name, make_trip, known_findings):
     await roundtrip.conform(scheme, make_trip(model), known_findings, engine_name)

@@ -135,3 +135,39 @@ def test_a_step_that_failed_on_a_lost_webgpu_device_says_so():
     assert d.message.endswith("(the webgpu GPUDevice was lost before it: 'destroyed', 'Device was destroyed.')")
     del error["deviceLost"]
     assert "GPUDevice" not in TfjsError("x", error).difference().message
+
+
+def _collected(*args: str, engine: str = "chromium") -> list[str]:
+    import subprocess
+    import sys
+
+    from harness.paths import REPO
+
+    out = subprocess.run([sys.executable, "-m", "pytest", "scenarios/test_backends.py", "--collect-only", "-q",
+                          "-p", "no:cacheprovider", "--engine", engine, *args],
+                         capture_output=True, text=True, cwd=REPO, timeout=120).stdout
+    return [line.split("[", 1)[1].rstrip("]") for line in out.splitlines() if "::test_backends[" in line]
+
+
+def test_the_default_matrix_meets_every_backend_with_every_scheme_and_every_model_once():
+    from scenarios.test_backends import BACKENDS
+
+    core, full = _collected(), _collected("--zoo", "full")
+    models, schemes = ("mlp", "special-floats", "graph"), ("indexeddb", "http")  # chromium has no file-node
+    assert len(full) == len(BACKENDS) * len(schemes) * len(models)
+    assert len(core) == len(BACKENDS) * len(schemes) and set(core) < set(full)
+
+    def parts(row_id, engine="chromium"):
+        scheme = next(s for s in ("indexeddb", "http", "file-node") if row_id.startswith(s + "-"))
+        rest = row_id[len(scheme) + 1:]
+        model = next(m for m in models if rest.startswith(m + "-"))
+        return scheme, model, rest[len(f"{model}-{engine}-"):]
+
+    rows = [parts(r) for r in core]
+    assert {(s, b) for s, _, b in rows} == {(s, b) for s in schemes for b in BACKENDS}
+    for b in BACKENDS:  # a browser's two schemes: each backend meets two of the three models, in turn
+        assert len({m for _, m, bb in rows if bb == b}) == len(schemes)
+    # Node's schemes (http, file-node) are the square's other two columns: with them, every model meets
+    # every backend
+    node = [parts(r, "node") for r in _collected(engine="node")]
+    assert {(m, b) for _, m, b in rows + node} == {(m, b) for m in models for b in BACKENDS}

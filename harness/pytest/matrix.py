@@ -5,7 +5,10 @@ engine x scheme x model parametrisation of every conformance scenario.
 scheme can run on, id `<scheme>-<model>-<engine>` (then `-tfjs<V>` when several TF.js builds run,
 `-<backend>` when several backends run, `-r<N>` with --repeat); `cross_version=True` makes the TF.js
 dimension pairs `A->B`; `backends=[...]` gives the scenario backends of its own (names, or pairs `A->B`:
-saved on A, loaded on B), whatever --tfjs-backend says.
+saved on A, loaded on B), whatever --tfjs-backend says; with `sample="latin"` the core zoo (the default
+matrix) runs one of the marker's models per scheme x backend x engine, taken in turn (a Latin square:
+model i+j for scheme i and backend j), so that every scheme meets every backend on every engine, and
+every model every backend (on one engine or another); `--zoo full` and --model run them all.
 Other tests taking `engine_name` run once per browser engine, or per engine of the hosts named by
 `@pytest.mark.hosts(...)`, on the run's first backend.
 """
@@ -242,10 +245,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if len(backends_) > 1 or marker.kwargs.get("backends"):
         names.append("tfjs_backend")
         combos, ids = _times(combos, ids, backends_, "")
+        if marker.kwargs.get("sample") == "latin" and metafunc.config.getoption("zoo") == "core" and not user:
+            kept = [i for i, c in enumerate(combos) if _latin(c, schemes, models, backends_)]
+            combos, ids = [combos[i] for i in kept], [ids[i] for i in kept]
     metafunc.parametrize(names, [tuple(c) for c in combos], ids=ids)
     repeat = metafunc.config.getoption("repeat")
     if repeat > 1:
         metafunc.parametrize("repeat_index", range(repeat), ids=[f"r{i}" for i in range(repeat)])
+
+
+def _latin(combo: list, schemes: list, models: list[str], backends_: list[str]) -> bool:
+    """Whether a (scheme, model, engine, ..., backend) row is its scheme x backend's model in the Latin square."""
+    scheme, model, backend = combo[0], combo[1], combo[-1]
+    return models.index(model) == (schemes.index(scheme) + backends_.index(backend)) % len(models)
 
 
 def _times(combos: list[list], ids: list[str], values: list[str], label: str) -> tuple[list, list]:
