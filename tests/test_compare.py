@@ -394,3 +394,15 @@ def test_prediction_error_is_relative_only_to_expected_values_that_are_not_zero(
     assert got == {"max_abs": 19.0, "max_rel": 0.25}
     assert prediction_error(np.zeros(3, np.float32), np.ones(3, np.float32)) == {"max_abs": 1.0, "max_rel": None}
     json.dumps(got, allow_nan=False)  # conformance.json is written with allow_nan=False
+
+
+def test_expected_weights_follow_tf_js_order_only_when_compared_by_name_and_the_names_agree():
+    from harness.trip.roundtrip import ExpectedSave
+
+    specs = [{"name": "a", "shape": [1], "dtype": "float32"}, {"name": "b", "shape": [2], "dtype": "float32"}]
+    data = np.array([1, 2, 3], "<f4").tobytes()
+    want = ExpectedSave({}, specs, data, {}, by_name=True)
+    got = list(reversed(specs))
+    assert want.in_order_of(got) == (got, data[4:] + data[:4])  # b's 8 bytes, then a's 4
+    assert want.in_order_of(specs[:1]) == (specs, data)  # another set of names: compared as they are
+    assert ExpectedSave({}, specs, data, {}, by_name=False).in_order_of(got) == (specs, data)

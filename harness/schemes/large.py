@@ -35,9 +35,10 @@ class LargeIndexedDB(Scheme):
                 seen["memory"] = memory.as_json()  # also when TF.js failed or hung
         want = trip.want
         out = trip.check_save_result(saved)
-        digest = hashlib.sha256(want.weight_data).hexdigest()
-        if got["weightBytes"] != len(want.weight_data) or got["sha256"] != digest:
+        specs, data = want.in_order_of(got["weightSpecs"])  # a user's layers model: in TF.js's order, by name
+        digest = hashlib.sha256(data).hexdigest()
+        if got["weightBytes"] != len(data) or got["sha256"] != digest:
             out.append(Difference("loaded", "weightData", f"{got['weightBytes']} bytes with sha256 {got['sha256']}, "
-                                                          f"expected {len(want.weight_data)} bytes with sha256 {digest}"))
-        out += diff_json(want.weight_specs, got["weightSpecs"], "loaded.weightSpecs")
+                                                          f"expected {len(data)} bytes with sha256 {digest}"))
+        out += diff_json(specs, got["weightSpecs"], "loaded.weightSpecs")
         return out + diff_json(want.model_json["modelTopology"], got["modelTopology"], "loaded.modelTopology")

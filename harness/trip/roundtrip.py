@@ -88,6 +88,17 @@ class ExpectedSave:
         and a written model.json carry beside them."""
         return {k: v for k, v in self.model_json.items() if k != "modelTopology"}
 
+    def in_order_of(self, got_specs: Any) -> tuple[list[dict], bytes]:
+        """The expected specs and bytes, in the order of the weights TF.js gave (`got_specs`) when they
+        are compared by name and it gave the same names (a digest of the bytes is then comparable);
+        else as they are."""
+        names = [s.get("name") for s in got_specs] if isinstance(got_specs, list) and all(
+            isinstance(s, dict) for s in got_specs) else None
+        own = {s["name"]: (s, b) for s, b in zip(self.weight_specs, _split(self.weight_specs, self.weight_data))}
+        if not self.by_name or names is None or sorted(names) != sorted(own):
+            return self.weight_specs, self.weight_data
+        return [own[n][0] for n in names], b"".join(own[n][1] for n in names)
+
     def check_weights(self, what: str, specs: Any, weights: bytes | None) -> list[Difference]:
         """Weight specs and weight bytes, bit for bit."""
         if weights is None:
