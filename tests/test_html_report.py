@@ -16,6 +16,8 @@ FINDINGS = {
     "embedding-dtype-added": {"kind": "tfjs-bug", "title": "A load + save adds config.dtype to an Embedding layer",
                               "promise": "save(load(x)) writes what x was",
                               "link": "https://github.com/tensorflow/tfjs/issues/1", "intermittent": False},
+    "ls-capacity": {"kind": "capacity", "title": "over localStorage's limit", "promise": "a limit per origin",
+                    "link": "", "intermittent": False},
     "webkit-drops-download": {"kind": "engine-bug", "title": "WebKitGTK drops one of two downloads",
                               "promise": "both files are delivered", "link": "https://bugs.webkit.org/",
                               "intermittent": True},
@@ -31,11 +33,18 @@ def diff(what="loaded", path="$.weights[0]", expected=1.0, actual=2.0, message="
 
 
 def row(scheme, outcome, engine="chromium", model="mlp", differences=None, findings=None, hazards=None, **extra):
-    """A schema-2 row; a row that did not pass gets one difference, an xfailed or xpassed row a finding."""
+    """A schema-3 row; a row that did not pass gets one difference, an xfailed or xpassed row a finding, a
+    capacity row a capacity finding and its fit numbers."""
     if findings is None:
-        findings = ["embedding-dtype-added"] if outcome in ("xfailed", "xpassed") else []
+        findings = {"xfailed": ["embedding-dtype-added"], "xpassed": ["embedding-dtype-added"],
+                    "capacity": ["ls-capacity"]}.get(outcome, [])
     if differences is None:
-        differences = [] if outcome == "passed" else [diff(finding=findings[0] if outcome == "xfailed" else None)]
+        differences = [] if outcome == "passed" else [diff(finding=findings[0] if outcome in ("xfailed", "capacity") else None)]
+    if outcome == "capacity":
+        extra.setdefault("observed", {"fit": {"localstorage_chars": 6_000_000, "localstorage_limit_chars": 5_241_856,
+                                              "indexeddb_value_bytes": 4_000_000,
+                                              "chromium_indexeddb_value_limit_bytes": 133_169_152,
+                                              "exceeds": ["localstorage"]}})
     r = {"engine": engine, "build": "system", "context": "window", "backend": "cpu", "tfjs": "4.22.0",
          "scheme": scheme, "model": model, "format": "layers-model", "outcome": outcome, "differences": differences,
          "findings": findings, "hazards": hazards or [], "duration_s": 0.25,
@@ -196,7 +205,7 @@ def test_no_findings_says_so(tmp_path):
 
 
 def test_cells_are_coloured_by_outcome_and_name_their_findings(tmp_path):
-    rows = [row("s", o, model=o) for o in ("passed", "xfailed", "xpassed", "failed", "error", "skipped")]
+    rows = [row("s", o, model=o) for o in ("passed", "xfailed", "xpassed", "failed", "error", "skipped", "capacity")]
     rows.append(row("s", "passed", engine="firefox", model="passed", hazards=[hazard()]))
     page = Page(html_report.render(doc(*rows), tmp_path))
     assert page.header_cells == ["scheme", "model", "chromium", "firefox"]
@@ -207,12 +216,13 @@ def test_cells_are_coloured_by_outcome_and_name_their_findings(tmp_path):
         [("o-failed", "FAIL"), ("o-missing", "")],
         [("o-error", "ERROR"), ("o-missing", "")],
         [("o-skipped", "skip"), ("o-missing", "")],
+        [("o-capacity", "capacity: ls-capacity"), ("o-missing", "")],
     ]
     text = html_report.render(doc(*rows), tmp_path)
     colours = {}
-    for css in ("o-passed", "o-xfailed", "o-xpassed", "o-failed", "o-error", "o-skipped"):
+    for css in ("o-passed", "o-xfailed", "o-xpassed", "o-failed", "o-error", "o-skipped", "o-capacity"):
         colours[css] = text.split(f".{css}{{background:", 1)[1].split("}", 1)[0]
-    assert len(set(colours.values())) == 6, colours  # xpassed has its own colour
+    assert len(set(colours.values())) == 7, colours  # xpassed and capacity have their own colours
     assert colours["o-passed"] == "#c8e6c9" and colours["o-failed"] == "#f4a6a6"
 
 
