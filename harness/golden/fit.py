@@ -109,8 +109,7 @@ def describe(numbers: dict) -> str:
                            f"{numbers['chromium_indexeddb_value_limit_bytes']:,}",
         "float16": f"float16 textures: a value over {FLOAT16_MAX:g}",
     }
-    over = list(numbers["exceeds"])
-    for fewer, more in (("localstorage", "localstorage-x2"), ("localstorage-x2", "localstorage-x3")):
-        if fewer in over and more in over:
-            over.remove(more)
+    copies = ("localstorage", "localstorage-x2", "localstorage-x3")
+    fewest = next((m for m in copies if m in numbers["exceeds"]), None)
+    over = [m for m in numbers["exceeds"] if m not in copies or m == fewest]
     return "; ".join(said[m] for m in over) or "fits every medium"
