@@ -219,15 +219,23 @@ def _plain(value):
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def _max_errors(e: np.ndarray, a: np.ndarray) -> str:
-    """Max absolute and relative error over the finite pairs (NaN/Inf placement is checked above; relative
-    over those whose expected value is not 0)."""
+def max_errors(e: np.ndarray, a: np.ndarray) -> tuple[float, float | None] | None:
+    """Max absolute and relative error of float64 arrays over their finite pairs, None when there are
+    none; the relative one over the pairs whose expected value is not 0 (None when every one is 0: an
+    error relative to 0 is no number, and dividing overflowed to inf, which JSON has not)."""
     finite = np.isfinite(e) & np.isfinite(a)
     if not finite.any():
-        return "no finite values to measure"
+        return None
     abs_err = np.abs(a[finite] - e[finite])
-    nonzero = e[finite] != 0  # an error relative to an expected 0 is no number
-    if not nonzero.any():
-        return f"max abs error {abs_err.max():.3g}"
-    rel_err = abs_err[nonzero] / np.abs(e[finite][nonzero])
-    return f"max abs error {abs_err.max():.3g}, max rel error {rel_err.max():.3g}"
+    nonzero = e[finite] != 0
+    rel = abs_err[nonzero] / np.abs(e[finite][nonzero])
+    return float(abs_err.max()), float(rel.max()) if rel.size else None
+
+
+def _max_errors(e: np.ndarray, a: np.ndarray) -> str:
+    """max_errors as the end of a Difference's message (NaN/Inf placement is checked above)."""
+    errors = max_errors(e, a)
+    if errors is None:
+        return "no finite values to measure"
+    worst, rel = errors
+    return f"max abs error {worst:.3g}" + (f", max rel error {rel:.3g}" if rel is not None else "")

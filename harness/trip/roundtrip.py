@@ -30,7 +30,7 @@ from harness.golden.writer import js_json_bytes
 from harness.report import document
 from harness.server import HarnessServer
 from harness.trip import timeouts
-from harness.trip.compare import Difference, diff_arrays, diff_json, diff_weights
+from harness.trip.compare import Difference, diff_arrays, diff_json, diff_weights, max_errors
 from harness.trip.rewrites import expected_after_save
 
 INFO_KEYS = ("modelTopologyType", "modelTopologyBytes", "weightSpecsBytes", "weightDataBytes")
@@ -94,7 +94,7 @@ class ExpectedSave:
         else as they are."""
         names = [s.get("name") for s in got_specs] if isinstance(got_specs, list) and all(
             isinstance(s, dict) for s in got_specs) else None
-        own = {s["name"]: (s, b) for s, b in zip(self.weight_specs, _split(self.weight_specs, self.weight_data))}
+        own = _named(self.weight_specs, self.weight_data)
         if not self.by_name or names is None or sorted(names) != sorted(own):
             return self.weight_specs, self.weight_data
         return [own[n][0] for n in names], b"".join(own[n][1] for n in names)
@@ -150,7 +150,7 @@ def _diff_by_name(specs: list[dict], data: bytes, got_specs: Any, got: bytes, wh
     """Weights as a mapping: the same names, each with the same spec and bytes (order not compared)."""
     if not isinstance(got_specs, list):
         return [Difference(f"{what}.weightSpecs", "$", f"expected a list of weight specs, got {got_specs!r}"[:300])]
-    want = {s["name"]: (s, b) for s, b in zip(specs, _split(specs, data))}
+    want = _named(specs, data)
     have = {s.get("name"): (s, b) for s, b in zip(got_specs, _split(got_specs, got))}
     out = [Difference(f"{what}.weightSpecs", name, "missing", expected=want[name][0]) for name in want if name not in have]
     out += [Difference(f"{what}.weightSpecs", str(name), "unexpected weight", actual=have[name][0])
@@ -160,6 +160,11 @@ def _diff_by_name(specs: list[dict], data: bytes, got_specs: Any, got: bytes, wh
         out += diff_json(spec, got_spec, f"{what}.weightSpecs[{name}]")
         out += diff_weights([spec], expected, actual, f"{what}.weightData")
     return out
+
+
+def _named(specs: list[dict], data: bytes) -> dict[str, tuple[dict, bytes]]:
+    """Expected weights as name -> (spec, bytes)."""
+    return {s["name"]: (s, b) for s, b in zip(specs, _split(specs, data))}
 
 
 def _split(specs: list[dict], data: bytes) -> list[bytes]:
@@ -486,14 +491,11 @@ def prediction_error(expected: np.ndarray, actual: np.ndarray) -> dict:
     value is not 0)."""
     if expected.dtype == object or expected.dtype.kind in "iub" or expected.shape != actual.shape:
         return {}
-    e, a = expected.astype(np.float64).ravel(), actual.astype(np.float64).ravel()
-    finite = np.isfinite(e) & np.isfinite(a)
-    if not finite.any():
+    errors = max_errors(expected.astype(np.float64), actual.astype(np.float64))
+    if errors is None:
         return {"max_abs": None, "max_rel": None}
-    err = np.abs(a[finite] - e[finite])
-    nonzero = e[finite] != 0  # relative to an expected 0 is no number (it overflowed to inf, which JSON has not)
-    rel = err[nonzero] / np.abs(e[finite][nonzero])
-    return {"max_abs": float(f"{err.max():.3g}"), "max_rel": float(f"{rel.max():.3g}") if rel.size else None}
+    worst, rel = errors
+    return {"max_abs": float(f"{worst:.3g}"), "max_rel": float(f"{rel:.3g}") if rel is not None else None}
 
 
 def _array(data: bytes, spec: dict) -> np.ndarray:
