@@ -49,9 +49,9 @@ def corpus() -> list[dict]:
     return models
 
 
-def _run(tmp_path, models: list[dict], *args: str) -> tuple[list[dict], str]:
+def _run(tmp_path, models: list[dict], *args: str, scenario: str = "test_roundtrip.py") -> tuple[list[dict], str]:
     results = tmp_path / "results"
-    argv = [str(REPO / ".venv" / "bin" / "python"), "-m", "pytest", str(REPO / "scenarios" / "test_roundtrip.py"),
+    argv = [str(REPO / ".venv" / "bin" / "python"), "-m", "pytest", str(REPO / "scenarios" / scenario),
             "-q", "-p", "no:cacheprovider", "--results-dir", str(results), *args]
     for m in models:
         argv += ["--model", str(FETCH.model_path(m))]
@@ -108,6 +108,20 @@ def test_a_model_whose_input_has_unknown_rank_is_checked_bit_for_bit_and_says_wh
     assert row["outcome"] == "passed", out
     assert row["observed"]["predictions"].startswith("not checked: input ") and "unknown rank" in row["observed"]["predictions"]
     assert "--model-inputs" in row["observed"]["predictions"]
+
+
+def test_a_user_model_crossing_backends_is_compared_with_itself_on_the_backend_it_is_loaded_on(corpus, tmp_path):
+    # CenterNet's predictions on wasm and on cpu differ by up to 0.0172 (values near 128): the backends' own
+    # float32 arithmetic. Saved on wasm and loaded on cpu, the model is compared with its predictions on cpu.
+    centernet = next(m for m in corpus if m["file"].endswith("centernet.json"))
+    rows, out = _run(tmp_path, [centernet], "-k", "http-byo and wasm- and cpu", "--engine", "node", scenario="test_backends.py")
+    (row,) = rows
+    assert row["backend"] == "wasm->cpu" and row["observed"]["loaded_on"] == "cpu", out
+    assert row["outcome"] == "passed", row["detail"]
+    assert row["observed"]["reference"]["backend"] == "cpu"
+    assert all(e == {"max_abs": 0.0, "max_rel": 0.0} for e in row["observed"]["prediction_error"].values())
+    # how far the two backends' references are apart stays in the row, beside the verdict
+    assert row["observed"]["reference"]["backends_differ"]["output0"]["max_abs"] > 1e-3
 
 
 def test_make_corpus_all_gives_pytest_every_corpus_model_and_its_inputs():

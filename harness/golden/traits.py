@@ -10,8 +10,13 @@ name, so that a user's model with the same trait gets the same explained outcome
   InputLayer `ragged`, Conv `groups`, an initializer's `shared_object_id`, or a `dtype` on a layer that
   has no batch_input_shape (tfjs-layers sets a layer's dtype only with an input shape,
   engine/topology.ts L488-L514).
-- "cast-float-to-bool": a graph model with a Cast node from DT_FLOAT to DT_BOOL (finding
-  wasm-cast-to-bool-truncates: tfjs-backend-wasm casts such values as integers, 0.04 -> false).
+- "cast-float-to-bool": a graph model with a Cast node from DT_FLOAT to DT_BOOL (tfjs-backend-wasm 4.22.0
+  casts such values as integers, 0.04 -> false: measured, no row shows it, since a user's model is
+  compared with itself on one backend; README, "What the corpus run found").
+- "runtime-space-to-batch": a graph model with a SpaceToBatchND or BatchToSpaceND whose paddings or crops are
+  computed when it runs (from a node other than a Const: a dilated convolution on an input of unknown
+  size). TF.js's converter reads them with dataSync() (getParamValue), a synchronous readback that the
+  webgpu backend does through a WebGPU canvas (finding chromium-webgpu-sync-read-loses-device).
 - "float16-quantized": every float32 weight of the manifest is float16-quantized (finding
   graph-load-ignores-manifest-dtype does not apply: TF.js refuses such a weight declared int32 or
   float64 at load, "is quantized with float16 which only supports weights of type float32").
@@ -37,8 +42,11 @@ def of(model_json: dict, specs: list | None = None, data: bytes = b"") -> tuple[
     if floats and all((s.get("quantization") or {}).get("dtype") == "float16" for s in floats):
         out.add("float16-quantized")
     if model_json.get("format", "layers-model") != "layers-model":
-        if any(_casts(node, "DT_FLOAT", "DT_BOOL") for node in _graph_nodes(model_json.get("modelTopology"))):
+        nodes = _graph_nodes(model_json.get("modelTopology"))
+        if any(_casts(node, "DT_FLOAT", "DT_BOOL") for node in nodes):
             out.add("cast-float-to-bool")
+        if _runtime_space_to_batch(nodes):
+            out.add("runtime-space-to-batch")
         return tuple(sorted(out))
     layers = _layers(model_json.get("modelTopology"))
     first = layers[0] if layers else {}
@@ -80,6 +88,18 @@ def _casts(node: dict, source: str, target: str) -> bool:
     attr = node.get("attr") or {}
     return (node.get("op") == "Cast" and (attr.get("SrcT") or {}).get("type") == source
             and (attr.get("DstT") or {}).get("type") == target)
+
+
+def _runtime_space_to_batch(nodes: list[dict]) -> bool:
+    """A SpaceToBatchND / BatchToSpaceND whose second or third input (paddings, crops; block_shape) is not a
+    Const node's output. An input is `node`, `node:0`, or in a function body `node:output:0`."""
+    ops = {n.get("name"): n.get("op") for n in nodes}
+    for node in nodes:
+        if node.get("op") in ("SpaceToBatchND", "BatchToSpaceND"):
+            params = [i for i in (node.get("input") or [])[1:] if not i.startswith("^")]
+            if any(ops.get(i.split(":")[0]) != "Const" for i in params):
+                return True
+    return False
 
 
 def _layers(topology) -> list[dict]:

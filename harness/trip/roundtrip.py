@@ -282,7 +282,8 @@ class Trip:
         """A bring-your-own golden (harness.golden.byo) is completed on the page, before the round trip:
         the user's files are served, and inputs are derived from the model's own input specs. Its
         weights and topology were read by Python (byo.load_user_model); what the page gives is only the
-        inputs' shapes and the predictions of the model freshly loaded from the user's files."""
+        inputs' shapes and the predictions of the model freshly loaded from the user's files (taken again on
+        a cross-backend row's load backend when its page opens: `_reference_on_load_backend`)."""
         if not self.golden.examples.get("derive"):
             return
         from harness.golden import byo
@@ -319,14 +320,35 @@ class Trip:
                                          f"{e.error.get('name')}: {str(e.error.get('message'))[:300]}; give them with "
                                          f"--model-inputs")
             raise
-        parts = self.parts()
-        self._given_as(result["predictions"], "reference.")
-        outputs = [_array(parts[p["part"]], p) for p in result["predictions"]]
-        self.golden = dataclasses.replace(self.golden, outputs=outputs, examples={
-            **examples, "outputs": [{"dtype": p["dtype"], "shape": p["shape"]} for p in result["predictions"]]})
+        self._use_reference(result, "reference.")
         self.want = ExpectedSave.of(self.golden, self.tfjs_version)
         self.observed["reference"] = {"inputs": examples["inputs"], "outputs": self.golden.examples["outputs"],
-                                      "weightBytes": len(self.golden.weight_data)}
+                                      "weightBytes": len(self.golden.weight_data), "backend": self.backend.name}
+
+    def _use_reference(self, result: dict, prefix: str) -> None:
+        """The reference predictions a load step posted (`prefix`) become the golden's outputs."""
+        parts = self.parts()
+        self._given_as(result["predictions"], prefix)
+        outputs = [_array(parts[p["part"]], p) for p in result["predictions"]]
+        self.golden = dataclasses.replace(self.golden, outputs=outputs, examples={
+            **self.golden.examples, "outputs": [{"dtype": p["dtype"], "shape": p["shape"]} for p in result["predictions"]]})
+
+    async def _reference_on_load_backend(self, page: Page) -> None:
+        """A user's model crossing backends is compared with itself on the backend it is loaded on: its
+        predictions there, freshly loaded from the user's files, replace the save backend's (taken in
+        `prepare`). Two backends' float32 arithmetic differs (CenterNet: 0.0182 at values near 85, wasm
+        against webgl) and only numpy could say which is right, so a backend is never judged by another;
+        how far the two references are apart stays in the row (`observed.reference.backends_differ`). The
+        bytes the save backend read back are still checked bit for bit against the user's files."""
+        if not self.golden.examples.get("derive") or self.state.get("predict") is False:
+            return
+        saved_on = self.golden.outputs
+        result = await self.load({"kind": "url", "url": self.fixture_url(self.golden.examples["model_file"])},
+                                 prefix=f"reference-{self.load_backend.name}.", page=page)
+        self._use_reference(result, f"reference-{self.load_backend.name}.")
+        self.observed["reference"]["backend"] = self.load_backend.name
+        self.observed["reference"]["backends_differ"] = {
+            f"output{i}": prediction_error(a, b) for i, (a, b) in enumerate(zip(saved_on, self.golden.outputs))}
 
     def _unpredicted(self, why: str) -> None:
         """The row checks the artifacts bit for bit and no predictions, saying why (`observed.predictions`)."""
@@ -378,6 +400,7 @@ class Trip:
                 self.observed["loaded_with"] = self.load_with.version
             if self.load_backend is not None:
                 self.observed["loaded_on"] = self.load_backend.name
+                await self._reference_on_load_backend(self.state["load_page"])
         return self.state["load_page"]
 
     async def load(self, source: dict, *, prefix: str = "", page: Page | None = None, deadline: float | None = None) -> dict:
