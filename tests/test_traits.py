@@ -25,6 +25,21 @@ def test_a_graph_that_casts_float_to_bool_has_the_trait_in_its_body_or_its_funct
     assert traits.of(_graph({"name": "x", "op": "Identity", "attr": {"DstT": {"type": "DT_BOOL"}}})) == ()
 
 
+def _node(name, op, *inputs) -> dict:
+    return {"name": name, "op": op, "input": list(inputs)}
+
+
+def test_a_graph_whose_space_to_batch_paddings_are_computed_when_it_runs_has_the_trait():
+    consts = [_node("block", "Const"), _node("pads", "Const"), _node("x", "Placeholder")]
+    computed = [*consts, _node("p", "Pack", "a", "b"), _node("s2b", "SpaceToBatchND", "x", "block", "p:0")]
+    assert traits.of(_graph(*computed)) == ("runtime-space-to-batch",)
+    assert traits.of(_graph(*consts, _node("b2s", "BatchToSpaceND", "x", "block", "p"), _node("p", "Pack"))) == (
+        "runtime-space-to-batch",)
+    # constant paddings (a dilated convolution on a fixed size), and a control input, are not
+    assert traits.of(_graph(*consts, _node("s2b", "SpaceToBatchND", "x", "block", "pads", "^x"))) == ()
+    assert traits.of(_graph(*consts, _node("s2b", "SpaceToBatchND", "x", "block:0", "pads:0"))) == ()
+
+
 def _spec(name, quantization=None, shape=(2,)):
     spec = {"name": name, "shape": list(shape), "dtype": "float32"}
     if quantization:
@@ -70,5 +85,5 @@ def test_except_traits_keeps_a_finding_off_the_models_that_have_them():
 def test_the_checked_in_findings_that_apply_by_these_traits():
     found = expectations.by_id(expectations.load())
     assert found["webgl-f16-save-rounds-weights"].where.traits == ("float16-inexact",)
-    assert found["wasm-cast-to-bool-truncates"].where.traits == ("cast-float-to-bool",)
+    assert found["chromium-webgpu-sync-read-loses-device"].where.traits == ("runtime-space-to-batch",)
     assert found["graph-load-ignores-manifest-dtype"].where.except_traits == ("float16-quantized",)
