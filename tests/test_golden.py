@@ -185,15 +185,17 @@ def test_independent_reader_after_load(name):
 
 @pytest.mark.parametrize("name", golden.MODELS)
 def test_shards_are_cut_at_4_mib(name):
-    """Every shard but a group's last is exactly 4 MiB; the last is non-empty and no bigger; no stray files."""
+    """Every shard but a group's last is exactly 4 MiB (or the model's own shard size); the last is
+    non-empty and no bigger; no stray files."""
     d = golden.FIXTURES / name
     model_json = json.loads((d / "model.json").read_text("utf-8"))
+    size = models.build(name).shard_size
     listed = set()
     for group in model_json["weightsManifest"]:
         sizes = [(d / p).stat().st_size for p in group["paths"]]
         listed.update(group["paths"])
-        assert all(s == 4 * 1024 * 1024 for s in sizes[:-1]), sizes
-        assert all(0 < s <= 4 * 1024 * 1024 for s in sizes[-1:]), sizes
+        assert all(s == size for s in sizes[:-1]), sizes
+        assert all(0 < s <= size for s in sizes[-1:]), sizes
     on_disk = {p.name for p in d.iterdir() if _SHARD.fullmatch(p.name)}
     assert on_disk == listed
 
@@ -235,10 +237,21 @@ def test_mlp_outputs_are_softmax_rows():
     np.testing.assert_allclose(g.outputs[0].sum(axis=1), 1.0, rtol=1e-6)
 
 
+def test_split_weights_has_a_manifest_group_per_layer_each_sharded_on_its_own():
+    d = golden.FIXTURES / "split-weights"
+    manifest = json.loads((d / "model.json").read_text("utf-8"))["weightsManifest"]
+    assert [[w["name"] for w in g["weights"]] for g in manifest] == [
+        [f"dense_{i}/kernel", f"dense_{i}/bias"] for i in (1, 2, 3)]
+    assert [g["paths"] for g in manifest] == [writer.shard_names(0, 2), writer.shard_names(1, 4), writer.shard_names(2, 1)]
+    g = golden.load("split-weights")  # the golden's specs and bytes: every group's, in manifest order
+    assert [s["name"] for s in g.weight_specs] == [w["name"] for grp in manifest for w in grp["weights"]]
+    assert g.weight_data == b"".join((d / p).read_bytes() for grp in manifest for p in grp["paths"])
+
+
 def test_models_listed_in_order():
     assert golden.MODELS[0] == "mlp"
     assert set(golden.MODELS) == {
-        "mlp", "cnn", "rnn", "embedding", "batchnorm", "functional", "sharded",
+        "mlp", "cnn", "rnn", "embedding", "batchnorm", "functional", "split-weights", "sharded",
         "special-floats", "edge", "no-weights", "metadata",
         "quantized-uint8", "quantized-uint16", "quantized-float16", "graph",
     }  # fmt: skip

@@ -137,7 +137,7 @@ def write_golden(model: models.ModelDef, out_dir: Path) -> list[Path]:
     files = writer.write_model(
         out_dir,
         model.topology,
-        [model.weights],
+        model.groups(),
         model.shard_size,
         extra=model.extra_json,
         key_order=model.key_order,

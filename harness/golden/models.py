@@ -58,6 +58,21 @@ class ModelDef:
     # dequantizes on load, so examples.json also gets "after_load" (writer.write_examples)
     quantization: dict = dataclasses.field(default_factory=dict)
     format: str = "layers-model"  # or "graph-model": topology is a GraphDef, see reference.run_graph_def
+    # how many of `weights`, in order, each weightsManifest group holds (() : one group of all), as the
+    # converter's --split_weights_by_layer writes a group per layer; each group is sharded on its own
+    group_sizes: tuple[int, ...] = ()
+
+    def groups(self) -> list[list[Named]]:
+        """The weights as manifest groups: `group_sizes` cut `weights` in order."""
+        if not self.group_sizes:
+            return [self.weights]
+        if sum(self.group_sizes) != len(self.weights) or min(self.group_sizes) < 1:
+            raise ValueError(f"{self.name}: group_sizes {self.group_sizes} do not cut {len(self.weights)} weights")
+        out, start = [], 0
+        for size in self.group_sizes:
+            out.append(self.weights[start:start + size])
+            start += size
+        return out
 
 
 # Float32 TF.js (cpu backend) vs float64 reference cast to float32, small dense nets.
@@ -528,6 +543,21 @@ def functional() -> ModelDef:
         output_names=["head_1", "head_2"],
         tolerance=_measured("both heads", "6.0e-8", "1.1e-7"),
     )
+
+
+@register
+def split_weights() -> ModelDef:
+    """Sequential "split-weights": Dense(24, relu, input 8) -> Dense(16, tanh) -> Dense(4, softmax), its
+    weights in three manifest groups, one per layer, as tensorflowjs_converter --split_weights_by_layer
+    writes them (and older published models have), each group sharded on its own at 512 bytes:
+    group1-shard{1,2}of2.bin, group2-shard{1..4}of4.bin, group3-shard1of1.bin (a kernel spans the shards of
+    its group); 3 examples. TF.js loads the groups' weights in manifest order and saves one group."""
+    seed = 20240111
+    net = SequentialBuilder("split-weights", input_shape=[8], rng=np.random.default_rng(seed))
+    net.dense("dense_1", 24, "relu")
+    net.dense("dense_2", 16, "tanh")
+    net.dense("dense_3", 4, "softmax")
+    return net.finish(seed=seed, batch=3, tolerance=TOLERANCE_SMALL_DENSE, group_sizes=(2, 2, 2), shard_size=512)
 
 
 @register
