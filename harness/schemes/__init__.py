@@ -7,7 +7,7 @@ from __future__ import annotations
 from harness.schemes.base import Scheme, Unsupported
 from harness.schemes.files import BrowserFiles, Downloads
 from harness.schemes.http import BrowserHTTPRequest, Http, Https
-from harness.schemes.management import ModelManagement
+from harness.schemes.management import ModelManagement, NestedModelManagement
 from harness.schemes.memory import CustomHandler
 from harness.schemes.node import BrowserToNode, FileNode, NodeToBrowser
 from harness.schemes.persistence import ReloadPersistence, RestartPersistence
@@ -18,7 +18,7 @@ SCHEMES: dict[str, Scheme] = {
     s.name: s
     for s in (
         LocalStorage(), IndexedDB(), Downloads(), Http(), Https(), BrowserHTTPRequest(), BrowserFiles(),
-        CustomHandler(), FileNode(), NodeToBrowser(), BrowserToNode(), ModelManagement(),
+        CustomHandler(), FileNode(), NodeToBrowser(), BrowserToNode(), ModelManagement(), NestedModelManagement(),
         ReloadPersistence(), RestartPersistence(), SaveResult(),
     )
 }

@@ -20,10 +20,13 @@ from harness.trip.roundtrip import Trip
 class ModelManagement(Scheme):
     name = "model-management"
 
+    def urls(self, p: str) -> tuple[str, str, str, str, str]:
+        """a (localStorage), b (IndexedDB), then the copy, move and copy-within destinations c, d, e."""
+        return (f"localstorage://{p}-a", f"indexeddb://{p}-b", f"indexeddb://{p}-c", f"localstorage://{p}-d",
+                f"localstorage://{p}-e")
+
     async def run(self, trip: Trip) -> list[Difference]:
-        p = self.path(trip)
-        a, b = f"localstorage://{p}-a", f"indexeddb://{p}-b"
-        c, d, e = f"indexeddb://{p}-c", f"localstorage://{p}-d", f"localstorage://{p}-e"
+        a, b, c, d, e = self.urls(self.path(trip))
         held: set[str] = set()  # the models that must exist now
         out = []
         for url in (a, b):
@@ -116,3 +119,18 @@ class ModelManagement(Scheme):
         except TfjsError:
             return []
         return [Difference("moveModel", url, "the source still loads after the move")]
+
+
+class NestedModelManagement(ModelManagement):
+    """The same sequence under storage paths that contain `/`, as upstream's own tests name theirs
+    (local_storage_test.ts and indexed_db_test.ts: 'foo/FooModel', 'baz/QuxModel', 'repeat/QuxModel'):
+    localStorage keys `tensorflowjs_models/<a/b>/info` etc., IndexedDB keys and listModels names with the
+    slashes kept, and a path that another one starts with. Its subject is the path, not the model: mlp
+    and the graph model."""
+
+    name = "model-management-nested"
+    models = ("mlp", "graph")
+
+    def urls(self, p: str) -> tuple[str, str, str, str, str]:
+        return (f"localstorage://app/{p}/a", f"indexeddb://app/{p}/a/b/c", f"indexeddb://repeat/{p}/c",
+                f"localstorage://app/{p}/a/d", f"localstorage://repeat/{p}/e")
