@@ -13,6 +13,8 @@
     merge A.json B.json ... [-o DIR] [--partial]
                           join the conformance.json of several jobs (--shard K/N, or other machines) into
                           one report (harness.report.merge); exit 2 if they are not parts of one run
+    upstream              TF.js's own io tests against the rows (scenarios/upstream-coverage.toml,
+                          harness.upstream): the coverage figure and what no row covers
 """
 
 import argparse
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from harness.report.merge import add_arguments as merge_arguments
 
     merge_arguments(sub.add_parser("merge", help="join several conformance.json (shards, machines) into one report"))
+    sub.add_parser("upstream", help="TF.js's own io tests against the rows: the coverage figure, the gaps")
     args = parser.parse_args(argv)
     if args.command == "engines":
         from harness.engines.install import main as engines_main
@@ -60,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         from harness.report.merge import main as merge_main
 
         return merge_main(args)
+    if args.command == "upstream":
+        from harness.upstream import main as upstream_main
+
+        return upstream_main()
     return 2
 
 

@@ -9,4 +9,5 @@ JS_DIR = HARNESS / "js"  # page-side, worker-side and Node-side JavaScript
 FIXTURES = REPO / "fixtures"  # the golden zoo, written by `python -m harness.golden`
 DEFAULT_CONFIG = REPO / "playwright.config"  # the engine matrix
 EXPECTATIONS = REPO / "scenarios" / "expectations.toml"  # the known findings
+UPSTREAM_COVERAGE = REPO / "scenarios" / "upstream-coverage.toml"  # TF.js's own io tests against the rows
 RESULTS_SCHEMA = HARNESS / "report" / "conformance.schema.json"  # the JSON Schema of conformance.json
