@@ -34,7 +34,7 @@ def test_the_catalogue_covers_the_fault_kinds_with_unique_names():
     assert all(n == n.lower() and " " not in n for n in names)
     kinds = {m.kind for m in mutants.CATALOGUE}
     assert set(mutants.REQUIRED_KINDS) <= kinds, f"missing kinds: {set(mutants.REQUIRED_KINDS) - kinds}"
-    assert 10 <= len(mutants.CATALOGUE) <= 16  # 15 since graph-executor-tensor-off-by-one-ulp
+    assert 10 <= len(mutants.CATALOGUE) <= 21  # 20 since the five contract mutants
     assert all(m.breaks and m.catch for m in mutants.CATALOGUE)
 
 
@@ -225,11 +225,12 @@ def test_a_broken_confirm_run_is_reported_not_taken_for_a_survivor():
 def test_scenario_files_follow_the_engines_and_rows():
     both = list(mutants.SCENARIOS)
     assert mutants.scenarios_for(["chromium", "node"]) == both
-    assert mutants.scenarios_for(["node"]) == ["scenarios/test_roundtrip.py"]  # quota rows are browser-only
+    assert mutants.scenarios_for(["node"]) == ["scenarios/test_roundtrip.py", "scenarios/test_contract.py"]  # quota: browsers
+    assert mutants.scenarios_for(["chromium"], [("contract-empty-path", "mlp", "chromium")]) == ["scenarios/test_contract.py"]
     assert mutants.scenarios_for(["node"], [("http", "graph", "node")]) == ["scenarios/test_roundtrip.py"]
     assert mutants.scenarios_for(["chromium"], [("quota-indexeddb", "mlp", "chromium")]) == ["scenarios/test_quota.py"]
     assert mutants.scenarios_for(["chromium", "node"], [("quota-indexeddb", "mlp", "chromium"),
-                                                        ("http", "mlp", "node")]) == both
+                                                        ("http", "mlp", "node")]) == both[:2]
     cmd = mutants.command(Path("/b"), Path("/r"), ["node"], k="[http-graph-node]", keys=[("http", "graph", "node")])
     assert "scenarios/test_quota.py" not in cmd and cmd[cmd.index("-n") + 1] == "1"
 

@@ -71,6 +71,7 @@
     backendInfo: async (tf) => harnessBackends.describe(tf, window.harnessBackend),
     // Browser only: every key in localStorage and in the tensorflowjs IndexedDB database.
     storageKeys: async () => harnessStorage.keys(),
+    forgetStorageItem: async (tf, env, args) => harnessStorage.forget(args.key),
     ...harnessQuota.steps,
     ...harnessBench.steps,
   };

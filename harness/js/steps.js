@@ -313,7 +313,10 @@
     } catch (e) {
       return {error: {name: e.name, message: String(e.message || e)}};
     }
-    return {value: value === undefined ? null : JSON.parse(JSON.stringify(value))};  // Dates as ISO strings
+    if (value === undefined) return {value: null};
+    // A factory's handler (tf.io.http, browserFiles) is named by its class: its fields are not data
+    if (typeof value === 'object' && value !== null && value.constructor !== Object) return {value: `a ${value.constructor.name}`};
+    return {value: JSON.parse(JSON.stringify(value))};  // Dates as ISO strings
   }
 
   return {steps: {save, load, fingerprint, describe, manage}, joinWeightData, withDeadline};

@@ -112,5 +112,12 @@
     return out;
   }
 
-  root.harnessStorage = {inspect, keys, FILLER, FILLER_DB};
+  // A user (or upstream's local_storage_test) removing one of TF.js's keys by hand; the keys left.
+  async function forget(key) {
+    if (localStorage.getItem(key) === null) throw new Error(`localStorage has no key ${key}`);
+    localStorage.removeItem(key);
+    return keys();
+  }
+
+  root.harnessStorage = {inspect, keys, forget, FILLER, FILLER_DB};
 })(self);

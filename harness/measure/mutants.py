@@ -54,7 +54,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("browser-files", "sharded", "any"),
 )
 MODELS = tuple(dict.fromkeys(model for _, model, _ in ROWS))
-SCENARIOS = ("scenarios/test_roundtrip.py", "scenarios/test_quota.py")
+SCENARIOS = ("scenarios/test_roundtrip.py", "scenarios/test_quota.py", "scenarios/test_contract.py")
 DEFAULT_ENGINES = ("chromium", "node")
 RUN_TIMEOUT_S = 900.0  # one pytest run; the step timeouts end a stuck row long before this
 BAD = ("failed", "error")  # and "xpassed" under a strict finding: see is_bad
@@ -198,6 +198,46 @@ CATALOGUE: tuple[Mutant, ...] = (
         "shape: t.shape.length === 0 ? [1] : t.shape,\n",
         "rows of models metadata (optimizer iter) and graph (gather/axis): weightSpecs",
     ),
+    # The refusals upstream's own tests assert (scenarios/test_contract.py, harness.schemes.contract)
+    Mutant(
+        "copy-model-identical-paths-unchecked", "contract",
+        "cloneModelInternal no longer checks that the old and new paths differ (model_management_test "
+        "'copyModel: Identical oldPath and newPath leads to Error')",
+        "assert$1(sourceURL !== destURL, function () {",
+        "assert$1(true, function () {",
+        "contract-model-management: copy-identical and move-identical reject with another message",
+    ),
+    Mutant(
+        "copy-model-accepts-no-save-handler", "contract",
+        "cloneModelInternal checks saveHandlers.length >= 0 (off by one): a destination no router takes "
+        "is not refused up front; a move then removes its source before failing",
+        "assert$1(saveHandlers.length > 0, function () {",
+        "assert$1(saveHandlers.length >= 0, function () {",
+        "contract-model-management: copy/move-invalid-destination's message, and the source listed after the move",
+    ),
+    Mutant(
+        "localstorage-load-missing-weight-data-unchecked", "contract",
+        "BrowserLocalStorage.load tests the weight_data item against undefined (getItem gives null): a model "
+        "whose weight data is gone decodes the text 'null' as its weights",
+        "if (!(weightDataBase64 == null)) {",
+        "if (!(weightDataBase64 === undefined)) {",
+        "contract-corrupt-localstorage: load-weight_data rejects (or loads) with another message",
+    ),
+    Mutant(
+        "http-accepts-string-body", "contract",
+        "HTTPRequest refuses a pre-existing requestInit.body only when it is FormData: a string body is kept "
+        "and replaced on save",
+        "if (loadOptions.requestInit != null && loadOptions.requestInit.body != null) {",
+        "if (loadOptions.requestInit != null && loadOptions.requestInit.body instanceof FormData) {",
+        "contract-http-arguments: http-existing-body resolves",
+    ),
+    Mutant(
+        "browser-files-accepts-empty-list", "contract",
+        "BrowserFiles refuses only a null file list: browserFiles([]) makes a handler with no model.json",
+        "if (files == null || files.length < 1) {",
+        "if (files == null) {",
+        "contract-browser-files: files-empty resolves",
+    ),
 )
 
 
@@ -283,12 +323,19 @@ def scenarios_for(engines, keys=None) -> list[str]:
     collect: the plugin parametrises an empty row list, and pytest's NOTSET row crashes its collection.)"""
     files = list(SCENARIOS)
     if keys is not None:
-        quota = any(k[0].startswith("quota-") for k in keys)
-        other = any(not k[0].startswith("quota-") for k in keys)
-        files = [f for f in files if (quota if f.endswith("test_quota.py") else other)]
+        held = {_scenario_of(k[0]) for k in keys}
+        files = [f for f in files if f in held]
     if not any(e != "node" for e in engines):
         files = [f for f in files if not f.endswith("test_quota.py")]
     return files
+
+
+def _scenario_of(scheme: str) -> str:
+    """The file of SCENARIOS whose rows have this scheme."""
+    for prefix, name in (("quota-", "test_quota.py"), ("contract-", "test_contract.py")):
+        if scheme.startswith(prefix):
+            return f"scenarios/{name}"
+    return "scenarios/test_roundtrip.py"
 
 
 def command(bundle: Path, results: Path, engines: list[str], k: str | None = None, repeat: int = 1,

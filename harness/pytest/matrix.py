@@ -8,7 +8,8 @@ dimension pairs `A->B`; `backends=[...]` gives the scenario backends of its own 
 saved on A, loaded on B), whatever --tfjs-backend says; with `sample="latin"` the core zoo (the default
 matrix) runs one of the marker's models per scheme x backend x engine, taken in turn (a Latin square:
 model i+j for scheme i and backend j), so that every scheme meets every backend on every engine, and
-every model every backend (on one engine or another); `--zoo full` and --model run them all.
+every model every backend (on one engine or another); `--zoo full` and --model run them all;
+`zoo_only=True` keeps the marker's models even with --model (rows whose subject is TF.js's API).
 Other tests taking `engine_name` run once per browser engine, or per engine of the hosts named by
 `@pytest.mark.hosts(...)`, on the run's first backend.
 """
@@ -62,7 +63,8 @@ def state(config: pytest.Config) -> RunState:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "conformance(schemes, models): a conformance scenario over scheme x model x engine")
+    config.addinivalue_line("markers", "conformance(schemes, models, zoo_only=False): a conformance scenario over "
+                                       "scheme x model x engine (zoo_only: its models even with --model)")
     config.addinivalue_line("markers", "hosts(*hosts): engine hosts a test taking engine_name runs on (default: browser)")
     config.addinivalue_line("markers", "large: hundreds of MiB per engine; skipped unless --run-large")
     config.addinivalue_line("markers", "quota(size): open this test's pages with their storage limited to size (--quota wins)")
@@ -220,6 +222,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     run = state(metafunc.config)
     schemes, models = marker.kwargs["schemes"], models_to_run(metafunc.config, marker.kwargs["models"])
+    if marker.kwargs.get("zoo_only"):  # rows whose subject is TF.js's API, not a model: its zoo models, --model or not
+        models = list(marker.kwargs["models"])
     user = set(user_models(metafunc.config))
     combos = [
         (scheme, model, engine)
