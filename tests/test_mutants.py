@@ -34,7 +34,7 @@ def test_the_catalogue_covers_the_fault_kinds_with_unique_names():
     assert all(n == n.lower() and " " not in n for n in names)
     kinds = {m.kind for m in mutants.CATALOGUE}
     assert set(mutants.REQUIRED_KINDS) <= kinds, f"missing kinds: {set(mutants.REQUIRED_KINDS) - kinds}"
-    assert 10 <= len(mutants.CATALOGUE) <= 21  # 20 since the five contract mutants
+    assert 10 <= len(mutants.CATALOGUE) <= 25  # 24 since the contract, query-string and load-options mutants
     assert all(m.breaks and m.catch for m in mutants.CATALOGUE)
 
 

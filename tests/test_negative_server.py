@@ -142,3 +142,22 @@ async def test_nocors_has_no_preflight_and_no_save_route(server, client):
     async with client.post(f"{server.url}/nocors/uploads/{upload.token}", data=multipart()) as r:
         assert r.status in (404, 405)
     assert upload.parts == {}
+
+
+# --- require_query (http-query) ---
+
+
+async def test_a_slot_requiring_a_query_answers_403_without_it_and_records_every_query(server, client):
+    upload = server.open_upload()
+    upload.publish({"model.json": b'{"a": 1}'})
+    upload.require_query.update({"v": "1", "token": "abc"})
+    base = f"{server.url}/uploads/{upload.token}/model.json"
+    for query, status in (("", 403), ("?v=1", 403), ("?v=1&token=abd", 403), ("?token=abc&v=1", 200)):
+        async with client.get(base + query) as r:
+            assert r.status == status, query
+            if status == 403:
+                assert "query parameter" in await r.text()
+    assert [(q["query"], q["status"]) for q in upload.requests] == [
+        ("", 403), ("v=1", 403), ("v=1&token=abd", 403), ("token=abc&v=1", 200)]
+    async with client.post(f"{server.url}/uploads/{upload.token}", data=multipart()) as r:
+        assert r.status == 403 and upload.parts == {}  # a save without it stores nothing

@@ -70,6 +70,15 @@ class Golden:
     def quantized(self) -> bool:
         return any("quantization" in spec for spec in self.weight_specs)
 
+    def files(self) -> dict[str, bytes]:
+        """The model's files as on disk, by the name the model server gives them: model.json (as the
+        user wrote it: examples' model_file) and every file its manifest lists, in manifest order."""
+        raw = (self.dir / self.examples.get("model_file", "model.json")).read_bytes()
+        files = {"model.json": raw}
+        for group in json.loads(raw).get("weightsManifest") or []:
+            files.update({path: (self.dir / path).read_bytes() for path in group["paths"]})
+        return files
+
 
 def load(name: str, root: Path = FIXTURES) -> Golden:
     """Read ``root/<name>/`` (model.json, shards, examples)."""

@@ -83,36 +83,49 @@
     }
   }
 
+  // LoadOptions as a user writes them (d.options: requestInit, weightPathPrefix...), with the callbacks
+  // the descriptor asks for; what they saw goes into `record`.
+  function loadOptions(d, record) {
+    const options = {...(d.options || {})};
+    if (d.recordProgress) {
+      record.progress = [];
+      options.onProgress = (fraction) => record.progress.push(fraction);
+    }
+    if (d.weightUrlPrefix) {  // a user's weightUrlConverter: weight file name -> URL
+      record.convertedWeightUrls = [];
+      options.weightUrlConverter = async (name) => {
+        record.convertedWeightUrls.push(name);
+        return d.weightUrlPrefix + name;
+      };
+    }
+    if (d.recordFetches) {  // a user's fetchFunc: the platform's fetch, each request written down
+      record.fetches = [];
+      options.fetchFunc = (input, init) => {
+        const headers = init && init.headers ? Object.fromEntries(new Headers(init.headers).entries()) : {};
+        record.fetches.push({url: String(input), credentials: (init && init.credentials) || null, headers});
+        return fetch(input, init);
+      };
+    }
+    return options;
+  }
+
+  // What a user's code passes to tf.loadLayersModel / tf.loadGraphModel: [source, options or undefined].
   function loadSource(tf, env, d, record) {
     switch (d.kind) {
-      case 'url': return d.url;
-      case 'http': case 'browserHTTPRequest': {
-        const options = {...(d.options || {})};
-        if (d.recordProgress) {
-          record.progress = [];
-          options.onProgress = (fraction) => record.progress.push(fraction);
-        }
-        if (d.weightUrlPrefix) {  // a user's weightUrlConverter: weight file name -> URL
-          record.convertedWeightUrls = [];
-          options.weightUrlConverter = async (name) => {
-            record.convertedWeightUrls.push(name);
-            return d.weightUrlPrefix + name;
-          };
-        }
-        return tf.io[d.kind](d.url, options);
-      }
-      case 'browserFiles': return tf.io.browserFiles(env.files(d.input));
-      case 'custom': return customHandler(tf, d.key);
+      case 'url': return [d.url, d.options || d.recordProgress || d.recordFetches ? loadOptions(d, record) : undefined];
+      case 'http': case 'browserHTTPRequest': return [tf.io[d.kind](d.url, loadOptions(d, record))];
+      case 'browserFiles': return [tf.io.browserFiles(env.files(d.input))];
+      case 'custom': return [customHandler(tf, d.key)];
       case 'fromMemory': {
         if (!memory[d.key]) throw new Error(`fromMemory: nothing saved under ${d.key}`);
-        return tf.io.fromMemory(memory[d.key]);
+        return [tf.io.fromMemory(memory[d.key])];
       }
       default: throw new Error(`unknown load source kind ${d.kind}`);
     }
   }
 
-  function loadModel(tf, format, source) {
-    return format === 'graph-model' ? tf.loadGraphModel(source) : tf.loadLayersModel(source);
+  function loadModel(tf, format, source, options) {
+    return format === 'graph-model' ? tf.loadGraphModel(source, options) : tf.loadLayersModel(source, options);
   }
 
   // Flip one bit of one weight in place: a self-test of the harness, never used by scenarios.
@@ -211,7 +224,7 @@
     const result = {timings};
     const p = args.prefix || '';
     const model = await phase('load', timings, () => withDeadline(
-        loadModel(tf, args.format, loadSource(tf, env, args.source, result)), args.deadline, 'load()'));
+        loadModel(tf, args.format, ...loadSource(tf, env, args.source, result)), args.deadline, 'load()'));
     result.predictions = [];
     if (args.inputs) await phase('predict', timings, async () => {  // null: the row checks no predictions
       const ys = await predict(tf, env, args.format, model, args.inputs, args.execute);
@@ -284,7 +297,7 @@
   async function fingerprint(tf, env, args) {
     const timings = {};
     const model = await phase('load', timings, () => withDeadline(
-        loadModel(tf, args.format, loadSource(tf, env, args.source, {})), args.deadline, 'load()'));
+        loadModel(tf, args.format, ...loadSource(tf, env, args.source, {})), args.deadline, 'load()'));
     let captured = null;
     await model.save(tf.io.withSaveHandler(async (artifacts) => {
       captured = artifacts;

@@ -238,6 +238,40 @@ CATALOGUE: tuple[Mutant, ...] = (
         "if (files == null) {",
         "contract-browser-files: files-empty resolves",
     ),
+    Mutant(
+        "http-weight-urls-drop-query", "query-string",
+        "HTTPRequest.getWeightUrls forgets the model URL's suffix: signed or cache-busted links lose their "
+        "query on every weight URL (http_test 'should parse url with suffix')",
+        "fetchURLs.push(pathPrefix + path + suffix);",
+        "fetchURLs.push(pathPrefix + path);",
+        "http-query rows: the weight requests answer 403 without the query",
+    ),
+    # LoadOptions as users pass them (harness.schemes.load_options)
+    Mutant(
+        "weights-fetch-ignores-fetchfunc", "load-options",
+        "loadWeightsAsArrayBuffer fetches the weights with the platform's fetch, not the LoadOptions' fetchFunc "
+        "(http_test 'Overriding BrowserHTTPRequest fetchFunc'; tensorflow/tfjs#3271)",
+        "fetchFunc = loadOptions.fetchFunc == null ? env().platform.fetch : loadOptions.fetchFunc; "
+        "// Create the requests for all of the weights in parallel.",
+        "fetchFunc = env().platform.fetch; // Create the requests for all of the weights in parallel.",
+        "load-options rows: the fetchFunc given sees model.json only",
+    ),
+    Mutant(
+        "weights-fetch-drops-request-init", "load-options",
+        "loadWeightsAsArrayBuffer fetches each weight file without the LoadOptions' requestInit: headers and "
+        "credentials reach model.json only",
+        "return fetchFunc(fetchURL, loadOptions.requestInit, {",
+        "return fetchFunc(fetchURL, undefined, {",
+        "load-options and browser-http-request rows: the weight requests answer 401 without the header",
+    ),
+    Mutant(
+        "progress-fetch-range-to-one", "load-options",
+        "loadWeightsAsArrayBuffer reports the fetches over [0, 1] instead of [0, 0.5]: onProgress reaches 1 "
+        "before the weights are read, then goes back",
+        "fetchEndFraction = 0.5;",
+        "fetchEndFraction = 1;",
+        "load-options rows: onProgress against upstream's evenly spaced fractions",
+    ),
 )
 
 

@@ -66,15 +66,25 @@ class Asserted:
         return None
 
     def path(self, p: str) -> "Asserted":
-        return dataclasses.replace(self, equals=None if self.equals is None else self.equals.replace("{p}", p))
+        return self.filled({"p": p})
+
+    def filled(self, fields: dict[str, str]) -> "Asserted":
+        """`equals` with its {name} fields filled in (the row's path, a file's name)."""
+        if self.equals is None:
+            return self
+        text = self.equals
+        for name, value in fields.items():
+            text = text.replace(f"{{{name}}}", value)
+        return dataclasses.replace(self, equals=text)
 
 
 @dataclasses.dataclass(frozen=True)
 class Call:
     """One call a user's code makes. kind: "io" (`tf.io[op](...args)`), "save" (the golden's
     `model.save(args[0])`), "load" (`tf.loadLayersModel(args[0])`), "forget" (`localStorage.removeItem`,
-    what upstream's test does by hand), "files" (browserFiles over the chosen files: `args` names them,
-    see _FILES)."""
+    what upstream's test does by hand), "served" (tf.loadLayersModel of a model server's model.json whose
+    body is args[0]), "files" (browserFiles over the files CHOICES[args[0]] chooses;
+    without `expect` the load must give the golden)."""
 
     label: str
     kind: str
@@ -90,6 +100,7 @@ class Call:
         if self.kind == "io":
             return f"tf.io.{self.op}({', '.join(json.dumps(a) for a in self.args)})"
         return {"save": "model.save({})", "load": "tf.loadLayersModel({})", "forget": "localStorage.removeItem({})",
+                "served": "tf.loadLayersModel(a model.json of {})",
                 "files": "tf.loadLayersModel(tf.io.browserFiles({}))"}[self.kind].format(
             ", ".join(json.dumps(a) for a in self.args))
 
@@ -166,17 +177,66 @@ CONTRACTS: tuple[Contract, ...] = (
         Call("http-existing-body", "io", "http", ("model-upload-test", {"requestInit": {"body": "existing body"}}),
              Asserted(((HTTP, "Existing body leads to Error"),),
                       matches=("requestInit is expected to have no pre-existing body",))),
+        Call("empty-model-json", "served", args=("{}",),
+             expect=Asserted(((HTTP, "Missing modelTopology and weightsManifest leads to error"),),
+                             matches=("contains neither model topology or manifest",))),
     )),
     Contract("browser-files", calls=(
         Call("files-null", "io", "browserFiles", (None,),
              Asserted(((FILES, "Incorrect number of files leads to Error"),), matches=("at least 1 file",))),
         Call("files-empty", "io", "browserFiles", ([],),
              Asserted(((FILES, "Incorrect number of files leads to Error"),), matches=("at least 1 file",))),
-        Call("no-model-topology", "files", args=("model.json without modelTopology", "the weights"),
+        Call("no-model-topology", "files", args=("no-model-topology",),
              expect=Asserted(((FILES, "Missing modelTopology from JSON leads to Error"),),
                              matches=(r"modelTopology field is missing from file model\.json",))),
+        Call("weights-file-not-chosen", "files", args=("weights-file-not-chosen",),
+             expect=Asserted(((FILES, "Mismatch in manifest paths and file names"),),
+                             equals="Weight file with basename '{missing}' is not provided.")),
+        Call("duplicate-basenames", "files", args=("duplicate-basenames",),
+             expect=Asserted(((FILES, "Duplicate basenames in paths fails"),),
+                             equals="Duplicate file basename found in weights manifest: '{duplicate}'")),
+        # not a refusal: manifest paths with directories are matched by basename, and the model loads
+        Call("paths-with-directories", "files", args=("paths-with-directories",)),
     )),
 )
+
+
+def _no_model_topology(model_json: dict, files: dict[str, bytes]):
+    broken = {k: v for k, v in model_json.items() if k != "modelTopology"}
+    return [("model.json", json.dumps(broken).encode()), *_weights(files)], {}
+
+
+def _weights_file_not_chosen(model_json: dict, files: dict[str, bytes]):
+    """The right number of files, one of them under another name than the manifest's."""
+    weights = _weights(files)
+    missing = weights[-1][0].rsplit("/", 1)[-1]
+    return [("model.json", files["model.json"]), *weights[:-1], (f"not-{missing}", weights[-1][1])], {"missing": missing}
+
+
+def _duplicate_basenames(model_json: dict, files: dict[str, bytes]):
+    """The first weight file's path given twice in two folders (./dir1/x, ./dir2/x), two files chosen."""
+    changed = json.loads(files["model.json"])
+    first = changed["weightsManifest"][0]["paths"][0].rsplit("/", 1)[-1]
+    changed["weightsManifest"][0]["paths"][:1] = [f"./dir1/{first}", f"./dir2/{first}"]
+    weights = _weights(files)
+    return [("model.json", json.dumps(changed).encode()), *weights, (f"other-{first}", weights[0][1])], {"duplicate": first}
+
+
+def _paths_with_directories(model_json: dict, files: dict[str, bytes]):
+    """Every manifest path under a folder (./dir1/x.bin), the files chosen by their bare names."""
+    changed = json.loads(files["model.json"])
+    for group in changed["weightsManifest"]:
+        group["paths"] = [f"./dir1/{path.rsplit('/', 1)[-1]}" for path in group["paths"]]
+    return [("model.json", json.dumps(changed).encode()), *_weights(files)], {}
+
+
+def _weights(files: dict[str, bytes]) -> list[tuple[str, bytes]]:
+    return [(name, data) for name, data in files.items() if name != "model.json"]
+
+
+# browserFiles choices by variant: (files to choose, in order, as (name, bytes); fields of the message)
+CHOICES = {"no-model-topology": _no_model_topology, "weights-file-not-chosen": _weights_file_not_chosen,
+           "duplicate-basenames": _duplicate_basenames, "paths-with-directories": _paths_with_directories}
 
 
 class ContractScheme(Scheme):
@@ -196,8 +256,12 @@ class ContractScheme(Scheme):
         out = []
         for call in (c.with_path(p) for c in self.contract.calls):
             outcome = await self._call(trip, call)
+            if outcome.get("fields") and call.expect is not None:  # names only the files can give
+                call = dataclasses.replace(call, expect=call.expect.filled(outcome["fields"]))
             seen[call.label] = {"call": call.shown(), **outcome}
             out += self._judge(call, outcome)
+            if call.kind == "files" and call.expect is None and outcome["outcome"] == "resolved":
+                out += trip.check_loaded(outcome["value"], prefix=f"{call.label}.")
             if call.expect is not None and self.contract.keeps is not None:
                 out += await self._kept(trip, call, tuple(k.replace("{p}", p) for k in self.contract.keeps))
         return out
@@ -212,17 +276,32 @@ class ContractScheme(Scheme):
             keys = await trip.step("forgetStorageItem", {"key": call.args[0]})
             return {"outcome": "resolved", "value": {"localStorage": keys["localStorage"]}}
         if call.kind == "files":
-            model_json, files = golden_files(trip)
-            broken = {k: v for k, v in model_json.items() if k != "modelTopology"}
-            await _choose(trip, [(call.label, "model.json", json.dumps(broken).encode()),
-                                 *((call.label, name, data) for name, data in files.items() if name != "model.json")])
-            return await settle(trip.load({"kind": "browserFiles", "input": FILE_INPUT}, prefix=f"{call.label}.",
-                                          deadline=deadline))
+            return await self._files(trip, call, deadline)
+        if call.kind == "served":  # a model server's model.json with this body
+            upload = trip.server.open_upload()
+            upload.publish({"model.json": call.args[0].encode()})
+            url = f"{trip.server.url}/uploads/{upload.token}/model.json"
+            return await settle(trip.load({"kind": "url", "url": url}, prefix=f"{call.label}.", deadline=deadline))
         reply = await trip.step("manage", {"op": call.op, "args": list(call.args), "deadline": deadline})
         if "error" in reply:
             name = "hang" if reply["error"]["name"] == "DeadlineExceeded" else "rejected"
             return {"outcome": name, "error": reply["error"]}
         return {"outcome": "resolved", "value": reply.get("value")}
+
+    async def _files(self, trip: Trip, call: Call, deadline: float) -> dict:
+        """Choose the files of the variant `call.args[0]` (CHOICES) in the page's file input and load them
+        with browserFiles. A choice after the first reloads the page where the build's file input adds
+        to the selection (Build.file_choice "append": WebDriver's send_keys), as negative-browser-files does."""
+        model_json, files = golden_files(trip)
+        chosen, fields = CHOICES[call.args[0]](model_json, files)
+        if trip.state.get("chosen") and trip.page.build is not None and trip.page.build.file_choice == "append":
+            await trip.page.reload(trip.timeout)
+        trip.state["chosen"] = True
+        await _choose(trip, [(call.label, name, data) for name, data in chosen])
+        outcome = await settle(trip.load({"kind": "browserFiles", "input": FILE_INPUT}, prefix=f"{call.label}.",
+                                         deadline=deadline))
+        outcome["fields"] = fields
+        return outcome
 
     @staticmethod
     def _judge(call: Call, outcome: dict) -> list[Difference]:

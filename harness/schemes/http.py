@@ -69,7 +69,13 @@ class Http(Scheme):
         return {"kind": "url", "url": f"{self.base(trip)}/uploads/{self.upload(trip).token}/model.json"}
 
     async def after_save(self, trip: Trip, save_result: dict) -> list[Difference]:
-        return check_upload(trip, self.upload(trip))
+        """The multipart parts, sent in one request whose method is TF.js's default, POST (http_test.ts
+        'Save topology and weights, default POST method': one call, init.method 'POST')."""
+        upload = self.upload(trip)
+        saves = [r["method"] for r in upload.requests if r["method"] != "GET"]
+        out = [] if saves == ["POST"] else [Difference("upload", "method", f"expected one POST, the server saw {saves}",
+                                                       expected=["POST"], actual=saves)]
+        return out + check_upload(trip, upload)
 
 
 class Https(Http):
@@ -80,6 +86,54 @@ class Https(Http):
 
     def base(self, trip: Trip) -> str:
         return trip.server.https_url
+
+
+class HttpQuery(Http):
+    """http:// with a query string on the model's URL, as signed and cache-busted links carry one: the
+    model server answers 403 to any request without it. http_test.ts 'should parse url with suffix':
+    the weight URLs are the model.json URL's prefix + path + its `?` suffix, so every weight request
+    must carry the query. The row saves to `/uploads/<t>?<query>` and loads that back, then loads the
+    golden's own files (every shard of every group, as published) from a second slot with its own query;
+    the server's record of every request is checked too (`observed.requests`)."""
+
+    name = "http-query"
+    models = ("mlp", "graph", "split-weights")  # its subject is the URL: one weights file, and seven in three groups
+
+    def query(self, upload: Upload) -> str:
+        if not upload.require_query:
+            upload.require_query.update({"v": "20261202", "token": secrets.token_hex(8)})
+        return "&".join(f"{k}={v}" for k, v in upload.require_query.items())
+
+    def save_target(self, trip: Trip) -> dict:
+        return {"kind": "url", "url": f"{super().save_target(trip)['url']}?{self.query(self.upload(trip))}"}
+
+    def load_source(self, trip: Trip) -> dict:
+        return {"kind": "url", "url": f"{super().load_source(trip)['url']}?{self.query(self.upload(trip))}"}
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        out = await super().run(trip)
+        slots = {"saved": self.upload(trip)}
+        files = trip.golden.files()
+        if len(files) > 1:  # a model with weight files
+            golden = slots["golden-files"] = trip.server.open_upload()
+            golden.publish(files)
+            url = f"{self.base(trip)}/uploads/{golden.token}/model.json?{self.query(golden)}"
+            out += await trip.load_and_check({"kind": "url", "url": url}, prefix="golden-files.")
+        trip.observed["requests"] = {}
+        for label, upload in slots.items():
+            query = self.query(upload)
+            trip.observed["requests"][label] = [f"{r['method']} {r['path'].rsplit('/', 1)[-1]}?{r['query']} -> "
+                                                f"{r.get('status')}" for r in upload.requests]
+            bare = [r["path"] for r in upload.requests if r["query"] != query]
+            if bare:
+                out.append(Difference("query", label, f"requests without the model URL's query ?{query}: {bare}",
+                                      expected=query, actual=bare))
+            fetched = {r["path"].rsplit("/", 1)[-1] for r in upload.requests if r["method"] == "GET"}
+            wanted = set(files) if label == "golden-files" else {"model.json", "model.weights.bin"}
+            if trip.want.weight_data and not wanted <= fetched:
+                out.append(Difference("query", label, f"not fetched: {sorted(wanted - fetched)} (GETs {sorted(fetched)})",
+                                      expected=sorted(wanted), actual=sorted(fetched)))
+        return out
 
 
 class BrowserHTTPRequest(Scheme):

@@ -237,15 +237,10 @@ async def nothing_new(trip: Trip, before: dict | None, when: str) -> list[Differ
 
 def golden_files(trip: Trip) -> tuple[dict, dict[str, bytes]]:
     """The golden's model.json (parsed) and its files as on disk: model.json and every shard, in order."""
-    g = trip.golden
-    raw = (g.dir / g.examples.get("model_file", "model.json")).read_bytes()
-    model_json = json.loads(raw)
-    files = {"model.json": raw}
-    for group in model_json.get("weightsManifest") or []:
-        files.update({p: (g.dir / p).read_bytes() for p in group["paths"]})
+    files = trip.golden.files()
     if len(files) == 1:
-        raise Unsupported(f"model {g.name} has no weight files: nothing to break")
-    return model_json, files
+        raise Unsupported(f"model {trip.golden.name} has no weight files: nothing to break")
+    return json.loads(files["model.json"]), files
 
 
 def shard_paths(model_json: dict) -> list[str]:

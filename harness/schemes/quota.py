@@ -74,6 +74,8 @@ class QuotaScheme(Scheme):
                             "save": await settle(trip.save({"kind": "url", "url": big_url}, fixture=fixture,
                                                            deadline=_deadline()))}
         out += _must_reject(seen["oversize"]["save"], f"save of {big_bytes} weight bytes", big_url)
+        if self.medium == "localstorage":
+            out += _says_local_storage_refused(seen["oversize"]["save"], big_url)
         out += await self._nothing_of(trip, big_url, "after the refused save")
         seen["oversize"]["load"] = await settle(trip.load({"kind": "url", "url": big_url}, prefix="oversize.",
                                                           deadline=_deadline()))
@@ -172,6 +174,20 @@ async def _manage(trip: Trip, op: str, *args: str):
     if "error" in reply:
         raise TfjsError(f"tf.io.{op} failed: {reply['error']['name']}: {reply['error']['message']}", reply["error"])
     return reply.get("value")
+
+
+def _says_local_storage_refused(outcome: dict, url: str) -> list[Difference]:
+    """local_storage_test.ts 'Data size too large leads to error thrown': the message starts with
+    "Failed to save model '<path>' to local storage" (indexOf(...) === 0)."""
+    if outcome["outcome"] != "rejected":
+        return []  # _must_reject says so
+    want = f"Failed to save model '{url.split('://', 1)[1]}' to local storage"
+    message = str(outcome["error"].get("message"))
+    if message.startswith(want):
+        return []
+    return [Difference("quota-message", url, f"the refused save's message does not start with {want!r} "
+                                             f"(local_storage_test.ts 'Data size too large leads to error thrown'): "
+                                             f"{message!r}", expected=want, actual=message)]
 
 
 def _must_reject(outcome: dict, what: str, url: str) -> list[Difference]:

@@ -1,7 +1,9 @@
 """Model servers for the http(s) schemes: receive TF.js's multipart save, serve files for loads.
 
 Each upload slot is opened by the harness (`UploadStore.open`) and may require a header value
-(e.g. `Authorization: Bearer ...`); requests without it get 401, as a real model server would.
+(e.g. `Authorization: Bearer ...`); requests without it get 401, as a real model server would. A slot
+may also require query parameters on every URL (`Upload.require_query`: a signed or cache-busted link);
+a request without them gets 403.
 Every request to a slot is recorded so a scenario can check what TF.js really sent.
 
 Faults, for the negative scenarios (harness/schemes/negative.py), as a broken model server shows them:
@@ -51,6 +53,8 @@ class Upload:
     # status, body: GET of the file answers this instead of its bytes (publish_fault)
     faults: dict[str, tuple[int, bytes]] = dataclasses.field(default_factory=dict)
     save_fault: tuple[int, bytes] | None = None  # a save answers this and stores nothing (refuse_saves)
+    # query parameter -> exact value every request's URL must carry (a signed or cache-busted link), else 403
+    require_query: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def publish(self, files: dict[str, bytes]) -> None:
         for name in files:
@@ -98,13 +102,17 @@ class UploadStore:
         return upload
 
     def _authorise(self, upload: Upload, request: web.Request) -> None:
-        record = {"method": request.method, "path": request.path, "content_type": request.content_type,
-                  "headers": {k: request.headers.get(k) for k in upload.require}}
+        record = {"method": request.method, "path": request.path, "query": request.query_string,
+                  "content_type": request.content_type, "headers": {k: request.headers.get(k) for k in upload.require}}
         upload.requests.append(record)
         for header, value in upload.require.items():
             if request.headers.get(header) != value:
                 record["status"] = 401
                 raise web.HTTPUnauthorized(text=f"missing or wrong {header} header")
+        for name, value in upload.require_query.items():
+            if request.query.get(name) != value:
+                record["status"] = 403
+                raise web.HTTPForbidden(text=f"missing or wrong query parameter {name!r} in {request.path_qs}")
         record["status"] = 200
 
     async def _receive(self, request: web.Request) -> web.Response:
