@@ -74,6 +74,7 @@
       case 'http': return tf.io.http(d.url, d.options);
       case 'browserHTTPRequest': return tf.io.browserHTTPRequest(d.url, d.options);
       case 'custom': return customHandler(tf, d.key);
+      case 'without-method': return {};  // a user's IOHandler object that lacks save (model_save_test)
       case 'withSaveHandler':
         return tf.io.withSaveHandler(async (artifacts) => {
           memory[d.key] = artifacts;
@@ -116,6 +117,7 @@
       case 'http': case 'browserHTTPRequest': return [tf.io[d.kind](d.url, loadOptions(d, record))];
       case 'browserFiles': return [tf.io.browserFiles(env.files(d.input))];
       case 'custom': return [customHandler(tf, d.key)];
+      case 'without-method': return [{}];  // a user's IOHandler object that lacks load (models_test)
       case 'fromMemory': {
         if (!memory[d.key]) throw new Error(`fromMemory: nothing saved under ${d.key}`);
         return [tf.io.fromMemory(memory[d.key])];
@@ -332,5 +334,26 @@
     return {value: JSON.parse(JSON.stringify(value))};  // Dates as ISO strings
   }
 
-  return {steps: {save, load, fingerprint, describe, manage}, joinWeightData, withDeadline};
+  // tf.io.loadWeights(manifest, prefix, names): the weights-only loading libraries such as face-api.js
+  // use. Posts each returned tensor's bytes as `<prefix>weight<i>.bin`; returns their names, dtypes and shapes.
+  async function loadWeights(tf, env, args) {
+    let tensors;
+    try {
+      tensors = await withDeadline(tf.io.loadWeights(args.manifest, args.filePathPrefix, args.names),
+                                   args.deadline, 'tf.io.loadWeights()');
+    } catch (e) {
+      return {error: {name: e.name, message: String(e.message || e)}};
+    }
+    const out = [];
+    let i = 0;
+    for (const [name, t] of Object.entries(tensors)) {
+      const part = t.dtype === 'string' ? null : `${args.prefix || ''}weight${i++}.bin`;  // strings: not posted
+      if (part) await env.post(part, valuesOf(t.dtype, await t.data()).bytes);
+      out.push({name, dtype: t.dtype, shape: t.shape, part});
+      t.dispose();
+    }
+    return {tensors: out};
+  }
+
+  return {steps: {save, load, fingerprint, describe, manage, loadWeights}, joinWeightData, withDeadline};
 });

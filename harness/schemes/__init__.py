@@ -7,7 +7,7 @@ from __future__ import annotations
 from harness.schemes.base import Scheme, Unsupported
 from harness.schemes.files import BrowserFiles, Downloads
 from harness.schemes.http import BrowserHTTPRequest, Http, HttpQuery, Https
-from harness.schemes.load_options import LoadOptions, RelativeUrl
+from harness.schemes.load_options import LoadOptions, LoadWeights, RelativeUrl
 from harness.schemes.management import ModelManagement, NestedModelManagement
 from harness.schemes.memory import CustomHandler
 from harness.schemes.node import BrowserToNode, FileNode, NodeToBrowser
@@ -19,7 +19,7 @@ SCHEMES: dict[str, Scheme] = {
     s.name: s
     for s in (
         LocalStorage(), IndexedDB(), Downloads(), Http(), HttpQuery(), Https(), BrowserHTTPRequest(), LoadOptions(),
-        RelativeUrl(), BrowserFiles(),
+        RelativeUrl(), LoadWeights(), BrowserFiles(),
         CustomHandler(), FileNode(), NodeToBrowser(), BrowserToNode(), ModelManagement(), NestedModelManagement(),
         ReloadPersistence(), RestartPersistence(), SaveResult(),
     )

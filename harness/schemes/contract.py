@@ -38,6 +38,9 @@ LS = "tfjs-core/src/io/local_storage_test.ts"
 IDB = "tfjs-core/src/io/indexed_db_test.ts"
 HTTP = "tfjs-core/src/io/http_test.ts"
 FILES = "tfjs-core/src/io/browser_files_test.ts"
+LAYERS_SAVE = "tfjs-layers/src/model_save_test.ts"
+LAYERS_MODELS = "tfjs-layers/src/models_test.ts"
+NODE_FS = "tfjs-node/src/io/file_system_test.ts"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,13 +72,15 @@ class Asserted:
         return self.filled({"p": p})
 
     def filled(self, fields: dict[str, str]) -> "Asserted":
-        """`equals` with its {name} fields filled in (the row's path, a file's name)."""
-        if self.equals is None:
-            return self
-        text = self.equals
-        for name, value in fields.items():
-            text = text.replace(f"{{{name}}}", value)
-        return dataclasses.replace(self, equals=text)
+        """`equals` and `matches` with their {name} fields filled in (the row's path, a file's name; in a
+        regex, escaped)."""
+        def fill(text: str, escape) -> str:
+            for name, value in fields.items():
+                text = text.replace(f"{{{name}}}", escape(value))
+            return text
+
+        return dataclasses.replace(self, equals=None if self.equals is None else fill(self.equals, str),
+                                   matches=tuple(fill(m, re.escape) for m in self.matches))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +96,7 @@ class Call:
     op: str = ""
     args: tuple = ()
     expect: Asserted | None = None
+    prepare: str = ""  # a name in PREPARE: files written under the trip's temp dir ({tmp}) before the call
 
     def with_path(self, p: str) -> "Call":
         args = tuple(a.replace("{p}", p) if isinstance(a, str) else a for a in self.args)
@@ -100,7 +106,7 @@ class Call:
         if self.kind == "io":
             return f"tf.io.{self.op}({', '.join(json.dumps(a) for a in self.args)})"
         return {"save": "model.save({})", "load": "tf.loadLayersModel({})", "forget": "localStorage.removeItem({})",
-                "served": "tf.loadLayersModel(a model.json of {})",
+                "served": "tf.loadLayersModel(a served model.json: {})",
                 "files": "tf.loadLayersModel(tf.io.browserFiles({}))"}[self.kind].format(
             ", ".join(json.dumps(a) for a in self.args))
 
@@ -177,7 +183,7 @@ CONTRACTS: tuple[Contract, ...] = (
         Call("http-existing-body", "io", "http", ("model-upload-test", {"requestInit": {"body": "existing body"}}),
              Asserted(((HTTP, "Existing body leads to Error"),),
                       matches=("requestInit is expected to have no pre-existing body",))),
-        Call("empty-model-json", "served", args=("{}",),
+        Call("empty-model-json", "served", args=("empty-object",),
              expect=Asserted(((HTTP, "Missing modelTopology and weightsManifest leads to error"),),
                              matches=("contains neither model topology or manifest",))),
     )),
@@ -197,6 +203,28 @@ CONTRACTS: tuple[Contract, ...] = (
                              equals="Duplicate file basename found in weights manifest: '{duplicate}'")),
         # not a refusal: manifest paths with directories are matched by basename, and the model loads
         Call("paths-with-directories", "files", args=("paths-with-directories",)),
+    )),
+    Contract("handlers", hosts=("browser", "node"), calls=(
+        Call("save-without-save", "save", args=({"kind": "without-method"},),
+             expect=Asserted(((LAYERS_SAVE, "Saving to a handler without save method fails"),),
+                             equals="LayersModel.save() cannot proceed because the IOHandler provided does not have "
+                                    "the `save` attribute defined.")),
+        Call("load-without-load", "load", args=({"kind": "without-method"},),
+             expect=Asserted(((LAYERS_MODELS, "IOHandler without load method causes error"),),
+                             matches=("does not have .*load.* method",))),
+        # upstream asserts the rejection only, no message
+        Call("missing-weight", "served", args=("missing-weight",),
+             expect=Asserted(((LAYERS_MODELS, "Missing weight in manifest leads to error"),))),
+    )),
+    Contract("file-system", hosts=("node",), calls=(
+        Call("save-onto-a-file", "save", args=("file://{tmp}/save-destination",), prepare="file-at-destination",
+             expect=Asserted(((NODE_FS, "save fails if path exists as a file"),), matches=(".*exists as a file.*directory.*",))),
+        Call("load-nonexistent", "load", args=("file://{tmp}/foo/model.json",),
+             expect=Asserted(((NODE_FS, "loading from nonexistent model.json path fails"),),
+                             matches=(r"model\.json.*does not exist.*loading failed",))),
+        Call("load-missing-weights", "load", args=("file://{tmp}/missing-weights/model.json",), prepare="last-weights-file-gone",
+             expect=Asserted(((NODE_FS, "loading from missing weights path fails"),),
+                             matches=("Weight file .*{missing} does not exist",))),
     )),
 )
 
@@ -234,6 +262,36 @@ def _weights(files: dict[str, bytes]) -> list[tuple[str, bytes]]:
     return [(name, data) for name, data in files.items() if name != "model.json"]
 
 
+def _missing_weight(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The golden's files, its manifest's last weight left out (models_test 'Missing weight in manifest')."""
+    changed = json.loads(files["model.json"])
+    changed["weightsManifest"][-1]["weights"].pop()
+    return {**files, "model.json": json.dumps(changed).encode()}
+
+
+SERVED = {"empty-object": lambda files: {"model.json": b"{}"}, "missing-weight": _missing_weight}
+
+
+def _file_at_destination(trip: Trip) -> dict[str, str]:
+    (trip.tmp / "save-destination").write_text("foo")  # file_system_test: writeFile(dir, 'foo')
+    return {}
+
+
+def _last_weights_file_gone(trip: Trip) -> dict[str, str]:
+    """The golden's model.json and weight files under {tmp}/missing-weights/, the last weight file left out."""
+    files = trip.golden.files()
+    missing = [name for name in files if name != "model.json"][-1]
+    folder = trip.tmp / "missing-weights"
+    for name, data in files.items():
+        if name != missing:
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+    return {"missing": missing}
+
+
+PREPARE = {"file-at-destination": _file_at_destination, "last-weights-file-gone": _last_weights_file_gone}
+
+
 # browserFiles choices by variant: (files to choose, in order, as (name, bytes); fields of the message)
 CHOICES = {"no-model-topology": _no_model_topology, "weights-file-not-chosen": _weights_file_not_chosen,
            "duplicate-basenames": _duplicate_basenames, "paths-with-directories": _paths_with_directories}
@@ -268,18 +326,24 @@ class ContractScheme(Scheme):
 
     async def _call(self, trip: Trip, call: Call) -> dict:
         deadline = timeouts.scaled(timeouts.TFJS_CALL_S)
-        if call.kind == "save":
-            return await settle(trip.save({"kind": "url", "url": call.args[0]}, deadline=deadline))
-        if call.kind == "load":
-            return await settle(trip.load({"kind": "url", "url": call.args[0]}, prefix=f"{call.label}.", deadline=deadline))
+        fields = PREPARE[call.prepare](trip) if call.prepare else {}
+        if call.kind in ("save", "load"):
+            where = call.args[0]
+            if isinstance(where, str):
+                where = {"kind": "url", "url": where.replace("{tmp}", str(trip.tmp))}
+            if call.kind == "save":
+                outcome = await settle(trip.save(where, deadline=deadline))
+            else:
+                outcome = await settle(trip.load(where, prefix=f"{call.label}.", deadline=deadline))
+            return {**outcome, "fields": fields} if fields else outcome
         if call.kind == "forget":
             keys = await trip.step("forgetStorageItem", {"key": call.args[0]})
             return {"outcome": "resolved", "value": {"localStorage": keys["localStorage"]}}
         if call.kind == "files":
             return await self._files(trip, call, deadline)
-        if call.kind == "served":  # a model server's model.json with this body
+        if call.kind == "served":  # the files SERVED[args[0]] makes of the golden's, on a model server
             upload = trip.server.open_upload()
-            upload.publish({"model.json": call.args[0].encode()})
+            upload.publish(SERVED[call.args[0]](trip.golden.files()))
             url = f"{trip.server.url}/uploads/{upload.token}/model.json"
             return await settle(trip.load({"kind": "url", "url": url}, prefix=f"{call.label}.", deadline=deadline))
         reply = await trip.step("manage", {"op": call.op, "args": list(call.args), "deadline": deadline})

@@ -20,10 +20,12 @@ The loaded model must equal the golden, as every load does.
 
 from __future__ import annotations
 
+import json
 import secrets
 
-from harness.schemes.base import Scheme
-from harness.trip.compare import Difference
+from harness.schemes.base import Scheme, Unsupported
+from harness.trip import timeouts
+from harness.trip.compare import Difference, diff_weights, weight_layout
 from harness.trip.roundtrip import TfjsError, Trip
 
 HEADER = "X-Harness-Key"
@@ -112,4 +114,75 @@ class RelativeUrl(Scheme):
             if got != sorted(files):
                 out.append(Difference("requests", label, f"the server answered {got}, expected every file once: "
                                                          f"{sorted(files)}", expected=sorted(files), actual=got))
+        return out
+
+
+class LoadWeights(Scheme):
+    """`load-weights`: `tf.io.loadWeights(manifest, filePathPrefix, names)`, the weights-only loading that
+    libraries such as face-api.js use (weights_loader_test.ts). The golden's files are published on a slot
+    and its own manifest is given: every weight requested comes back with the golden's bytes, bit for bit
+    (numpy's decoding of the files; quantized weights as dequantized float32); asking for one group's
+    weights fetches that group's files only ('2 group, 4 weights, fetches one group'); a name the manifest
+    lacks rejects with 'Could not find weights' ('throws if requested weight not found')."""
+
+    name = "load-weights"
+    hosts = ("browser", "node")
+    models = ("split-weights", "mlp", "quantized-uint8")  # three groups of 2, 4 and 1 files; one file; quantized
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        files = trip.golden.files()
+        manifest = json.loads(files["model.json"]).get("weightsManifest") or []
+        if not manifest:
+            raise Unsupported(f"model {trip.golden.name} has no weights manifest: nothing to load")
+        upload = trip.server.open_upload()
+        upload.publish(files)
+        prefix = f"{trip.server.url}/uploads/{upload.token}/"
+        want = {s["name"]: (s, trip.golden.after_load_data[o:o + n])
+                for s, o, n in weight_layout(trip.golden.after_load_specs, trip.golden.after_load_data)}
+        seen = trip.observed["loadWeights"] = {}
+        out = []
+        groups = [[w["name"] for w in g["weights"]] for g in manifest]
+        one = len(groups) // 2  # a middle group: its files, and no other, must be fetched
+        for label, names in (("all", [n for g in groups for n in g]), (f"group{one + 1}", groups[one])):
+            upload.requests.clear()
+            reply = await trip.step("loadWeights", {"manifest": manifest, "filePathPrefix": prefix, "names": names,
+                                                    "prefix": f"{label}.", "deadline": timeouts.scaled(timeouts.TFJS_CALL_S)})
+            fetched = sorted(r["path"].rsplit("/", 1)[-1] for r in upload.requests)
+            seen[label] = {"names": names, "fetched": fetched, **reply}
+            if "error" in reply:
+                out.append(Difference("loadWeights", label, f"tf.io.loadWeights(manifest, prefix, {len(names)} names) "
+                                                            f"failed: {reply['error']['name']}: {reply['error']['message']}"))
+                continue
+            out += self._compare(trip, label, names, reply["tensors"], want)
+            paths = sorted(p for p in manifest[one]["paths"]) if label != "all" else sorted(
+                p for g in manifest for p in g["paths"])
+            if fetched != paths:
+                out.append(Difference("loadWeights", f"{label}.requests", f"fetched {fetched}, expected exactly {paths}",
+                                      expected=paths, actual=fetched))
+        reply = await trip.step("loadWeights", {"manifest": manifest, "filePathPrefix": prefix, "names": ["doesntexist"],
+                                                "prefix": "missing.", "deadline": timeouts.scaled(timeouts.TFJS_CALL_S)})
+        seen["doesntexist"] = reply
+        message = (reply.get("error") or {}).get("message", "")
+        if "Could not find weights" not in message:
+            out.append(Difference("loadWeights", "doesntexist", f"a name the manifest lacks must reject with 'Could not "
+                                                                f"find weights' (weights_loader_test.ts 'throws if requested "
+                                                                f"weight not found'); got {reply}"[:400]))
+        return out
+
+    @staticmethod
+    def _compare(trip: Trip, label: str, names: list[str], tensors: list[dict], want: dict) -> list[Difference]:
+        got = {t["name"]: t for t in tensors}
+        out = []
+        if sorted(got) != sorted(names):
+            out.append(Difference("loadWeights", f"{label}.names", f"returned {sorted(got)}, asked for {sorted(names)}",
+                                  expected=sorted(names), actual=sorted(got)))
+        parts = trip.parts()
+        for name in (n for n in names if n in got and n in want and got[n]["part"]):  # string weights: not posted
+            spec, expected = want[name]
+            t = got[name]
+            if [t["dtype"], list(t["shape"])] != [spec["dtype"], list(spec["shape"])]:
+                out.append(Difference("loadWeights", f"{label}.{name}", f"dtype/shape {t['dtype']} {t['shape']}, expected "
+                                                                        f"{spec['dtype']} {spec['shape']}"))
+                continue
+            out += diff_weights([spec], expected, parts.get(t["part"], b""), f"loadWeights.{label}")
         return out
