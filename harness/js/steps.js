@@ -80,6 +80,11 @@
           memory[d.key] = artifacts;
           return {modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts)};
         });
+      case 'withSaveHandlerSync':  // the synchronous form (passthrough_test 'Passthrough Saver Sync')
+        return tf.io.withSaveHandlerSync((artifacts) => {
+          memory[d.key] = artifacts;
+          return {modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts)};
+        });
       default: throw new Error(`unknown save target kind ${d.kind}`);
     }
   }
@@ -121,6 +126,10 @@
       case 'fromMemory': {
         if (!memory[d.key]) throw new Error(`fromMemory: nothing saved under ${d.key}`);
         return [tf.io.fromMemory(memory[d.key])];
+      }
+      case 'fromMemorySync': {
+        if (!memory[d.key]) throw new Error(`fromMemorySync: nothing saved under ${d.key}`);
+        return [tf.io.fromMemorySync(memory[d.key])];
       }
       default: throw new Error(`unknown load source kind ${d.kind}`);
     }

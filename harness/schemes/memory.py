@@ -1,5 +1,6 @@
 """IOHandler objects kept in memory: a user's own `{save, load}`, `tf.io.withSaveHandler` and
-`tf.io.fromMemory` (tfjs-core/src/io/passthrough.ts)."""
+`tf.io.fromMemory`, and their synchronous forms `withSaveHandlerSync` / `fromMemorySync`
+(tfjs-core/src/io/passthrough.ts)."""
 
 from __future__ import annotations
 
@@ -21,4 +22,9 @@ class CustomHandler(Scheme):
         out += diffs
         if saved is not None:
             out += await trip.load_and_check({"kind": "fromMemory", "key": f"{key}-passthrough"}, prefix="fromMemory.")
+        # the synchronous forms (passthrough_test.ts 'Passthrough Saver Sync' / 'Passthrough Loader Sync')
+        saved, diffs = await trip.save_and_check({"kind": "withSaveHandlerSync", "key": f"{key}-sync"}, "withSaveHandlerSync")
+        out += diffs
+        if saved is not None:
+            out += await trip.load_and_check({"kind": "fromMemorySync", "key": f"{key}-sync"}, prefix="fromMemorySync.")
         return out
