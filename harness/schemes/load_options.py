@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 import secrets
 
+from harness.golden import decode
 from harness.schemes.base import Scheme, Unsupported
 from harness.trip import timeouts
-from harness.trip.compare import Difference, diff_weights, weight_layout
+from harness.trip.compare import Difference, diff_weights
 from harness.trip.roundtrip import TfjsError, Trip
 
 HEADER = "X-Harness-Key"
@@ -137,8 +138,9 @@ class LoadWeights(Scheme):
         upload = trip.server.open_upload()
         upload.publish(files)
         prefix = f"{trip.server.url}/uploads/{upload.token}/"
-        want = {s["name"]: (s, trip.golden.after_load_data[o:o + n])
-                for s, o, n in weight_layout(trip.golden.after_load_specs, trip.golden.after_load_data)}
+        # what TF.js decodes from the files, by numpy (harness.golden.decode): quantized weights dequantized,
+        # whatever the model's format (a graph model's own save keeps them quantized; loadWeights does not)
+        want = {spec["name"]: (spec, data) for spec, data in decode.held(trip.golden.weight_specs, trip.golden.weight_data)}
         seen = trip.observed["loadWeights"] = {}
         out = []
         groups = [[w["name"] for w in g["weights"]] for g in manifest]
