@@ -122,8 +122,7 @@ class HttpQuery(Http):
         trip.observed["requests"] = {}
         for label, upload in slots.items():
             query = self.query(upload)
-            trip.observed["requests"][label] = [f"{r['method']} {r['path'].rsplit('/', 1)[-1]}?{r['query']} -> "
-                                                f"{r.get('status')}" for r in upload.requests]
+            trip.observed["requests"][label] = upload.request_lines(query=True)
             bare = [r["path"] for r in upload.requests if r["query"] != query]
             if bare:
                 out.append(Difference("query", label, f"requests without the model URL's query ?{query}: {bare}",

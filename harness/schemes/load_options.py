@@ -60,8 +60,7 @@ class LoadOptions(Scheme):
         weights = [name for name in files if name != "model.json"]
         trip.observed["onProgress"] = progress = result.get("progress")
         trip.observed["fetches"] = fetches = result.get("fetches")
-        trip.observed["requests"] = [f"{r['method']} {r['path'].rsplit('/', 1)[-1]} -> {r.get('status')}"
-                                     for r in upload.requests]
+        trip.observed["requests"] = upload.request_lines()
         if weights and progress != expected_progress(len(weights)):
             out.append(Difference("onProgress", "fractions", f"{len(weights)} weight file(s): expected "
                                                               f"{expected_progress(len(weights))}, got {progress}",

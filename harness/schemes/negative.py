@@ -429,7 +429,7 @@ class Negative(Scheme):
             else:
                 url = f"{trip.server.url}/uploads/{upload.token}/model.json"
                 out += await attempt_load(trip, bad.attempt, {"kind": "url", "url": url})
-            trip.observed["negative"][bad.attempt.label]["requests"] = _requests(upload)
+            trip.observed["negative"][bad.attempt.label]["requests"] = upload.request_lines()
             out += await nothing_new(trip, before, f"after {bad.attempt.label}")
         return out
 
@@ -499,10 +499,6 @@ class Negative(Scheme):
             out.append(Difference("upload", "requests", f"expected one multipart request with model.json and "
                                                         f"model.weights.bin, the server saw {sent}"))
         return out + await nothing_new(trip, before, "after save-500")
-
-
-def _requests(upload: Upload) -> list[str]:
-    return [f"{r['method']} {r['path'].rsplit('/', 1)[-1]} -> {r['status']}" for r in upload.requests]
 
 
 async def _choose(trip: Trip, chosen: list[tuple[str, str, bytes]]) -> None:

@@ -56,6 +56,11 @@ class Upload:
     # query parameter -> exact value every request's URL must carry (a signed or cache-busted link), else 403
     require_query: dict[str, str] = dataclasses.field(default_factory=dict)
 
+    def request_lines(self, query: bool = False) -> list[str]:
+        """Every request this slot saw, one line each: "GET model.json -> 200" (with "?<query>" when asked)."""
+        return [f"{r['method']} {r['path'].rsplit('/', 1)[-1]}{'?' + r['query'] if query else ''} -> {r.get('status')}"
+                for r in self.requests]
+
     def publish(self, files: dict[str, bytes]) -> None:
         for name in files:
             check_name(name)
