@@ -11,7 +11,7 @@ import tomllib
 import pytest
 
 from harness.paths import UPSTREAM_COVERAGE
-from harness.schemes import contract
+from harness.schemes import contract, promises
 from harness.schemes.contract import Asserted, Call, ContractScheme
 
 SAME = Asserted(((contract.MM, "x"),), equals="Old path and new path are the same: 'a/1'")
@@ -94,3 +94,12 @@ def test_every_assertion_is_an_upstream_test_the_coverage_map_credits_to_its_row
             for path, test in call.expect.tests:
                 key = (path.rsplit("/", 1)[-1], test, f"contract-{c.name}")
                 assert key in credited, key
+
+
+def test_every_promise_row_names_upstream_tests_the_coverage_map_credits_to_it():
+    behaviours = tomllib.loads(UPSTREAM_COVERAGE.read_text("utf-8"))["behaviour"]
+    credited = {(b["file"], b["test"], r["scheme"]) for b in behaviours if b["coverage"] == "real" for r in b.get("rows", [])}
+    for scheme in promises.PROMISES:
+        assert scheme.UPSTREAM, scheme.name
+        for path, test in scheme.UPSTREAM:
+            assert (path, test, scheme.name) in credited, (path, test, scheme.name)

@@ -137,6 +137,7 @@ async function main() {
     const shared = require(path.join(__dirname, 'steps.js'));
     steps = {
       ...shared.steps,
+      ...require(path.join(__dirname, 'probes.js')).steps,  // one io promise each (harness.schemes.promises)
       ...require(path.join(__dirname, 'bench.js')).steps,  // harness/bench.py's raw media
       info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend()}),
       backendInfo: async (tf) => require(path.join(__dirname, 'backends.js')).describe(tf, backendConfig),

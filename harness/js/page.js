@@ -65,6 +65,7 @@
 
   const steps = {
     ...harnessSteps.steps,
+    ...harnessProbes.steps,  // one io promise each, made directly (harness.schemes.promises)
     // Nothing but the version and backend: used to check the page itself.
     info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend()}),
     // What the backend really is here: WebGL version and renderer, wasm SIMD and threads (harnessBackends).

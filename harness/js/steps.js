@@ -290,6 +290,7 @@
     }
     await env.post(`${name}.json`, encoder.encode(JSON.stringify(list)));
     await env.post(`${name}.bin`, concat(chunks));
+    return list;
   }
 
   function concat(arrays) {
@@ -364,5 +365,5 @@
     return {tensors: out};
   }
 
-  return {steps: {save, load, fingerprint, describe, manage, loadWeights}, joinWeightData, withDeadline};
+  return {steps: {save, load, fingerprint, describe, manage, loadWeights}, joinWeightData, withDeadline, postTensors};
 });

@@ -1,0 +1,690 @@
+"""`promise-*`: what TF.js's own io tests assert of its exported API, beyond a model's save and load,
+made the way a user's code or a library calls it (page steps in harness/js/probes.js).
+
+Each scheme builds its inputs in Python (artifacts, manifests, weight files written with numpy), hands
+them to the page over the harness server, and judges what comes back against what Python computes from
+those files (harness.golden.decode) and what the upstream test named in `UPSTREAM` asserts. They run on
+the zoo's mlp only (their subject is TF.js's API, not the model), beside the contract rows.
+
+    promise-decode-weights      tf.io.loadWeights / decodeWeights / decodeWeightsStream / encodeWeights
+    promise-handler-artifacts   getSaveHandlers / getLoadHandlers on localStorage, IndexedDB and http
+    promise-downloads           browserDownloads() with no name, and of a topology-only model
+    promise-from-memory-legacy  fromMemory(topology, specs, data) and fromMemory(topology), and the Sync ones
+    promise-load-routers        a user's load router given string arrays
+    promise-file-system-binary  Node: file:// [model.pb, manifest.json] pairs
+    promise-load-memory         no tensor leaked by loadLayersModel; dispose frees them all
+    promise-user-metadata       setUserDefinedMetadata refuses non-objects; large metadata warns
+    promise-layers-load         trainableOnly saves, a non-strict partial load, a Keras HDF5-style topology
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import re
+
+import numpy as np
+
+from harness.golden import decode
+from harness.golden.writer import js_json_bytes
+from harness.schemes.base import Scheme, require
+from harness.trip import timeouts
+from harness.trip.compare import Difference, diff_json, diff_weights
+from harness.trip.roundtrip import ExpectedSave, TfjsError, Trip
+
+IO_UTILS = "tfjs-core/src/io/io_utils_test.ts"
+LOADER = "tfjs-core/src/io/weights_loader_test.ts"
+LS = "tfjs-core/src/io/local_storage_test.ts"
+IDB = "tfjs-core/src/io/indexed_db_test.ts"
+HTTP = "tfjs-core/src/io/http_test.ts"
+FILES = "tfjs-core/src/io/browser_files_test.ts"
+PASSTHROUGH = "tfjs-core/src/io/passthrough_test.ts"
+ROUTERS = "tfjs-core/src/io/router_registry_test.ts"
+NODE_FS = "tfjs-node/src/io/file_system_test.ts"
+LAYERS_SAVE = "tfjs-layers/src/model_save_test.ts"
+LAYERS_MODELS = "tfjs-layers/src/models_test.ts"
+METADATA = "tfjs-layers/src/user_defined_metadata_test.ts"
+
+
+def _deadline() -> float:
+    return timeouts.scaled(timeouts.TFJS_CALL_S)
+
+
+def _error(outcome: dict) -> str | None:
+    """'Name: message' of an `attempt` that failed (probes.js), None when it gave a value."""
+    if "error" in outcome:
+        return f"{outcome['error']['name']}: {outcome['error']['message']}"
+    return None
+
+
+class PromiseScheme(Scheme):
+    """One scheme of promises; `UPSTREAM` lists the upstream tests (file, test name) it makes."""
+
+    models = ("mlp",)
+    UPSTREAM: tuple[tuple[str, str], ...] = ()
+
+
+# -- promise-decode-weights ------------------------------------------------------------------------------
+
+def _u16(*values: int) -> bytes:
+    return np.array(values, dtype="<u2").tobytes()
+
+
+def _strings(*values: str) -> bytes:
+    out = b""
+    for v in values:
+        raw = v.encode("utf-8")
+        out += len(raw).to_bytes(4, "little") + raw
+    return out
+
+
+# (spec, stored bytes) of a manifest with two groups: the first all quantized, the second none.
+# Values are upstream's where its tests give them (io_utils_test 'support quantization uint8/uint16
+# weights', 'decodes NaN to float32 NaN' and the other float16 tests, 'Mixed dtype tensors').
+FLOAT16_SPECIALS = (0x7E00, 0x7C00, 0xFC00, 0x0000, 0x8000, 0x7BFF, 0xFBFF, 0x0001, 0x03FF, 0x3400, 0x3800,
+                    0x3A00, 0x3555, 0x3C00)  # NaN, +-Inf, +-0, +-65504, subnormals, .25 .5 .75 .333 1
+QUANTIZED = (
+    ({"name": "q/uint8-float32", "shape": [3], "dtype": "float32",
+      "quantization": {"min": -1, "scale": 0.1, "dtype": "uint8"}}, bytes([0, 48, 255])),
+    ({"name": "q/uint8-int32", "shape": [3], "dtype": "int32",
+      "quantization": {"min": -1, "scale": 0.1, "dtype": "uint8"}}, bytes([0, 48, 255])),
+    ({"name": "q/uint16-float32", "shape": [3], "dtype": "float32",
+      "quantization": {"min": -1, "scale": 0.1, "dtype": "uint16"}}, _u16(0, 48, 255)),
+    ({"name": "q/uint16-int32", "shape": [5], "dtype": "int32",  # halves round up: 0.5 -> 1, 1.5 -> 2
+      "quantization": {"min": -1, "scale": 0.5, "dtype": "uint16"}}, _u16(0, 3, 5, 255, 65535)),
+    ({"name": "q/float16", "shape": [len(FLOAT16_SPECIALS)], "dtype": "float32",
+      "quantization": {"dtype": "float16"}}, _u16(*FLOAT16_SPECIALS)),
+)
+PLAIN = (
+    ({"name": "x1", "shape": [2, 2], "dtype": "int32"}, np.array([10, 20, 30, 40], "<i4").tobytes()),
+    ({"name": "x2", "shape": [], "dtype": "float32"}, np.array([13.37], "<f4").tobytes()),
+    ({"name": "x3", "shape": [3], "dtype": "bool"}, bytes([1, 0, 0])),
+    ({"name": "x4", "shape": [2, 2], "dtype": "string"}, _strings("здраво", "a", "b", "c")),
+    ({"name": "x5", "shape": [1], "dtype": "string"}, _strings("")),
+    ({"name": "x6", "shape": [], "dtype": "string"}, _strings("hello")),
+    ({"name": "y1", "shape": [3, 1], "dtype": "float32"}, np.array([-10, -20, -30], "<f4").tobytes()),
+    ({"name": "y2", "shape": [2], "dtype": "complex64"}, np.array([1, 2, 1, 2], "<f4").tobytes()),  # re, im
+    ({"name": "y3", "shape": [3], "dtype": "complex64"}, np.array([1, 1, 2, 2, -0.0, np.inf], "<f4").tobytes()),
+)
+
+
+def decode_manifest(strings: bool = True, name: str = "") -> tuple[list[dict], dict[str, bytes]]:
+    """The manifest (2 groups; the second split over two files mid-weight) and its files, plus
+    `<name>all.bin`: every weight's bytes in manifest order. strings=False: without the string weights."""
+    plain = [(s, d) for s, d in PLAIN if strings or s["dtype"] != "string"]
+    first = b"".join(data for _, data in QUANTIZED)
+    second = b"".join(data for _, data in plain)
+    cut = len(second) // 2 + 1
+    paths = [f"{name}group1-shard1of1.bin"], [f"{name}group2-shard1of2.bin", f"{name}group2-shard2of2.bin"]
+    manifest = [{"paths": paths[0], "weights": [copy.deepcopy(s) for s, _ in QUANTIZED]},
+                {"paths": paths[1], "weights": [copy.deepcopy(s) for s, _ in plain]}]
+    files = {paths[0][0]: first, paths[1][0]: second[:cut], paths[1][1]: second[cut:], f"{name}all.bin": first + second}
+    return manifest, files
+
+
+class DecodeWeights(PromiseScheme):
+    """`tf.io.loadWeights(manifest, prefix)`, `tf.io.decodeWeights(buffer, specs)`, `tf.io.decodeWeightsStream
+    (response.body, specs)` and `tf.io.encodeWeights(decoded)` over one manifest of two groups (QUANTIZED,
+    PLAIN): every tensor's dtype, shape and bytes are what numpy decodes from the files
+    (harness.golden.decode.held: uint8/uint16 affine dequantized in float64 and rounded once to float32,
+    int32 targets rounded half up as Math.round, float16 widened with NaN/Inf/subnormals kept), and
+    encodeWeights gives the same bytes back with plain specs. loadWeights is given the manifest without its
+    string weights: weights_loader.ts sizes each weight by DTYPE_VALUE_SIZE_MAP, which has no 'string', and
+    upstream's loadWeights tests have none."""
+
+    name = "promise-decode-weights"
+    hosts = ("browser", "node")
+    UPSTREAM = ((IO_UTILS, "Mixed dtype tensors"), (IO_UTILS, "Complex64 tensors"),
+                (IO_UTILS, "decodes NaN to float32 NaN"),
+                (LOADER, "quantized weights (uint16)"), (LOADER, "2 groups, 1 quantized, 1 unquantized"))
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        manifest, files = decode_manifest()
+        numeric, numeric_files = decode_manifest(strings=False, name="numeric-")
+        upload = trip.server.open_upload()
+        upload.publish({**files, **numeric_files})
+        prefix = f"{trip.server.url}/uploads/{upload.token}/"
+        wants = {api: decode.held([w for g in m for w in g["weights"]], f[f"{name}all.bin"])
+                 for api, m, f, name in (("loadWeights", numeric, numeric_files, "numeric-"),
+                                         ("decodeWeights", manifest, files, ""))}
+        wants["decodeWeightsStream"] = want = wants["decodeWeights"]
+        reply = await trip.step("decodeWeights", {"manifest": manifest, "loadManifest": numeric, "filePathPrefix": prefix,
+                                                  "whole": prefix + "all.bin", "prefix": ""})
+        trip.observed["decodeWeights"] = reply
+        parts = trip.parts()
+        out = []
+        for api in ("loadWeights", "decodeWeights", "decodeWeightsStream"):
+            outcome = reply[api]
+            if "absent" in outcome:
+                continue
+            if _error(outcome):
+                out.append(Difference(api, "$", f"tf.io.{api} failed: {_error(outcome)}"))
+                continue
+            out += _compare_tensors(api, wants[api], outcome["value"], parts.get(f"{api}.bin", b""))
+        if reply.get("decodeWeightsGavePromise"):
+            out.append(Difference("decodeWeights", "$", "tf.io.decodeWeights returned a Promise; io_utils_test "
+                                                        "'Mixed dtype tensors' asserts it returns the tensors"))
+        encoded = reply.get("encodeWeights")
+        if encoded is not None:
+            if _error(encoded):
+                out.append(Difference("encodeWeights", "$", f"tf.io.encodeWeights failed: {_error(encoded)}"))
+            else:
+                plain = [{k: s[k] for k in ("name", "shape", "dtype")} for s, _ in want]
+                out += diff_json(plain, encoded["value"], "encodeWeights.specs")
+                out += diff_weights(plain, b"".join(b for _, b in want), parts.get("encodeWeights.bin", b""),
+                                    "encodeWeights.data")
+        return out
+
+
+def _compare_tensors(what: str, want: list[tuple[dict, bytes]], posted: list[dict], data: bytes) -> list[Difference]:
+    """Tensors posted by steps.js postTensors ({name, dtype, shape, bytes} and their bytes in order)
+    against `want` (spec as TF.js holds it, bytes), by name, bit for bit."""
+    have, offset = {}, 0
+    for t in posted:
+        have[t["name"]] = (t, data[offset:offset + t["bytes"]])
+        offset += t["bytes"]
+    out = []
+    if sorted(have) != sorted(s["name"] for s, _ in want):
+        out.append(Difference(what, "names", "the tensors returned are not the manifest's weights",
+                              expected=sorted(s["name"] for s, _ in want), actual=sorted(have)))
+    for spec, expected in want:
+        if spec["name"] not in have:
+            continue
+        tensor, actual = have[spec["name"]]
+        got = {"shape": tensor["shape"], "dtype": tensor["dtype"]}
+        diffs = diff_json({"shape": spec["shape"], "dtype": spec["dtype"]}, got, f"{what}.{spec['name']}")
+        out += diffs or diff_weights([{k: spec[k] for k in ("name", "shape", "dtype")}], expected, actual, what)
+    return out
+
+
+# -- promise-handler-artifacts ---------------------------------------------------------------------------
+
+INITIALIZER = {"node": [{"name": "table", "op": "HashTableV2", "attr": {
+    "key_dtype": {"type": "DT_STRING"}, "value_dtype": {"type": "DT_INT64"}, "shared_name": {"s": "dGFibGU="}}}],
+    "versions": {"producer": 1134}}
+INITIALIZER_SIGNATURE = {"outputs": {"table:0": {"name": "table:0", "dtype": "DT_RESOURCE", "tensorShape": {}}}}
+SIGNATURE = {"inputs": {"x:0": {"name": "x:0", "dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": "-1"}, {"size": "8"}]}}},
+             "outputs": {"y:0": {"name": "y:0", "dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": "-1"}, {"size": "4"}]}}}}
+# What local_storage_test's `artifacts1` carries beside topology and weights (every ModelArtifacts field).
+EXTRA = {"format": "layers-model", "generatedBy": "TensorFlow.js v0.0.0", "convertedBy": "harness.schemes.promises",
+         "signature": SIGNATURE, "userDefinedMetadata": {"outputLabels": ["a", "b", "c", "d"], "nested": {"ü": [1, None]}},
+         "modelInitializer": INITIALIZER, "initializerSignature": INITIALIZER_SIGNATURE,
+         "trainingConfig": {"loss": "categorical_crossentropy", "metrics": ["accuracy"],
+                            "optimizer_config": {"class_name": "SGD", "config": {"learning_rate": 0.1}}}}
+V0_UNDEFINED = ("format", "generatedBy", "convertedBy", "userDefinedMetadata", "trainingConfig", "modelInitializer",
+                "initializerSignature")
+
+
+class HandlerArtifacts(PromiseScheme):
+    """Artifacts saved and loaded through the handlers TF.js routes URLs to (`tf.io.getSaveHandlers(url)[0]
+    .save(artifacts)`, `tf.io.getLoadHandlers(url)[0].load()`, as upstream's tests call them):
+
+    - every ModelArtifacts field (EXTRA: modelInitializer, initializerSignature, signature, metadata,
+      training config) comes back exactly, from localStorage and IndexedDB;
+    - v0 artifacts (topology, specs and data only) come back with every other field undefined;
+    - two different models saved side by side each load as themselves;
+    - http: the POSTed model.json carries every field; a topology-only save sends model.json alone and
+      reports 0 weight bytes; a model.json with a manifest only loads with modelTopology undefined."""
+
+    name = "promise-handler-artifacts"
+    UPSTREAM = ((LS, "Save-load round trip succeeds"), (LS, "Save-load round trip succeeds: v0 format"),
+                (IDB, "Save two models and load one"), (HTTP, "Save topology only, default POST method"),
+                (HTTP, "weights only"))
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        p = self.path(trip)
+        g = trip.golden
+        topology = g.model_json["modelTopology"]
+        full = {"modelTopology": topology, "weightSpecs": g.weight_specs, **EXTRA}
+        v0 = {"modelTopology": topology, "weightSpecs": g.weight_specs}
+        other = bytes(reversed(g.weight_data))  # the second model: other bytes under the same specs
+        upload = trip.server.open_upload()
+        upload.publish({"full.bin": g.weight_data, "v0.bin": other})
+        files = f"{trip.server.url}/uploads/{upload.token}"
+        out = []
+        seen = trip.observed["handlers"] = {}
+
+        async def call(label: str, **args) -> dict:
+            reply = await trip.step("handlers", {"prefix": f"{label}.", "deadline": _deadline(), **args})
+            seen[label] = reply
+            return reply
+
+        for medium in ("localstorage", "indexeddb"):
+            for label, artifacts, weights in (("full", full, "full.bin"), ("v0", v0, "v0.bin")):
+                reply = await call(f"{medium}-{label}-save", save=f"{medium}://{p}/{label}", artifacts=artifacts,
+                                   weights=f"{files}/{weights}")
+                if _error(reply["save"]):
+                    out.append(Difference(f"{medium}-{label}", "save", f"save failed: {_error(reply['save'])}"))
+            for label, artifacts, data in (("full", full, g.weight_data), ("v0", v0, other)):
+                reply = await call(f"{medium}-{label}", load=f"{medium}://{p}/{label}")
+                undefined = V0_UNDEFINED if label == "v0" else ()
+                out += _check_artifacts(trip, f"{medium}-{label}", reply["load"], artifacts, data, undefined)
+        out += await self._http(trip, call, full, topology)
+        return out
+
+    @staticmethod
+    async def _http(trip: Trip, call, full: dict, topology: dict) -> list[Difference]:
+        g, out = trip.golden, []
+        slot = trip.server.open_upload()
+        url = f"{trip.server.url}/uploads/{slot.token}"
+        weights = trip.server.open_upload()
+        weights.publish({"w.bin": g.weight_data})
+        reply = await call("http-full-save", save=url, artifacts=full,
+                           weights=f"{trip.server.url}/uploads/{weights.token}/w.bin")
+        if _error(reply["save"]):
+            out.append(Difference("http-full", "save", f"save failed: {_error(reply['save'])}"))
+        else:
+            sent = json.loads(slot.parts["model.json"].data) if "model.json" in slot.parts else None
+            want = {**{k: v for k, v in full.items() if k != "weightSpecs"},
+                    "weightsManifest": [{"paths": ["./model.weights.bin"], "weights": g.weight_specs}]}
+            out += diff_json(want, sent, "http-full.model.json")
+            got = slot.parts["model.weights.bin"].data if "model.weights.bin" in slot.parts else b""
+            out += diff_weights(g.weight_specs, g.weight_data, got, "http-full.model.weights.bin")
+            reply = await call("http-full", load=f"{url}/model.json")
+            out += _check_artifacts(trip, "http-full", reply["load"], full, g.weight_data, ())
+        # a topology-only save: one POST, model.json alone, 0 weight bytes reported
+        slot = trip.server.open_upload()
+        reply = await call("http-topology-save", save=f"{trip.server.url}/uploads/{slot.token}",
+                           artifacts={"modelTopology": topology})
+        if _error(reply["save"]):
+            out.append(Difference("http-topology", "save", f"save failed: {_error(reply['save'])}"))
+        else:
+            info = (reply["save"]["value"] or {}).get("modelArtifactsInfo") or {}
+            out += diff_json({"modelTopologyBytes": len(js_json_bytes(topology)), "weightSpecsBytes": 0,
+                              "weightDataBytes": 0},
+                             {k: info.get(k) for k in ("modelTopologyBytes", "weightSpecsBytes", "weightDataBytes")},
+                             "http-topology.modelArtifactsInfo")
+            methods = [r["method"] for r in slot.requests]
+            out += diff_json(["POST"], methods, "http-topology.requests")
+            out += diff_json(["model.json"], sorted(slot.parts), "http-topology.parts")
+            sent = json.loads(slot.parts["model.json"].data) if "model.json" in slot.parts else {}
+            out += diff_json(topology, sent.get("modelTopology"), "http-topology.model.json.modelTopology")
+        # a model.json with a weights manifest only (http_test 'weights only'): two groups, int32 and float32
+        only = trip.server.open_upload()
+        manifest = [{"paths": ["weightfile0"], "weights": [{"name": "fooWeight", "shape": [3, 1], "dtype": "int32"}]},
+                    {"paths": ["weightfile1"], "weights": [{"name": "barWeight", "shape": [2], "dtype": "float32"}]}]
+        data0, data1 = np.array([1, 3, 3], "<i4").tobytes(), np.array([-7, -4], "<f4").tobytes()
+        only.publish({"model.json": json.dumps({"weightsManifest": manifest}).encode(), "weightfile0": data0,
+                      "weightfile1": data1})
+        reply = await call("http-weights-only", load=f"{trip.server.url}/uploads/{only.token}/model.json")
+        specs = manifest[0]["weights"] + manifest[1]["weights"]
+        out += _check_artifacts(trip, "http-weights-only", reply["load"], {"weightSpecs": specs}, data0 + data1,
+                                ("modelTopology",))
+        return out
+
+
+def _check_artifacts(trip: Trip, what: str, outcome: dict, want: dict, data: bytes,
+                     undefined: tuple[str, ...]) -> list[Difference]:
+    """A handler's load() as posted by probes.js postArtifacts: exactly the JSON fields `want` (and the
+    ones it lacks absent), these `undefined`, and the weight bytes."""
+    if _error(outcome):
+        return [Difference(what, "load", f"load failed: {_error(outcome)}")]
+    parts = trip.parts()
+    loaded = json.loads(parts.get(f"{what}.artifacts.json", b"null"))
+    out = diff_json({k: v for k, v in want.items()}, loaded, f"{what}.artifacts")
+    missing = [f for f in undefined if f not in outcome["value"]["undefinedFields"]]
+    if missing:
+        out.append(Difference(what, "undefined", f"{missing} must be undefined (upstream: toBeUndefined)",
+                              expected=list(undefined), actual=outcome["value"]["undefinedFields"]))
+    specs = want.get("weightSpecs") or []
+    out += diff_weights(specs, data, parts.get(f"{what}.artifacts.weights.bin", b""), f"{what}.weightData")
+    return out
+
+
+# -- promise-downloads -----------------------------------------------------------------------------------
+
+class Downloads(PromiseScheme):
+    """`downloads://` with no name (browserDownloads is not exported: its router passes the empty name on)
+    downloads model.json and model.weights.bin, whose manifest names ./model.weights.bin and which carries
+    every ModelArtifacts field given (EXTRA: modelInitializer, initializerSignature...); a topology-only
+    model downloads its JSON file alone and reports 0 weight bytes (browser_files_test)."""
+
+    name = "promise-downloads"
+    UPSTREAM = ((FILES, "No file name provided, with existing anchors"), (FILES, "Download only model topology"))
+    QUIET_S = 3.0  # after the JSON file of a topology-only save arrives: time for a weights file to follow
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        require(trip, "downloads")
+        g, out = trip.golden, []
+        topology = g.model_json["modelTopology"]
+        upload = trip.server.open_upload()
+        upload.publish({"w.bin": g.weight_data})
+        reply = await trip.step("handlers", {"save": "downloads://", "deadline": _deadline(),
+                                             "artifacts": {"modelTopology": topology, "weightSpecs": g.weight_specs, **EXTRA},
+                                             "weights": f"{trip.server.url}/uploads/{upload.token}/w.bin"})
+        trip.observed["unnamed"] = reply
+        if _error(reply["save"]):
+            return [Difference("unnamed", "save", f"save failed: {_error(reply['save'])}")]
+        files = await trip.page.downloads(2, timeouts.scaled(timeouts.DOWNLOAD_S))
+        out += diff_json(["model.json", "model.weights.bin"], sorted(files), "unnamed.files")
+        if "model.json" in files:
+            out += diff_json({"modelTopology": topology, **EXTRA,  # every field, modelInitializer included
+                              "weightsManifest": [{"paths": ["./model.weights.bin"], "weights": g.weight_specs}]},
+                             json.loads(files["model.json"]), "unnamed.model.json")
+        out += diff_weights(g.weight_specs, g.weight_data, files.get("model.weights.bin", b""), "unnamed.weights")
+        await trip.page.forget_downloads()
+        name = f"{self.path(trip)}-topology"
+        reply = await trip.step("handlers", {"save": f"downloads://{name}", "deadline": _deadline(),
+                                             "artifacts": {"modelTopology": topology}})
+        trip.observed["topology-only"] = reply
+        if _error(reply["save"]):
+            return out + [Difference("topology-only", "save", f"save failed: {_error(reply['save'])}")]
+        info = (reply["save"]["value"] or {}).get("modelArtifactsInfo") or {}
+        out += diff_json({"weightSpecsBytes": 0, "weightDataBytes": 0},
+                         {k: info.get(k) for k in ("weightSpecsBytes", "weightDataBytes")}, "topology-only.info")
+        files = await trip.page.downloads(1, timeouts.scaled(timeouts.DOWNLOAD_S))
+        try:  # a weights file would follow at once: wait a little for a second one
+            files = await trip.page.downloads(2, self.QUIET_S)
+        except Exception as e:  # DownloadsIncomplete: only the JSON file came, as upstream asserts
+            if type(e).__name__ != "DownloadsIncomplete":
+                raise
+        out += diff_json([f"{name}.json"], sorted(files), "topology-only.files")
+        if f"{name}.json" in files:
+            out += diff_json(topology, json.loads(files[f"{name}.json"]).get("modelTopology"),
+                             "topology-only.model.json.modelTopology")
+        return out
+
+
+# -- promise-from-memory-legacy --------------------------------------------------------------------------
+
+class FromMemoryLegacy(PromiseScheme):
+    """`tf.io.fromMemory(topology, specs, data)` and `fromMemory(topology)` (passthrough_test's legacy
+    signatures), and the same of `fromMemorySync`, whose load() returns the artifacts, not a Promise."""
+
+    name = "promise-from-memory-legacy"
+    hosts = ("browser", "node")
+    UPSTREAM = ((PASSTHROUGH, "load topology and weights: legacy signature"),)  # and 'load model topology only: legacy signature'
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        g = trip.golden
+        topology = g.model_json["modelTopology"]
+        upload = trip.server.open_upload()
+        upload.publish({"w.bin": g.weight_data})
+        reply = await trip.step("fromMemoryLegacy", {"artifacts": {"modelTopology": topology, "weightSpecs": g.weight_specs},
+                                                     "weights": f"{trip.server.url}/uploads/{upload.token}/w.bin", "prefix": ""})
+        trip.observed["fromMemory"] = reply
+        parts, out = trip.parts(), []
+        for label, outcome in reply.items():
+            if _error(outcome):
+                out.append(Difference(label, "load", f"load failed: {_error(outcome)}"))
+                continue
+            legacy = label.endswith("-legacy")
+            want = {"modelTopology": topology, **({"weightSpecs": g.weight_specs} if legacy else {})}
+            out += diff_json(want, json.loads(parts.get(f"{label}.json", b"null")), f"{label}.artifacts")
+            undefined = ("userDefinedMetadata",) if legacy else ("weightSpecs", "weightData", "userDefinedMetadata")
+            missing = [f for f in undefined if f not in outcome["value"]["undefinedFields"]]
+            if missing:
+                out.append(Difference(label, "undefined", f"{missing} must be undefined (passthrough_test)",
+                                      actual=outcome["value"]["undefinedFields"]))
+            if legacy:
+                out += diff_weights(g.weight_specs, g.weight_data, parts.get(f"{label}.weights.bin", b""), label)
+            if label.startswith("fromMemorySync") and not outcome["value"]["sync"]:
+                out.append(Difference(label, "sync", "fromMemorySync's load() returned a Promise"))
+        return out
+
+
+# -- promise-load-routers --------------------------------------------------------------------------------
+
+ROUTER_CASES = (  # label, URL(s), handlers the registry must give (router_registry_test)
+    ("pair", ["foo:///123", "foo:///456"], 1),
+    ("mismatched-pair", ["foo:///123", "bar:///456"], 0),
+    ("one-element", ["foo:///123"], 0),
+    ("string", "foo:///123", 0),
+)
+
+
+class LoadRouters(PromiseScheme):
+    """A user's `tf.io.registerLoadRouter` for pairs of foo:/// URLs: `tf.io.getLoadHandlers` hands string
+    arrays to routers and gives exactly the router's handler for a pair, none otherwise."""
+
+    name = "promise-load-routers"
+    hosts = ("browser", "node")
+    UPSTREAM = ((ROUTERS, "getLoadHandler with string array argument succeeds"),)
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        reply = await trip.step("loadRouters", {"scheme": "foo:///", "cases": [[label, url] for label, url, _ in ROUTER_CASES]})
+        trip.observed["loadRouters"] = reply
+        out = []
+        for label, url, count in ROUTER_CASES:
+            outcome = reply[label]
+            if _error(outcome):
+                out.append(Difference("getLoadHandlers", label, f"tf.io.getLoadHandlers({json.dumps(url)}) threw "
+                                                                f"{_error(outcome)}"))
+                continue
+            out += diff_json({"handlers": count, "theRouters": count}, outcome["value"], f"getLoadHandlers.{label}")
+        return out
+
+
+# -- promise-file-system-binary (Node) -------------------------------------------------------------------
+
+class FileSystemBinary(PromiseScheme):
+    """Node: `tf.io.getLoadHandlers(['file://…/model.pb', 'file://…/manifest.json'])` (file_system_test
+    'load binary model'): the router takes the pair, the handler gives the model.pb bytes as the topology
+    and both weight files' bytes; one path alone is refused at once, a missing model.pb or weight file
+    rejects naming it, and a pair with another scheme gets no handler."""
+
+    name = "promise-file-system-binary"
+    hosts = ("node",)
+    # and 'should handle multiple paths', 'should return null for multiple paths with mismatched scheme' (the
+    # map's 'should handle single path' entry holds the router's cases)
+    UPSTREAM = ((NODE_FS, "load: two weight files"), (NODE_FS, "path length does not equal 2 fails"),
+                (NODE_FS, "should handle single path"))
+    MANIFEST = [{"paths": ["weights.1.bin"], "weights": [{"name": "dense/kernel", "shape": [3, 1], "dtype": "float32"}]},
+                {"paths": ["weights.2.bin"], "weights": [{"name": "dense/bias", "shape": [1], "dtype": "float32"}]}]
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        root = trip.tmp / "binary"
+        (root / "missing").mkdir(parents=True)
+        graph = bytes(range(256)) * 3  # model.pb: opaque bytes the handler must pass on as they are
+        w1, w2 = np.array([-1.1, -3.3, -3.3], "<f4").tobytes(), np.array([-7.7], "<f4").tobytes()
+        for folder, files in ((root, {"weights.2.bin": w2}), (root / "missing", {})):
+            (folder / "model.pb").write_bytes(graph)
+            (folder / "manifest.json").write_text(json.dumps(self.MANIFEST))
+            (folder / "weights.1.bin").write_bytes(w1)
+            for name, data in files.items():
+                (folder / name).write_bytes(data)
+        pair = [f"file://{root}/model.pb", f"file://{root}/manifest.json"]
+        calls = {
+            "pair": pair,
+            "one-path": [f"file://{root}/foo/model.pb"],
+            "no-model-pb": [f"file://{root}/foo/model.pb", f"file://{root}/foo/manifest.json"],
+            "missing-weights": [f"file://{root}/missing/model.pb", f"file://{root}/missing/manifest.json"],
+            "mismatched-scheme": [f"file://{root}/model.pb", "http://localhost/manifest.json"],
+        }
+        seen = trip.observed["fileSystem"] = {}
+        out = []
+        for label, urls in calls.items():
+            seen[label] = reply = await trip.step("handlers", {"load": urls, "prefix": f"{label}.", "deadline": _deadline()})
+            message = _error(reply["load"]) or ""
+            if label == "pair":
+                if message:
+                    out.append(Difference(label, "load", f"load of {urls} failed: {message}"))
+                    continue
+                parts = trip.parts()
+                specs = [w for g in self.MANIFEST for w in g["weights"]]
+                out += diff_json({"modelTopology": {"binary": len(graph)}, "weightSpecs": specs},
+                                 json.loads(parts[f"{label}.artifacts.json"]), f"{label}.artifacts")
+                if parts.get(f"{label}.artifacts.topology.bin") != graph:
+                    out.append(Difference(label, "modelTopology", "the topology is not model.pb's bytes"))
+                out += diff_weights(specs, w1 + w2, parts.get(f"{label}.artifacts.weights.bin", b""), f"{label}.weightData")
+                continue
+            pattern = {"one-path": r"file paths must have a length of 2.*actual length is 1",
+                       "no-model-pb": r"model\.pb.*does not exist.*loading failed",
+                       "missing-weights": r"Weight file .*weights\.2\.bin does not exist",
+                       "mismatched-scheme": r"gave 0 handlers"}[label]
+            if not message:
+                out.append(Difference(label, "load", f"tf.io.getLoadHandlers({urls}) loaded; file_system_test asserts "
+                                                     f"it fails with /{pattern}/"))
+            elif re.search(pattern, message) is None:
+                out.append(Difference(label, "message", f"{message!r} does not match /{pattern}/ (file_system_test)",
+                                      expected=pattern, actual=message))
+        return out
+
+
+# -- promise-load-memory ---------------------------------------------------------------------------------
+
+class LoadMemory(PromiseScheme):
+    """`tf.loadLayersModel(url)` adds exactly one tensor per weight to tf.memory().numTensors, and
+    `model.dispose()` brings it back (models_test 'no memory leak during model loading')."""
+
+    name = "promise-load-memory"
+    hosts = ("browser", "node")
+    UPSTREAM = ((LAYERS_MODELS, "loadLayersModel: no memory leak during model loading"),)
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        reply = await trip.step("loadCounting", {"fixture": trip.fixture_url(), "deadline": _deadline()})
+        trip.observed["numTensors"] = reply
+        count = len(trip.golden.weight_specs)
+        return diff_json({"loaded": reply["before"] + count, "disposed": reply["before"], "weights": count},
+                         {k: reply[k] for k in ("loaded", "disposed", "weights")}, "numTensors")
+
+
+# -- promise-user-metadata -------------------------------------------------------------------------------
+
+MAX_USER_DEFINED_METADATA_SERIALIZED_LENGTH = 1 * 1024 * 1024  # tfjs-layers/src/user_defined_metadata.ts
+
+
+class UserMetadata(PromiseScheme):
+    """`model.setUserDefinedMetadata(x)` throws for every x that is not a JSON object (a JSON string, an
+    array, an object holding a tensor, undefined, null, a string, a number); metadata over the limit
+    makes the save warn once ('is too large in size') and is still saved whole."""
+
+    name = "promise-user-metadata"
+    hosts = ("browser", "node")
+    UPSTREAM = ((METADATA, "Invalid user metadata leads to error: ${modelType}"),)  # and 'Large metadata size leads to warning'
+    REFUSED = r"is expected to be a JSON object, but is not"
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        length = MAX_USER_DEFINED_METADATA_SERIALIZED_LENGTH
+        reply = await trip.step("userMetadata", {"fixture": trip.fixture_url(), "largeLength": length})
+        trip.observed["userMetadata"] = reply
+        out = []
+        for label, outcome in reply["refused"].items():
+            message = _error(outcome)
+            if message is None or re.search(self.REFUSED, message) is None:
+                out.append(Difference("setUserDefinedMetadata", label, f"expected it to throw /{self.REFUSED}/, got "
+                                                                       f"{message or 'no error'}",
+                                      expected=self.REFUSED, actual=message))
+        warned = [w for w in reply["warnings"] if re.search("is too large in size", w)]
+        if len(reply["warnings"]) != 1 or len(warned) != 1:
+            out.append(Difference("save", "warnings", "upstream asserts exactly one warning, /is too large in size/",
+                                  expected=1, actual=reply["warnings"]))
+        if reply["savedMetadataLength"] != length:
+            out.append(Difference("save", "userDefinedMetadata", "the large metadata was not saved whole",
+                                  expected=length, actual=reply["savedMetadataLength"]))
+        return out
+
+
+# -- promise-layers-load ---------------------------------------------------------------------------------
+
+class LayersLoad(PromiseScheme):
+    """Three promises of tfjs-layers' save and load, on variants of the golden written by Python:
+
+    - `trainable-only`: the first layer made `trainable: false`; `model.save(http, {trainableOnly: true})`
+      sends the other layers' weights only, and the topology as served;
+    - `non-strict`: a manifest with the first weight only, loaded with `{strict: false}`: every weight is
+      there, the first with the golden's bytes, the zeros-initialized ones zero;
+    - `hdf5-topology`: the topology nested as Keras's `model.to_json()` (`model_config`), which loads as
+      the golden: its weights, its predictions, and its re-serialised topology."""
+
+    name = "promise-layers-load"
+    hosts = ("browser", "node")
+    UPSTREAM = ((LAYERS_SAVE, "Saving only trainable weights succeeds"),
+                (LAYERS_SAVE, "Partial non-strict load calls weight initializers"),
+                (LAYERS_MODELS, "load topology and weights from implicit relative http path: HDF5 format"))
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        files = trip.golden.files()
+        model_json = json.loads(files["model.json"])
+        return (await self._trainable_only(trip, files, model_json) + await self._non_strict(trip, files, model_json)
+                + await self._hdf5(trip, files, model_json))
+
+    @staticmethod
+    def _publish(trip: Trip, files: dict, model_json: dict) -> str:
+        upload = trip.server.open_upload()
+        upload.publish({**files, "model.json": json.dumps(model_json).encode()})
+        return f"{trip.server.url}/uploads/{upload.token}/model.json"
+
+    async def _trainable_only(self, trip: Trip, files: dict, model_json: dict) -> list[Difference]:
+        variant = copy.deepcopy(model_json)
+        first = variant["modelTopology"]["config"]["layers"][0]["config"]
+        first["trainable"] = False
+        frozen = f"{first['name']}/"
+        slot = trip.server.open_upload()
+        try:
+            await trip.step("save", {"fixture": self._publish(trip, files, variant), "deadline": _deadline(),
+                                     "target": {"kind": "url", "url": f"{trip.server.url}/uploads/{slot.token}"},
+                                     "saveConfig": {"trainableOnly": True}})
+        except TfjsError as e:
+            return [Difference("trainable-only", "save", str(e))]
+        specs = [s for s in trip.golden.weight_specs if not s["name"].startswith(frozen)]
+        data = b"".join(d for s, d in decode.held(trip.golden.weight_specs, trip.golden.weight_data)
+                        if not s["name"].startswith(frozen))
+        sent = json.loads(slot.parts["model.json"].data) if "model.json" in slot.parts else {}
+        expected = ExpectedSave.of(dataclasses.replace(trip.golden, model_json=variant), trip.tfjs_version).model_json
+        out = diff_json(expected["modelTopology"], sent.get("modelTopology"), "trainable-only.modelTopology")
+        out += diff_json([s["name"] for s in specs], [w["name"] for g in sent.get("weightsManifest") or [] for w in g["weights"]],
+                         "trainable-only.weights")
+        got = slot.parts["model.weights.bin"].data if "model.weights.bin" in slot.parts else b""
+        return out + diff_weights(specs, data, got, "trainable-only.weightData")
+
+    async def _non_strict(self, trip: Trip, files: dict, model_json: dict) -> list[Difference]:
+        variant = copy.deepcopy(model_json)
+        group = variant["weightsManifest"][0]
+        group["weights"] = group["weights"][:1]  # model_save_test: weightSpecs.slice(0, 1)
+        variant["weightsManifest"] = [group]
+        try:
+            await trip.step("load", {"source": {"kind": "url", "url": self._publish(trip, files, variant),
+                                                "options": {"strict": False}},
+                                     "inputs": None, "prefix": "non-strict.", "deadline": _deadline()})
+        except TfjsError as e:
+            return [Difference("non-strict", "load", str(e))]
+        parts = trip.parts()
+        loaded = json.loads(parts["non-strict.loaded.json"])
+        specs = [{k: s[k] for k in ("name", "shape", "dtype")} for s in trip.golden.after_load_specs]
+        out = diff_json(specs, loaded.get("weightSpecs"), "non-strict.weightSpecs")
+        if out:
+            return out
+        zeros = _zeros_initialized(model_json["modelTopology"])
+        want = []
+        layout = decode.held(trip.golden.after_load_specs, trip.golden.after_load_data)
+        offset, data = 0, parts["non-strict.loaded.weights.bin"]
+        for i, (spec, golden_bytes) in enumerate(layout):
+            actual = data[offset:offset + len(golden_bytes)]
+            offset += len(golden_bytes)
+            if i == 0:
+                want.append((spec, golden_bytes, actual))
+            elif spec["name"] in zeros:
+                want.append((spec, bytes(len(golden_bytes)), actual))
+        for spec, expected, actual in want:
+            out += diff_weights([spec], expected, actual, "non-strict.weightData")
+        return out
+
+    async def _hdf5(self, trip: Trip, files: dict, model_json: dict) -> list[Difference]:
+        variant = copy.deepcopy(model_json)
+        topology = variant["modelTopology"]
+        variant["modelTopology"] = {"backend": "tensorflow", "keras_version": "2.1.4",
+                                    "model_config": {"class_name": topology["class_name"], "config": topology["config"]}}
+        try:
+            result = await trip.load({"kind": "url", "url": self._publish(trip, files, variant)}, prefix="hdf5.",
+                                     deadline=_deadline())
+        except TfjsError as e:
+            return [Difference("hdf5-topology", "load", str(e))]
+        return trip.check_loaded(result, prefix="hdf5.")
+
+
+def _zeros_initialized(topology: dict) -> set[str]:
+    """Weight names ('<layer>/bias') whose initializer is Zeros in the topology (Dense layers' use_bias)."""
+    out = set()
+    for layer in topology["config"]["layers"]:
+        config = layer["config"]
+        for weight in ("bias", "kernel"):
+            init = config.get(f"{weight}_initializer") or {}
+            if init.get("class_name") == "Zeros" and (weight != "bias" or config.get("use_bias", True)):
+                out.add(f"{config['name']}/{weight}")
+    return out
+
+
+PROMISES: list[Scheme] = [DecodeWeights(), HandlerArtifacts(), Downloads(), FromMemoryLegacy(), LoadRouters(),
+                          FileSystemBinary(), LoadMemory(), UserMetadata(), LayersLoad()]
