@@ -272,6 +272,56 @@ CATALOGUE: tuple[Mutant, ...] = (
         "fetchEndFraction = 1;",
         "load-options rows: onProgress against upstream's evenly spaced fractions",
     ),
+    # What upstream asserts of the exported io API (harness.schemes.promises)
+    Mutant(
+        "float16-infinity-decodes-finite", "quantization",
+        "the float16 decoder's exponent table maps exponent 31 (Inf and NaN) to a finite float32 exponent: "
+        "float16 +-Infinity and NaN weights load as +-32768 and finite values (io_utils_test 'decodes NaN to "
+        "float32 NaN')",
+        "exponentTable[31] = 0x47800000;",
+        "exponentTable[31] = 0x47000000;",
+        "promise-decode-weights rows: the float16 specials against numpy's widening",
+    ),
+    Mutant(
+        "quantized-int32-floors", "quantization",
+        "quantized int32 weights are dequantized with Math.floor, not Math.round: 24.5 loads as 24 "
+        "(weights_loader_test 'quantized weights (uint16)')",
+        "values[_i] = Math.round(_v * quantization.scale + quantization.min);",
+        "values[_i] = Math.floor(_v * quantization.scale + quantization.min);",
+        "promise-decode-weights rows: the int32 targets, whose halves round up",
+    ),
+    Mutant(
+        "localstorage-drops-model-initializer", "metadata",
+        "BrowserLocalStorage.save leaves modelInitializer out of the model_metadata key (local_storage_test "
+        "'Save-load round trip succeeds')",
+        "modelInitializer: modelArtifacts.modelInitializer != null ? modelArtifacts.modelInitializer : undefined,",
+        "modelInitializer: undefined,",
+        "promise-handler-artifacts rows: the localStorage copy of every ModelArtifacts field",
+    ),
+    Mutant(
+        "from-memory-legacy-drops-specs", "partial-data",
+        "fromMemory(topology, specs, data), the legacy signature, forgets the weight specs (passthrough_test "
+        "'load topology and weights: legacy signature')",
+        "modelTopology: modelArtifacts,\n\t      weightSpecs: weightSpecs,",
+        "modelTopology: modelArtifacts,\n\t      weightSpecs: undefined,",
+        "promise-from-memory-legacy rows: the legacy handlers' weightSpecs",
+    ),
+    Mutant(
+        "user-metadata-unchecked", "metadata",
+        "LayersModel.setUserDefinedMetadata accepts what is not a JSON object (user_defined_metadata_test "
+        "'Invalid user metadata leads to error')",
+        "checkUserDefinedMetadata(userDefinedMetadata, this.name);\n\t      this.userDefinedMetadata = userDefinedMetadata;",
+        "this.userDefinedMetadata = userDefinedMetadata;",
+        "promise-user-metadata rows: every invalid value must throw",
+    ),
+    Mutant(
+        "save-ignores-trainable-only", "partial-data",
+        "LayersModel.save writes every weight when asked for {trainableOnly: true} (model_save_test 'Saving only "
+        "trainable weights succeeds')",
+        "return encodeWeights(this.getNamedWeights(config));",
+        "return encodeWeights(this.getNamedWeights());",
+        "promise-layers-load rows: the trainable-only save's manifest",
+    ),
 )
 
 
