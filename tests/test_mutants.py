@@ -34,7 +34,9 @@ def test_the_catalogue_covers_the_fault_kinds_with_unique_names():
     assert all(n == n.lower() and " " not in n for n in names)
     kinds = {m.kind for m in mutants.CATALOGUE}
     assert set(mutants.REQUIRED_KINDS) <= kinds, f"missing kinds: {set(mutants.REQUIRED_KINDS) - kinds}"
-    assert 10 <= len(mutants.CATALOGUE) <= 25  # 24 since the contract, query-string and load-options mutants
+    # 30 since the promise rows' six; `make mutants` runs each on every row it names, so the catalogue stays
+    # a list a maintainer reads, not a generator of every possible edit
+    assert 10 <= len(mutants.CATALOGUE) <= 40
     assert all(m.breaks and m.catch for m in mutants.CATALOGUE)
 
 
