@@ -155,6 +155,40 @@
     return result;
   }
 
+  // router_registry_test 'getSaveHandler succeeds' / 'getLoadHandler succeeds': for each [label, 'save' |
+  // 'load', url] of args.cases, how many handlers tf.io.getSaveHandlers / getLoadHandlers give and how many
+  // are a user's save-only router's (bar://, registered with tf.io.registerSaveRouter); for the labels in
+  // args.write, the one handler's save() of a topology-only model, and the storage keys it added (read with
+  // the storage APIs, harness/js/storage.js): which medium the routed handler is.
+  const SAVE_ONLY_HANDLER = {save: async () => ({modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}})};
+  let saveRouterRegistered = false;
+  async function routes(tf, env, args) {
+    if (!saveRouterRegistered) {  // once per page or process: routers cannot be unregistered
+      tf.io.registerSaveRouter((url) => (typeof url === 'string' && url.startsWith('bar://') ? SAVE_ONLY_HANDLER : null));
+      saveRouterRegistered = true;
+    }
+    const storage = typeof self !== 'undefined' ? self.harnessStorage : undefined;
+    const added = (before, after) => ({
+      localStorage: after.localStorage.filter((k) => !before.localStorage.includes(k)),
+      indexeddb: Object.fromEntries(Object.entries(after.indexeddb).map(
+          ([store, keys]) => [store, keys.filter((k) => !(before.indexeddb[store] || []).includes(k))])),
+    });
+    const result = {};
+    for (const [label, kind, url] of args.cases) {
+      result[label] = await attempt(async () => {
+        const found = kind === 'save' ? tf.io.getSaveHandlers(url) : tf.io.getLoadHandlers(url);
+        const out = {handlers: found.length, theUsers: found.filter((h) => h === SAVE_ONLY_HANDLER).length};
+        if ((args.write || []).includes(label) && found.length === 1) {
+          const before = await storage.keys();
+          await shared.withDeadline(found[0].save({modelTopology: {probe: label}}), args.deadline, 'save()');
+          out.added = added(before, await storage.keys());
+        }
+        return out;
+      });
+    }
+    return result;
+  }
+
   // models_test 'no memory leak during model loading': tf.memory().numTensors before a load, after it
   // and after model.dispose().
   async function loadCounting(tf, env, args) {
@@ -202,5 +236,69 @@
             savedMetadataLength: kept && typeof kept.metadata === 'string' ? kept.metadata.length : null};
   }
 
-  return {steps: {decodeWeights, handlers, fromMemoryLegacy, loadRouters, loadCounting, userMetadata}};
+  // models_test 'Saving+loading model with optimizer' and file_system_test 'Save and load model with loss
+  // and optimizer', as a user resumes training: the model (with its trainingConfig and optimizer state) is
+  // loaded from args.fixture and saved with its optimizer to args.saveLoaded; that copy is loaded back,
+  // fit one step on (args.x, args.y) and saved to args.saveFitted; and the model loaded from args.fixture
+  // but never saved is fit the same step and saved to args.saveNeverSaved. Each stage is an `attempt`.
+  async function fitAfterLoad(tf, env, args) {
+    const load = (url) => shared.withDeadline(tf.loadLayersModel(url), args.deadline, `tf.loadLayersModel(${url})`);
+    const save = (model, url) => shared.withDeadline(model.save(url, {includeOptimizer: true}), args.deadline, 'save()');
+    const fitSaved = async (model, url) => {
+      const x = tf.tensor2d(args.x, args.xShape);
+      const y = tf.tensor2d(args.y, args.yShape);
+      try {
+        const h = await shared.withDeadline(model.fit(x, y, {epochs: 1, batchSize: args.xShape[0], shuffle: false, verbose: 0}),
+                                            args.deadline, 'fit()');
+        const iterations = model.optimizer.iterations;
+        await save(model, url);
+        return {history: h.history, iterations};
+      } finally {
+        tf.dispose([x, y]);
+        model.dispose();
+      }
+    };
+    const result = {};
+    result.saveLoaded = await attempt(async () => {
+      const model = await load(args.fixture);
+      const optimizer = model.optimizer ? model.optimizer.getClassName() : null;
+      await save(model, args.saveLoaded);
+      model.dispose();
+      return {optimizer};
+    });
+    if (!result.saveLoaded.error) {
+      result.fitReloaded = await attempt(async () => fitSaved(await load(args.reload), args.saveFitted));
+    }
+    result.fitNeverSaved = await attempt(async () => fitSaved(await load(args.fixture), args.saveNeverSaved));
+    return result;
+  }
+
+  // e2e metadata.ts 'can load metadata.': a graph model's userDefinedMetadata is its model.metadata once
+  // loaded (tf.loadGraphModel(args.fixture)); then the model is saved to each of args.saves and loaded back
+  // from it (args.loads, the same order), and each copy's metadata is read the same way.
+  async function graphMetadata(tf, env, args) {
+    const load = (url) => shared.withDeadline(tf.loadGraphModel(url), args.deadline, `tf.loadGraphModel(${url})`);
+    const metadataOf = (model) => (model.metadata === undefined ? {undefined: true} : {metadata: model.metadata});
+    const result = {saves: {}, loads: {}};
+    let model = null;
+    result.load = await attempt(async () => { model = await load(args.fixture); return metadataOf(model); });
+    if (!model) return result;
+    for (let i = 0; i < args.saves.length; i++) {
+      const saved = await attempt(async () => {
+        await shared.withDeadline(model.save(args.saves[i]), args.deadline, 'save()');
+        return true;
+      });
+      result.saves[args.saves[i]] = saved;
+      if (saved.error) continue;
+      result.loads[args.saves[i]] = await attempt(async () => {
+        const copy = await load(args.loads[i]);
+        try { return metadataOf(copy); } finally { copy.dispose(); }
+      });
+    }
+    model.dispose();
+    return result;
+  }
+
+  return {steps: {decodeWeights, handlers, fromMemoryLegacy, loadRouters, loadCounting, userMetadata, fitAfterLoad,
+                  graphMetadata, routes}};
 });

@@ -21,6 +21,7 @@ from harness.engines import remote
 from harness.pytest import fixtures, junit
 from harness.pytest.matrix import model_format, row_params, state
 from harness.report import document
+from harness.trip.compare import jsonable
 
 
 class RowRecorder:
@@ -105,8 +106,8 @@ class RowRecorder:
             row["page_s"] = round(trip.page_s, 3)
             if trip.phase_s:
                 row["phase_s"] = {phase: round(seconds, 4) for phase, seconds in trip.phase_s.items()}
-            if trip.observed:
-                row["observed"] = trip.observed
+            if trip.observed:  # as JSON has it: a NaN a scheme measured (a mutant's step) is "NaN"
+                row["observed"] = jsonable(trip.observed)
             row["hazards"] = list(trip.hazards)
         verdict = getattr(trip, "verdict", None) if trip is not None else None
         if verdict is not None:

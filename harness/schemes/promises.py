@@ -10,11 +10,13 @@ the zoo's mlp only (their subject is TF.js's API, not the model), beside the con
     promise-handler-artifacts   getSaveHandlers / getLoadHandlers on localStorage, IndexedDB and http
     promise-downloads           browserDownloads() with no name, and of a topology-only model
     promise-from-memory-legacy  fromMemory(topology, specs, data) and fromMemory(topology), and the Sync ones
-    promise-load-routers        a user's load router given string arrays
+    promise-load-routers        a user's load router given string arrays; every scheme's save and load routing
     promise-file-system-binary  Node: file:// [model.pb, manifest.json] pairs
     promise-load-memory         no tensor leaked by loadLayersModel; dispose frees them all
     promise-user-metadata       setUserDefinedMetadata refuses non-objects; large metadata warns
     promise-layers-load         trainableOnly saves, a non-strict partial load, a Keras HDF5-style topology
+    promise-optimizers          fit() after a load, per optimizer: numpy's step, and the never-saved model's
+    promise-graph-metadata      a graph model's userDefinedMetadata as model.metadata, through every medium
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import re
 
 import numpy as np
 
-from harness.golden import decode
+from harness.golden import decode, train
 from harness.golden.writer import js_json_bytes
 from harness.schemes.base import Scheme, require
 from harness.trip import timeouts
@@ -436,11 +438,15 @@ ROUTER_CASES = (  # label, URL(s), handlers the registry must give (router_regis
 
 class LoadRouters(PromiseScheme):
     """A user's `tf.io.registerLoadRouter` for pairs of foo:/// URLs: `tf.io.getLoadHandlers` hands string
-    arrays to routers and gives exactly the router's handler for a pair, none otherwise."""
+    arrays to routers and gives exactly the router's handler for a pair, none otherwise. And every scheme's
+    routing (`_routes`): one handler for each scheme the host has, for save and for load, none for an unknown
+    scheme, save-only schemes (downloads://, a user's bar:// save router) none for load; the handler routed
+    for localstorage:// and indexeddb:// saves into that medium (the keys a save adds, read with the storage
+    APIs), as upstream's `instanceof BrowserLocalStorage` / `BrowserIndexedDB` say it must."""
 
     name = "promise-load-routers"
     hosts = ("browser", "node")
-    UPSTREAM = ((ROUTERS, "getLoadHandler with string array argument succeeds"),)
+    UPSTREAM = ((ROUTERS, "getLoadHandler with string array argument succeeds"), (ROUTERS, "getSaveHandler succeeds"))
 
     async def run(self, trip: Trip) -> list[Difference]:
         reply = await trip.step("loadRouters", {"scheme": "foo:///", "cases": [[label, url] for label, url, _ in ROUTER_CASES]})
@@ -453,6 +459,55 @@ class LoadRouters(PromiseScheme):
                                                                 f"{_error(outcome)}"))
                 continue
             out += diff_json({"handlers": count, "theRouters": count}, outcome["value"], f"getLoadHandlers.{label}")
+        return out + await self._routes(trip)
+
+    async def _routes(self, trip: Trip) -> list[Difference]:
+        browser = trip.driver.spec.host == "browser"
+        p = f"{self.path(trip)}-routed"
+        slot = f"{trip.server.url}/uploads/{trip.server.open_upload().token}"
+        # label: (kind, url, handlers): what the host has (Node: no localStorage, IndexedDB or downloads)
+        cases = {
+            "save-localstorage": ("save", f"localstorage://{p}", int(browser)),
+            "load-localstorage": ("load", f"localstorage://{p}", int(browser)),
+            "save-indexeddb": ("save", f"indexeddb://{p}", int(browser)),
+            "load-indexeddb": ("load", f"indexeddb://{p}", int(browser)),
+            "save-downloads": ("save", f"downloads://{p}", int(browser)),
+            "load-downloads": ("load", f"downloads://{p}", 0),  # save-only
+            "save-http": ("save", slot, 1),
+            "load-http": ("load", f"{slot}/model.json", 1),
+            "save-unknown": ("save", f"qux://{p}", 0),
+            "load-unknown": ("load", f"qux://{p}", 0),
+            "save-users": ("save", f"bar://{p}", 1),  # a user's registerSaveRouter
+            "load-users": ("load", f"bar://{p}", 0),
+        }
+        if not browser:
+            cases["save-file"] = ("save", f"file://{trip.tmp}/routed", 1)
+            cases["load-file"] = ("load", f"file://{trip.tmp}/routed/model.json", 1)
+        write = ["save-localstorage", "save-indexeddb"] if browser else []
+        reply = await trip.step("routes", {"cases": [[label, kind, url] for label, (kind, url, _) in cases.items()],
+                                           "write": write, "deadline": _deadline()})
+        trip.observed["routes"] = reply
+        out = []
+        for label, (kind, url, count) in cases.items():
+            outcome = reply[label]
+            if _error(outcome):
+                out.append(Difference(f"get{kind.title()}Handlers", label,
+                                      f"tf.io.get{kind.title()}Handlers({url!r}) threw {_error(outcome)}"))
+                continue
+            value = outcome["value"]
+            out += diff_json({"handlers": count, "theUsers": int(label == "save-users")},
+                             {k: value[k] for k in ("handlers", "theUsers")}, f"routes.{label}")
+        media = {"save-localstorage": {"localStorage": [f"tensorflowjs_models/{p}/{k}" for k in
+                                                         ("info", "model_metadata", "model_topology", "weight_data",
+                                                          "weight_specs")], "indexeddb": {}},
+                 "save-indexeddb": {"localStorage": [], "indexeddb": {"model_info_store": [p], "models_store": [p]}}}
+        for label in write:
+            added = (reply[label].get("value") or {}).get("added")
+            if added is None:
+                continue
+            added = {"localStorage": sorted(added["localStorage"]),
+                     "indexeddb": {store: keys for store, keys in added["indexeddb"].items() if keys}}
+            out += diff_json(media[label], added, f"routes.{label}.storage-added")
         return out
 
 
@@ -674,6 +729,288 @@ class LayersLoad(PromiseScheme):
         return trip.check_loaded(result, prefix="hdf5.")
 
 
+# -- promise-optimizers ----------------------------------------------------------------------------------
+
+class Optimizers(PromiseScheme):
+    """Training resumed after a load, for each optimizer TF.js serialises (harness.golden.train.OPTIMIZERS:
+    SGD, Momentum, Nesterov momentum, RMSProp, Adadelta, Adagrad, Adam) and for a compiled Adam model never
+    fitted (`adam-never-fitted`: a trainingConfig and no optimizer state). Python writes the mlp golden with
+    a trainingConfig (categorical cross-entropy, accuracy) and the optimizer's state after 3 steps (`iter`
+    then its slots, `"group": "optimizer"`, TF.js's layout). The page (probes.js fitAfterLoad) loads it and
+    saves it with its optimizer (browsers: over http; Node: to file://), loads that copy, fits one step on
+    5 examples and saves again; and fits the never-saved model the same step. Judged:
+
+    - the first save is the file: topology, trainingConfig, every spec (the optimizer's group included) and
+      every byte; for the never-fitted model, its weights and `iter` = 0 (models_test 'Saving model without
+      calling fit first');
+    - after the step: `iter` and optimizer.iterations are 4 (1 never fitted); the loss and accuracy fit()
+      reports, the weights and every slot are numpy's step (harness.golden.train) within FIT_TOLERANCE;
+    - the step after the round trip is the never-saved model's step, bit for bit: history, specs and bytes
+      (models_test: 'assert that the effect is the same as calling fit() again on the original model')."""
+
+    name = "promise-optimizers"
+    hosts = ("browser", "node")
+    # and, in part, models_test 'Saving model with metrics' (the map's N15: no multi-output model is fitted)
+    UPSTREAM = ((LAYERS_MODELS, "Adam as explicit object"), (NODE_FS, "Save and load model with loss and optimizer"))
+    CASES = tuple(o.case for o in train.OPTIMIZERS) + ("adam-never-fitted",)
+    ITERATIONS = 3  # the steps the file's optimizer state is as after
+    # float64 numpy against TF.js's float32 kernels on one step of the mlp: measured on TF.js 4.22.0's cpu
+    # backend (chromium, firefox, webkit and node: the same figures), the largest |actual - expected| over
+    # weights and slots was 3.0e-7 for Adadelta (learning rate 1) and at most 3.1e-8 for the others;
+    # elementwise |a - e| <= atol + rtol * |e| leaves >= 3x margin on the absolute part alone, and rtol
+    # covers values far from 0. The loss: rtol 1e-5.
+    FIT_TOLERANCE = {"atol": 1e-6, "rtol": 1e-4}
+    LOSS_RTOL = 1e-5
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        out = []
+        trip.observed["fitAfterLoad"] = {}
+        for case in self.CASES:
+            out += await self._case(trip, case)
+        return out
+
+    def _files(self, trip: Trip, case: str) -> tuple[dict, bytes, list[dict], dict, int]:
+        """The variant's model.json and weights, its model weights (float32 arrays by name), the optimizer
+        state as written, and the iterations it is as after."""
+        g = trip.golden
+        optimizer = train.BY_CASE["adam" if case == "adam-never-fitted" else case]
+        weights = {s["name"]: np.frombuffer(b, "<f4").reshape(s["shape"]) for s, b in decode.held(g.weight_specs, g.weight_data)}
+        rng = np.random.default_rng(20261203 + self.CASES.index(case))
+        fitted = case != "adam-never-fitted"
+        iterations = self.ITERATIONS if fitted else 0
+        state = train.initial_state(optimizer, weights, rng, iterations) if fitted else {}
+        specs = [dict(s) for s in g.weight_specs]
+        data = g.weight_data
+        if fitted:
+            specs.append({"name": "iter", "shape": [], "dtype": "int32", "group": "optimizer"})
+            data += np.array(iterations, "<i4").tobytes()
+            for name in train.slot_names(optimizer, list(weights))[1:]:
+                specs.append({"name": name, "shape": list(state[name].shape), "dtype": "float32", "group": "optimizer"})
+                data += state[name].astype("<f4").tobytes()
+        model_json = {**g.model_json, "trainingConfig": {
+            "loss": "categorical_crossentropy", "metrics": ["accuracy"],
+            "optimizer_config": {"class_name": optimizer.class_name, "config": dict(optimizer.config)}},
+            "weightsManifest": [{"paths": ["weights.bin"], "weights": specs}]}
+        return model_json, data, weights, state, iterations
+
+    async def _case(self, trip: Trip, case: str) -> list[Difference]:
+        g = trip.golden
+        model_json, data, weights, state, iterations = self._files(trip, case)
+        optimizer = train.BY_CASE["adam" if case == "adam-never-fitted" else case]
+        source = trip.server.open_upload()
+        source.publish({"model.json": json.dumps(model_json).encode(), "weights.bin": data})
+        x = g.inputs[0].astype(np.float32)
+        y = np.eye(4, dtype=np.float32)[np.random.default_rng(20261204).integers(0, 4, x.shape[0])]
+        saves = self._saves(trip, case)
+        reply = await trip.step("fitAfterLoad", {
+            "fixture": f"{trip.server.url}/uploads/{source.token}/model.json", "deadline": _deadline(),
+            "x": x.ravel().tolist(), "xShape": list(x.shape), "y": y.ravel().tolist(), "yShape": list(y.shape),
+            "saveLoaded": saves["loaded"].url, "reload": saves["loaded"].model_url,
+            "saveFitted": saves["fitted"].url, "saveNeverSaved": saves["never-saved"].url})
+        trip.observed["fitAfterLoad"][case] = reply
+        if optimizer.class_name == "Adadelta":  # the step expected is upstream's (harness.golden.train.step)
+            trip.hazard("adadelta-divides-by-previous-accumulator", case, "fitted",
+                        "Adadelta's step divides by the squared-gradient accumulator from before the step, as "
+                        "adadelta_optimizer_test asserts; Zeiler's Adadelta and TF's ApplyAdadelta use the updated one")
+        out = []
+        if _error(reply["saveLoaded"]):
+            return [Difference(case, "load-and-save", f"loading the file and saving it with its optimizer failed: "
+                                                      f"{_error(reply['saveLoaded'])}")]
+        if reply["saveLoaded"]["value"]["optimizer"] != optimizer.class_name:
+            out.append(Difference(case, "optimizer", "the loaded model's optimizer is not the trainingConfig's",
+                                  expected=optimizer.class_name, actual=reply["saveLoaded"]["value"]["optimizer"]))
+        # 1. the first save is the file
+        want_specs, want_data = model_json["weightsManifest"][0]["weights"], data
+        if case == "adam-never-fitted":
+            want_specs = want_specs + [{"name": "iter", "shape": [], "dtype": "int32", "group": "optimizer"}]
+            want_data = data + np.array(0, "<i4").tobytes()
+        expected_json = ExpectedSave.of(dataclasses.replace(g, model_json=model_json), trip.tfjs_version).model_json
+        out += self._check_saved(case, "saved", saves["loaded"].read(), expected_json, want_specs, want_data)
+        # 2. the step after the round trip is numpy's
+        step = train.step(optimizer, g.model_json["modelTopology"]["config"]["layers"], weights, state, iterations, x, y)
+        fitted = reply.get("fitReloaded") or {"error": {"name": "Skipped", "message": "the first save failed"}}
+        if _error(fitted):
+            out.append(Difference(case, "fit", f"fit() after the round trip failed: {_error(fitted)}"))
+        else:
+            out += self._check_step(trip, case, fitted["value"], saves["fitted"].read(), model_json, optimizer, step)
+        # 3. ... and the never-saved model's, bit for bit
+        never = reply["fitNeverSaved"]
+        if _error(never):
+            out.append(Difference(case, "fit-never-saved", f"fit() on the model never saved failed: {_error(never)}"))
+        elif not _error(fitted):
+            out += diff_json(never["value"], fitted["value"], f"{case}.history-after-round-trip")
+            a, b = saves["never-saved"].read(), saves["fitted"].read()
+            if a is None or b is None:
+                out.append(Difference(case, "fitted-saves", "a save after fit() wrote no model.json"))
+            else:  # names are judged against numpy's above; a fresh slot's may differ between two loads
+                unnamed = [[{k: v for k, v in w.items() if k != "name"} for w in grp["weights"]]
+                           for grp in a[0].get("weightsManifest") or []], \
+                          [[{k: v for k, v in w.items() if k != "name"} for w in grp["weights"]]
+                           for grp in b[0].get("weightsManifest") or []]
+                out += diff_json(unnamed[0], unnamed[1], f"{case}.fitted-after-round-trip.weightsManifest")
+                specs = [w for grp in a[0].get("weightsManifest") or [] for w in grp["weights"]]
+                out += diff_weights(specs, a[1], b[1], f"{case}.fitted-after-round-trip")
+        return out
+
+    def _saves(self, trip: Trip, case: str) -> dict:
+        """Where the three saves go: http upload slots in a browser, file:// folders in Node."""
+        if trip.driver.spec.host == "node":
+            return {label: _FolderSave(trip.tmp / "optimizers" / case / label) for label in ("loaded", "fitted", "never-saved")}
+        return {label: _SlotSave(trip.server) for label in ("loaded", "fitted", "never-saved")}
+
+    @staticmethod
+    def _check_saved(case: str, what: str, saved, model_json: dict, specs: list[dict], data: bytes) -> list[Difference]:
+        if saved is None:
+            return [Difference(case, what, "the save wrote no model.json")]
+        sent, got = saved
+        out = diff_json(model_json["modelTopology"], sent.get("modelTopology"), f"{case}.{what}.modelTopology")
+        out += diff_json(model_json["trainingConfig"], sent.get("trainingConfig"), f"{case}.{what}.trainingConfig")
+        out += diff_json(specs, [w for grp in sent.get("weightsManifest") or [] for w in grp["weights"]],
+                         f"{case}.{what}.weightSpecs")
+        return out or diff_weights(specs, data, got, f"{case}.{what}.weightData")
+
+    def _check_step(self, trip: Trip, case: str, fitted: dict, saved, model_json: dict, optimizer, step) -> list[Difference]:
+        out = []
+        history = fitted.get("history") or {}
+        loss, acc = (history.get("loss") or [None])[0], (history.get("acc") or [None])[0]
+        if loss is None or abs(loss - step.loss) > self.LOSS_RTOL * abs(step.loss):
+            out.append(Difference(case, "history.loss", f"fit() reported loss {loss}; numpy's is {step.loss:.8g} "
+                                                        f"(rtol {self.LOSS_RTOL})", expected=step.loss, actual=loss))
+        if acc != float(np.float32(step.acc)):  # a float32 mean, as TF.js computes it
+            out.append(Difference(case, "history.acc", "fit() reported another accuracy", expected=step.acc, actual=acc))
+        if fitted.get("iterations") != step.iterations:
+            out.append(Difference(case, "optimizer.iterations", "the optimizer's iterations after one step",
+                                  expected=step.iterations, actual=fitted.get("iterations")))
+        if saved is None:
+            return out + [Difference(case, "fitted", "the save after fit() wrote no model.json")]
+        sent, got = saved
+        names = list(step.weights) + train.slot_names(optimizer, list(step.weights))
+        specs = [s for s in model_json["weightsManifest"][0]["weights"] if "group" not in s]
+        specs += [{"name": n, "shape": [] if n == "iter" else list(step.weights[n.rsplit("/", 1)[0]].shape),
+                   "dtype": "int32" if n == "iter" else "float32", "group": "optimizer"} for n in names[len(specs):]]
+        saved_specs = [w for grp in sent.get("weightsManifest") or [] for w in grp["weights"]]
+        out += diff_json(specs, saved_specs, f"{case}.fitted.weightSpecs")
+        unnamed = [{k: v for k, v in w.items() if k != "name"} for w in saved_specs]
+        if diff_json([{k: v for k, v in w.items() if k != "name"} for w in specs], unnamed, "unnamed"):
+            return out  # the layout differs: the values cannot be read by name
+        expected = {**step.weights, **step.state}
+        worst = trip.observed.setdefault("fitMaxAbsError", {})
+        offset = 0
+        for spec in specs:
+            n = 4 * int(np.prod(spec["shape"], dtype=np.int64))
+            raw = got[offset:offset + n]
+            offset += n
+            if spec["name"] == "iter":
+                value = int(np.frombuffer(raw, "<i4")[0]) if len(raw) == 4 else None
+                if value != step.iterations:
+                    out.append(Difference(case, "fitted.iter", "the saved iter after one step",
+                                          expected=step.iterations, actual=value))
+                continue
+            actual = np.frombuffer(raw, "<f4").astype(np.float64)
+            want = expected[spec["name"]].ravel()
+            if actual.size != want.size:
+                out.append(Difference(case, f"fitted.{spec['name']}", "short weight data",
+                                      expected=want.size, actual=actual.size))
+                continue
+            error = np.abs(actual - want)
+            worst[f"{case}/{spec['name']}"] = float(error.max())
+            bad = error > self.FIT_TOLERANCE["atol"] + self.FIT_TOLERANCE["rtol"] * np.abs(want)
+            if bad.any():
+                i = int(np.argmax(bad))
+                out.append(Difference(case, f"fitted.{spec['name']}[{i}]", f"after one step: {float(actual[i])!r}, numpy's step "
+                                      f"{float(want[i])!r} ({int(bad.sum())} of {bad.size} values outside {self.FIT_TOLERANCE})",
+                                      expected=float(want[i]), actual=float(actual[i])))
+        return out
+
+
+# -- promise-graph-metadata ------------------------------------------------------------------------------
+
+CONVERTER_METADATA = {"metadata1": {"a": 1}, "metadata2": {"label1": 0, "label2": 1},  # e2e metadata.ts's
+                      "labels": {"names": ["chat", "chien", "犬"], "nested": [[1.5, None], {"ü": True}]}}
+
+
+class GraphMetadata(PromiseScheme):
+    """A graph model's `userDefinedMetadata` (what `tensorflowjs_converter --metadata` writes) is
+    `model.metadata` after `tf.loadGraphModel(url)` (e2e metadata.ts 'can load metadata.': upstream's own
+    metadata1 / metadata2, plus unicode and nesting), and stays so through every medium the model is saved to
+    and loaded back from: localStorage, IndexedDB and http in a browser, file:// in Node; the model.json an
+    http or file:// save writes carries it as the file did."""
+
+    name = "promise-graph-metadata"
+    hosts = ("browser", "node")
+    models = ("graph",)
+    UPSTREAM = (("e2e/integration_tests/metadata.ts", "can load metadata."),)
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        files = trip.golden.files()
+        model_json = {**json.loads(files["model.json"]), "userDefinedMetadata": CONVERTER_METADATA}
+        source = trip.server.open_upload()
+        source.publish({**files, "model.json": json.dumps(model_json).encode()})
+        p = self.path(trip)
+        if trip.driver.spec.host == "node":
+            media = {"file": _FolderSave(trip.tmp / "graph-metadata")}
+        else:
+            media = {"localstorage": f"localstorage://{p}", "indexeddb": f"indexeddb://{p}", "http": _SlotSave(trip.server)}
+        saves = [m.url if not isinstance(m, str) else m for m in media.values()]
+        loads = [m.model_url if not isinstance(m, str) else m for m in media.values()]
+        reply = await trip.step("graphMetadata", {"fixture": f"{trip.server.url}/uploads/{source.token}/model.json",
+                                                  "saves": saves, "loads": loads, "deadline": _deadline()})
+        trip.observed["graphMetadata"] = reply
+        want = {"metadata": CONVERTER_METADATA}
+        if _error(reply["load"]):
+            return [Difference("http", "load", f"tf.loadGraphModel failed: {_error(reply['load'])}")]
+        out = diff_json(want, reply["load"]["value"], "loaded.metadata")
+        for (medium, target), url in zip(media.items(), saves):
+            saved = reply["saves"].get(url) or {}
+            if _error(saved):
+                out.append(Difference(medium, "save", f"model.save({url}) failed: {_error(saved)}"))
+                continue
+            if not isinstance(target, str):
+                written = target.read()
+                out += diff_json(CONVERTER_METADATA, (written or ({},))[0].get("userDefinedMetadata"),
+                                 f"{medium}.model.json.userDefinedMetadata")
+            loaded = reply["loads"].get(url) or {}
+            if _error(loaded):
+                out.append(Difference(medium, "load", f"tf.loadGraphModel of the copy failed: {_error(loaded)}"))
+                continue
+            out += diff_json(want, loaded["value"], f"{medium}.metadata")
+        return out
+
+
+class _SlotSave:
+    """A browser's save target: an upload slot (the model.json TF.js POSTs and its weights)."""
+
+    def __init__(self, server):
+        self.slot = server.open_upload()
+        self.url = f"{server.url}/uploads/{self.slot.token}"
+        self.model_url = f"{self.url}/model.json"
+
+    def read(self) -> tuple[dict, bytes] | None:
+        parts = self.slot.parts
+        if "model.json" not in parts:
+            return None
+        sent = json.loads(parts["model.json"].data)
+        paths = [p for grp in sent.get("weightsManifest") or [] for p in grp["paths"]]
+        return sent, b"".join(parts[p.removeprefix("./")].data for p in paths if p.removeprefix("./") in parts)
+
+
+class _FolderSave:
+    """Node's save target: a file:// folder (tfjs-node writes model.json and weights.bin)."""
+
+    def __init__(self, folder):
+        folder.parent.mkdir(parents=True, exist_ok=True)  # tfjs-node makes the last folder only
+        self.folder = folder
+        self.url = f"file://{folder}"
+        self.model_url = f"file://{folder}/model.json"
+
+    def read(self) -> tuple[dict, bytes] | None:
+        if not (self.folder / "model.json").exists():
+            return None
+        sent = json.loads((self.folder / "model.json").read_text())
+        paths = [p for grp in sent.get("weightsManifest") or [] for p in grp["paths"]]
+        return sent, b"".join((self.folder / p).read_bytes() for p in paths if (self.folder / p).exists())
+
+
 def _zeros_initialized(topology: dict) -> set[str]:
     """Weight names ('<layer>/bias') whose initializer is Zeros in the topology (Dense layers' use_bias)."""
     out = set()
@@ -686,5 +1023,7 @@ def _zeros_initialized(topology: dict) -> set[str]:
     return out
 
 
+HAZARDS = ("adadelta-divides-by-previous-accumulator",)  # the hazard ids these rows can report (expectations.toml)
+
 PROMISES: list[Scheme] = [DecodeWeights(), HandlerArtifacts(), Downloads(), FromMemoryLegacy(), LoadRouters(),
-                          FileSystemBinary(), LoadMemory(), UserMetadata(), LayersLoad()]
+                          FileSystemBinary(), LoadMemory(), UserMetadata(), LayersLoad(), Optimizers(), GraphMetadata()]
