@@ -12,6 +12,7 @@ from harness import golden
 from harness.__main__ import main as cli
 from harness.measure import mutants
 from harness.schemes import SCHEMES
+from harness.schemes.promises import PROMISES
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ def _selected(test_id: str, expression: str) -> bool:
 def test_the_row_selection_exercises_every_scheme_and_the_features_the_mutants_break():
     assert set(mutants.MODELS) <= set(golden.MODELS)
     assert {"mlp", "sharded", "metadata", "quantized-uint8", "quantized-float16", "graph", "edge"} <= set(mutants.MODELS)
-    assert {scheme for scheme, _, _ in mutants.ROWS} <= {"*", *SCHEMES}
+    assert {scheme for scheme, _, _ in mutants.ROWS} <= {"*", *SCHEMES, *(p.name for p in PROMISES)}
     k = mutants.keyword(["chromium", "node"])
     assert not k.startswith("-")
     ids = [f"test_roundtrip[{s}-{m}-{e}]" for s, scheme in SCHEMES.items() for m in golden.MODELS
@@ -88,6 +89,9 @@ def test_the_row_selection_exercises_every_scheme_and_the_features_the_mutants_b
                             "test_roundtrip[http-quantized-uint8-node]", "test_roundtrip[http-quantized-float16-node]",
                             "test_roundtrip[http-graph-node]", "test_roundtrip[save-result-edge-node]",
                             "test_roundtrip[http-sharded-node]", "test_roundtrip[browser-files-sharded-chromium]"])
+    # a promise row on the graph model (not an mlp row): on Node
+    assert _selected("test_contract[promise-graph-metadata-graph-node]", k)
+    assert not _selected("test_contract[promise-graph-metadata-graph-chromium]", k)
     # without Node, the cheap rows go to the first browser
     assert "http-graph-firefox" in mutants.keyword(["firefox", "webkit"])
 

@@ -49,6 +49,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("http", "quantized-uint8", "cheap"),
     ("http", "quantized-float16", "cheap"),
     ("http", "graph", "cheap"),
+    ("promise-graph-metadata", "graph", "cheap"),
     ("save-result", "edge", "cheap"),
     ("http", "sharded", "cheap"),
     ("browser-files", "sharded", "any"),
@@ -313,6 +314,42 @@ CATALOGUE: tuple[Mutant, ...] = (
         "checkUserDefinedMetadata(userDefinedMetadata, this.name);\n\t      this.userDefinedMetadata = userDefinedMetadata;",
         "this.userDefinedMetadata = userDefinedMetadata;",
         "promise-user-metadata rows: every invalid value must throw",
+    ),
+    Mutant(
+        "load-drops-optimizer-state", "training",
+        "tf.loadLayersModel compiles the model from its trainingConfig but never gives the optimizer the state the "
+        "file holds (models_test 'Adam as explicit object': the optimizer's weights after the load equal the saved ones)",
+        "return model.optimizer.setWeights(optimizerWeights);",
+        "return null;",
+        "promise-optimizers rows: the first save must be the file, slots included",
+    ),
+    Mutant(
+        "adam-resumed-bias-correction-off-by-one", "training",
+        "AdamOptimizer.setWeights restores the bias-correction powers one step behind the iterations loaded, so "
+        "training resumed after a load takes another step than the model never saved",
+        "_this3.accBeta1.assign(pow$3(_this3.beta1, _this3.iterations_ + 1));",
+        "_this3.accBeta1.assign(pow$3(_this3.beta1, _this3.iterations_));",
+        "promise-optimizers rows: the adam case's step is numpy's",
+    ),
+    Mutant(
+        "graph-model-metadata-undefined", "metadata",
+        "GraphModel.metadata is undefined although the model.json has userDefinedMetadata (e2e metadata.ts "
+        "'can load metadata.')",
+        "return this.artifacts.userDefinedMetadata;",
+        "return undefined;",
+        "promise-graph-metadata rows: model.metadata after every load",
+    ),
+    Mutant(
+        "load-routing-takes-save-only-routers", "contract",
+        "tf.io.getLoadHandlers also asks the routers registered for saving only (downloads://, a user's "
+        "registerSaveRouter), so a save-only scheme gets a load handler (router_registry_test 'getSaveHandler "
+        "succeeds' and 'getLoadHandler succeeds' keep the two apart)",
+        "var routers = handlerType === 'load' ? IORouterRegistry.getInstance().loadRouters : "
+        "IORouterRegistry.getInstance().saveRouters;",
+        "var routers = handlerType === 'load' ? IORouterRegistry.getInstance().loadRouters.concat("
+        "IORouterRegistry.getInstance().saveRouters.filter(function (r) { return "
+        "IORouterRegistry.getInstance().loadRouters.indexOf(r) < 0; })) : IORouterRegistry.getInstance().saveRouters;",
+        "promise-load-routers rows: load-downloads and load-users must get no handler",
     ),
     Mutant(
         "save-ignores-trainable-only", "partial-data",
