@@ -233,6 +233,7 @@ def test_scenario_files_follow_the_engines_and_rows():
     assert mutants.scenarios_for(["chromium", "node"]) == both
     assert mutants.scenarios_for(["node"]) == ["scenarios/test_roundtrip.py", "scenarios/test_contract.py"]  # quota: browsers
     assert mutants.scenarios_for(["chromium"], [("contract-empty-path", "mlp", "chromium")]) == ["scenarios/test_contract.py"]
+    assert mutants.scenarios_for(["node"], [("promise-optimizers", "mlp", "node")]) == ["scenarios/test_contract.py"]
     assert mutants.scenarios_for(["node"], [("http", "graph", "node")]) == ["scenarios/test_roundtrip.py"]
     assert mutants.scenarios_for(["chromium"], [("quota-indexeddb", "mlp", "chromium")]) == ["scenarios/test_quota.py"]
     assert mutants.scenarios_for(["chromium", "node"], [("quota-indexeddb", "mlp", "chromium"),

@@ -453,7 +453,7 @@ def scenarios_for(engines, keys=None) -> list[str]:
 
 def _scenario_of(scheme: str) -> str:
     """The file of SCENARIOS whose rows have this scheme."""
-    for prefix, name in (("quota-", "test_quota.py"), ("contract-", "test_contract.py")):
+    for prefix, name in (("quota-", "test_quota.py"), ("contract-", "test_contract.py"), ("promise-", "test_contract.py")):
         if scheme.startswith(prefix):
             return f"scenarios/{name}"
     return "scenarios/test_roundtrip.py"
