@@ -86,15 +86,23 @@
     return result;
   }
 
-  // Save through the handler TF.js routes `args.save` to (tf.io.getSaveHandlers), then load through the handler tf.io.getLoadHandlers gives for
-  // `args.load` (a URL or an array of URLs): what local_storage_test, http_test and file_system_test do.
+  // Save through the handler TF.js routes `args.save` to (tf.io.getSaveHandlers), or that `tf.io[args.factory]
+  // (args.save)` makes, then load through the handler tf.io.getLoadHandlers gives for `args.load` (a URL or an
+  // array of URLs): what local_storage_test, http_test, browser_files_test and file_system_test do.
   async function handlers(tf, env, args) {
     const p = args.prefix || '';
     const result = {};
     if (args.save !== undefined) {
       const artifacts = await artifactsFrom(env, args.artifacts, args.weights);
       result.save = await attempt(async () => {
-        const found = tf.io.getSaveHandlers(args.save);
+        let found;
+        if (args.factory) {  // the handler made by the exported factory, as its API doc shows it called
+          const make = tf.io[args.factory];
+          if (typeof make !== 'function') throw new TypeError(`tf.io.${args.factory} is not a function (it is ${typeof make})`);
+          found = [make(args.save)];
+        } else {
+          found = tf.io.getSaveHandlers(args.save);
+        }
         if (found.length !== 1) throw new Error(`tf.io.getSaveHandlers(${JSON.stringify(args.save)}) gave ${found.length} handlers`);
         return JSON.parse(JSON.stringify(await shared.withDeadline(found[0].save(artifacts), args.deadline, 'save()')));
       });
