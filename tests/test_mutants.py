@@ -91,6 +91,7 @@ def test_the_row_selection_exercises_every_scheme_and_the_features_the_mutants_b
                             "test_roundtrip[http-sharded-node]", "test_roundtrip[browser-files-sharded-chromium]"])
     # a promise row on the graph model (not an mlp row): on Node
     assert _selected("test_contract[promise-graph-metadata-graph-node]", k)
+    assert _selected("test_contract[promise-graph-hash-table-graph-node]", k)
     assert not _selected("test_contract[promise-graph-metadata-graph-chromium]", k)
     # without Node, the cheap rows go to the first browser
     assert "http-graph-firefox" in mutants.keyword(["firefox", "webkit"])

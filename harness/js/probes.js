@@ -284,12 +284,32 @@
   // e2e metadata.ts 'can load metadata.': a graph model's userDefinedMetadata is its model.metadata once
   // loaded (tf.loadGraphModel(args.fixture)); then the model is saved to each of args.saves and loaded back
   // from it (args.loads, the same order), and each copy's metadata is read the same way.
+  // With args.feed ({inputs: {name: {values, dtype, shape}}, outputs: [names]}), each copy is also run
+  // with model.executeAsync and its outputs' values returned (a hash-table graph: its modelInitializer runs on load).
   async function graphMetadata(tf, env, args) {
     const load = (url) => shared.withDeadline(tf.loadGraphModel(url), args.deadline, `tf.loadGraphModel(${url})`);
-    const metadataOf = (model) => (model.metadata === undefined ? {undefined: true} : {metadata: model.metadata});
+    const run = async (model) => {
+      const feeds = {};
+      for (const [name, t] of Object.entries(args.feed.inputs)) feeds[name] = tf.tensor(t.values, t.shape, t.dtype);
+      try {
+        const got = await shared.withDeadline(model.executeAsync(feeds, args.feed.outputs), args.deadline, 'executeAsync()');
+        const list = Array.isArray(got) ? got : [got];
+        const values = [];
+        for (const t of list) values.push({dtype: t.dtype, shape: t.shape, values: Array.from(await t.data())});
+        tf.dispose(list);
+        return values;
+      } finally {
+        tf.dispose(Object.values(feeds));
+      }
+    };
+    const metadataOf = async (model) => {
+      const out = model.metadata === undefined ? {undefined: true} : {metadata: model.metadata};
+      if (args.feed) out.outputs = await run(model);
+      return out;
+    };
     const result = {saves: {}, loads: {}};
     let model = null;
-    result.load = await attempt(async () => { model = await load(args.fixture); return metadataOf(model); });
+    result.load = await attempt(async () => { model = await load(args.fixture); return await metadataOf(model); });
     if (!model) return result;
     for (let i = 0; i < args.saves.length; i++) {
       const saved = await attempt(async () => {
@@ -300,7 +320,7 @@
       if (saved.error) continue;
       result.loads[args.saves[i]] = await attempt(async () => {
         const copy = await load(args.loads[i]);
-        try { return metadataOf(copy); } finally { copy.dispose(); }
+        try { return await metadataOf(copy); } finally { copy.dispose(); }
       });
     }
     model.dispose();

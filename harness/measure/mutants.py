@@ -50,6 +50,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("http", "quantized-float16", "cheap"),
     ("http", "graph", "cheap"),
     ("promise-graph-metadata", "graph", "cheap"),
+    ("promise-graph-hash-table", "graph", "cheap"),
     ("save-result", "edge", "cheap"),
     ("http", "sharded", "cheap"),
     ("browser-files", "sharded", "any"),
@@ -350,6 +351,14 @@ CATALOGUE: tuple[Mutant, ...] = (
         "IORouterRegistry.getInstance().saveRouters.filter(function (r) { return "
         "IORouterRegistry.getInstance().loadRouters.indexOf(r) < 0; })) : IORouterRegistry.getInstance().saveRouters;",
         "promise-load-routers rows: load-downloads and load-users must get no handler",
+    ),
+    Mutant(
+        "model-json-load-drops-model-initializer", "metadata",
+        "getModelArtifactsForJSON leaves a model.json's modelInitializer out of the artifacts, so a hash-table graph "
+        "loaded over http has no table (local_storage_test 'Save-load round trip succeeds': modelInitializer back)",
+        "modelArtifacts.modelInitializer = modelJSON.modelInitializer;",
+        "modelArtifacts.modelInitializerDropped = modelJSON.modelInitializer;",
+        "promise-graph-hash-table rows: the lookups after the http load",
     ),
     Mutant(
         "save-ignores-trainable-only", "partial-data",

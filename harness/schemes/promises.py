@@ -17,6 +17,7 @@ the zoo's mlp only (their subject is TF.js's API, not the model), beside the con
     promise-layers-load         trainableOnly saves, a non-strict partial load, a Keras HDF5-style topology
     promise-optimizers          fit() after a load, per optimizer: numpy's step, and the never-saved model's
     promise-graph-metadata      a graph model's userDefinedMetadata as model.metadata, through every medium
+    promise-graph-hash-table    a hash-table graph model's modelInitializer runs and looks keys up, through every medium
 """
 
 from __future__ import annotations
@@ -985,6 +986,13 @@ class GraphMetadata(PromiseScheme):
     async def run(self, trip: Trip) -> list[Difference]:
         files = trip.golden.files()
         model_json = {**json.loads(files["model.json"]), "userDefinedMetadata": CONVERTER_METADATA}
+        return await self.copies(trip, model_json, files, {"metadata": CONVERTER_METADATA}, ("userDefinedMetadata",))
+
+    async def copies(self, trip: Trip, model_json: dict, files: dict, want: dict, fields: tuple[str, ...],
+                     execute: dict | None = None) -> list[Difference]:
+        """Load `model_json` (beside `files`) over http, save it to every medium and load each copy: each load
+        must give `want` (probes.js graphMetadata: {metadata} and, with `execute`, {outputs}); the model.json an
+        http or file:// save writes must carry `fields` as the file did."""
         source = trip.server.open_upload()
         source.publish({**files, "model.json": json.dumps(model_json).encode()})
         p = self.path(trip)
@@ -995,9 +1003,9 @@ class GraphMetadata(PromiseScheme):
         saves = [m.url if not isinstance(m, str) else m for m in media.values()]
         loads = [m.model_url if not isinstance(m, str) else m for m in media.values()]
         reply = await trip.step("graphMetadata", {"fixture": f"{trip.server.url}/uploads/{source.token}/model.json",
-                                                  "saves": saves, "loads": loads, "deadline": _deadline()})
+                                                  "saves": saves, "loads": loads, "deadline": _deadline(),
+                                                  **({"feed": execute} if execute else {})})
         trip.observed["graphMetadata"] = reply
-        want = {"metadata": CONVERTER_METADATA}
         if _error(reply["load"]):
             return [Difference("http", "load", f"tf.loadGraphModel failed: {_error(reply['load'])}")]
         out = diff_json(want, reply["load"]["value"], "loaded.metadata")
@@ -1008,14 +1016,93 @@ class GraphMetadata(PromiseScheme):
                 continue
             if not isinstance(target, str):
                 written = target.read()
-                out += diff_json(CONVERTER_METADATA, (written or ({},))[0].get("userDefinedMetadata"),
-                                 f"{medium}.model.json.userDefinedMetadata")
+                for field in fields:
+                    out += diff_json(model_json[field], (written or ({},))[0].get(field), f"{medium}.model.json.{field}")
             loaded = reply["loads"].get(url) or {}
             if _error(loaded):
                 out.append(Difference(medium, "load", f"tf.loadGraphModel of the copy failed: {_error(loaded)}"))
                 continue
             out += diff_json(want, loaded["value"], f"{medium}.metadata")
         return out
+
+
+# -- promise-graph-hash-table ----------------------------------------------------------------------------
+
+HASH_KEYS, HASH_VALUES, HASH_DEFAULT = ("chat", "chien", "犬"), (7, -3, 2**31 - 1), -1
+HASH_QUERY = ("chien", "loup", "犬", "chat", "")
+
+
+def _const(name: str, dtype: str, shape: list[int]) -> dict:
+    dims = {"dim": [{"size": str(d)} for d in shape]} if shape else {}
+    return {"name": name, "op": "Const", "attr": {"value": {"tensor": {"dtype": dtype, "tensorShape": dims}},
+                                                   "dtype": {"type": dtype}}}
+
+
+def hash_table_model() -> tuple[dict, bytes]:
+    """A graph model as tensorflowjs_converter writes one holding a tf.lookup.StaticHashTable (upstream's
+    HASH_TABLE_MODEL_V2 in tfjs-converter's graph_model_test, its control-flow NoOps left out): the table is
+    built and filled by `modelInitializer` (HashTableV2, LookupTableImportV2 of two Consts), handed to the
+    main graph by `initializerSignature` / `signature` resourceId 66, and looked up by LookupTableFindV2 with
+    a default; its model.json and weights, written here."""
+    topology = {"node": [
+        _const("unknown_0", "DT_INT32", []),
+        {"name": "input", "op": "Placeholder",
+         "attr": {"shape": {"shape": {"dim": [{"size": "-1"}]}}, "dtype": {"type": "DT_STRING"}}},
+        {"name": "unknown", "op": "Placeholder", "attr": {"shape": {"shape": {}}, "dtype": {"type": "DT_RESOURCE"}}},
+        {"name": "lookup/LookupTableFindV2", "op": "LookupTableFindV2", "input": ["unknown", "input", "unknown_0"],
+         "attr": {"Tout": {"type": "DT_INT32"}, "Tin": {"type": "DT_STRING"}}},
+        {"name": "Identity", "op": "Identity", "input": ["lookup/LookupTableFindV2"], "attr": {"T": {"type": "DT_INT32"}}},
+    ], "library": {}, "versions": {"producer": 1240}}
+    initializer = {"node": [
+        _const("keys", "DT_STRING", [len(HASH_KEYS)]),
+        _const("values", "DT_INT32", [len(HASH_VALUES)]),
+        {"name": "hash_table", "op": "HashTableV2", "attr": {
+            "container": {"s": ""}, "use_node_name_sharing": {"b": True}, "shared_name": {"s": "aGFzaF90YWJsZQ=="},
+            "value_dtype": {"type": "DT_INT32"}, "key_dtype": {"type": "DT_STRING"}}},
+        {"name": "key_value_init/LookupTableImportV2", "op": "LookupTableImportV2", "input": ["hash_table", "keys", "values"],
+         "attr": {"Tout": {"type": "DT_INT32"}, "Tin": {"type": "DT_STRING"}}},
+        {"name": "Identity", "op": "Identity", "input": ["hash_table", "^key_value_init/LookupTableImportV2"],
+         "attr": {"T": {"type": "DT_RESOURCE"}}},
+    ], "versions": {"producer": 1240}}
+    specs = [{"name": "unknown_0", "shape": [], "dtype": "int32"},
+             {"name": "keys", "shape": [len(HASH_KEYS)], "dtype": "string"},
+             {"name": "values", "shape": [len(HASH_VALUES)], "dtype": "int32"}]
+    data = np.array(HASH_DEFAULT, "<i4").tobytes() + _strings(*HASH_KEYS) + np.array(HASH_VALUES, "<i4").tobytes()
+    resource = {"dtype": "DT_RESOURCE", "tensorShape": {}, "resourceId": 66}
+    model_json = {
+        "format": "graph-model", "generatedBy": "2.11.0", "convertedBy": "harness.schemes.promises",
+        "modelTopology": topology,
+        "signature": {"inputs": {"input": {"name": "input:0", "dtype": "DT_STRING",
+                                           "tensorShape": {"dim": [{"size": "-1"}]}},
+                                 "unknown:0": {"name": "unknown:0", **resource}},
+                      "outputs": {"output_0": {"name": "Identity:0", "dtype": "DT_INT32",
+                                               "tensorShape": {"dim": [{"size": "-1"}]}}}},
+        "modelInitializer": initializer,
+        "initializerSignature": {"outputs": {"Identity:0": {"name": "Identity:0", **resource}}},
+        "weightsManifest": [{"paths": ["weights.bin"], "weights": specs}],
+    }
+    return model_json, data
+
+
+class GraphHashTable(GraphMetadata):
+    """A graph model holding a hash table (hash_table_model): loaded over http, its modelInitializer fills the
+    table and `executeAsync({input: [...]})` gives each key's value, the default for a key the table lacks
+    (Python's dict lookup of the keys and values it wrote); and so after it is saved to and loaded back from
+    every medium (localStorage, IndexedDB, http; file:// in Node), whose model.json carries modelInitializer,
+    initializerSignature and signature as the file did."""
+
+    name = "promise-graph-hash-table"
+    UPSTREAM = ((LS, "Save-load round trip succeeds"),)  # the map's A4: modelInitializer through every medium
+
+    async def run(self, trip: Trip) -> list[Difference]:
+        model_json, data = hash_table_model()
+        table = dict(zip(HASH_KEYS, HASH_VALUES))
+        want = {"undefined": True, "outputs": [{"dtype": "int32", "shape": [len(HASH_QUERY)],
+                                                "values": [table.get(k, HASH_DEFAULT) for k in HASH_QUERY]}]}
+        execute = {"inputs": {"input": {"values": list(HASH_QUERY), "dtype": "string", "shape": [len(HASH_QUERY)]}},
+                   "outputs": ["Identity:0"]}
+        return await self.copies(trip, model_json, {"weights.bin": data}, want,
+                                 ("modelInitializer", "initializerSignature", "signature"), execute)
 
 
 class _SlotSave:
@@ -1067,4 +1154,5 @@ def _zeros_initialized(topology: dict) -> set[str]:
 HAZARDS = ("adadelta-divides-by-previous-accumulator",)  # the hazard ids these rows can report (expectations.toml)
 
 PROMISES: list[Scheme] = [DecodeWeights(), HandlerArtifacts(), Downloads(), FromMemoryLegacy(), LoadRouters(),
-                          FileSystemBinary(), LoadMemory(), UserMetadata(), LayersLoad(), Optimizers(), GraphMetadata()]
+                          FileSystemBinary(), LoadMemory(), UserMetadata(), LayersLoad(), Optimizers(),
+                          GraphMetadata(), GraphHashTable()]
