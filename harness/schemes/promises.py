@@ -35,7 +35,7 @@ from harness.golden.writer import js_json_bytes
 from harness.schemes.base import Scheme, require
 from harness.schemes.files import delivery
 from harness.trip import timeouts
-from harness.trip.compare import Difference, diff_json, diff_weights
+from harness.trip.compare import Difference, diff_json, diff_weights, weight_layout
 from harness.trip.roundtrip import ExpectedSave, TfjsError, Trip
 
 IO_UTILS = "tfjs-core/src/io/io_utils_test.ts"
@@ -885,12 +885,9 @@ class Optimizers(PromiseScheme):
             if a is None or b is None:
                 out.append(Difference(case, "fitted-saves", "a save after fit() wrote no model.json"))
             else:  # names are judged against numpy's above; a fresh slot's may differ between two loads
-                unnamed = [[{k: v for k, v in w.items() if k != "name"} for w in grp["weights"]]
-                           for grp in a[0].get("weightsManifest") or []], \
-                          [[{k: v for k, v in w.items() if k != "name"} for w in grp["weights"]]
-                           for grp in b[0].get("weightsManifest") or []]
-                out += diff_json(unnamed[0], unnamed[1], f"{case}.fitted-after-round-trip.weightsManifest")
-                specs = [w for grp in a[0].get("weightsManifest") or [] for w in grp["weights"]]
+                specs = _manifest_specs(a[0])
+                out += diff_json(_unnamed(specs), _unnamed(_manifest_specs(b[0])),
+                                 f"{case}.fitted-after-round-trip.weightsManifest")
                 out += diff_weights(specs, a[1], b[1], f"{case}.fitted-after-round-trip")
         return out
 
@@ -907,8 +904,7 @@ class Optimizers(PromiseScheme):
         sent, got = saved
         out = diff_json(model_json["modelTopology"], sent.get("modelTopology"), f"{case}.{what}.modelTopology")
         out += diff_json(model_json["trainingConfig"], sent.get("trainingConfig"), f"{case}.{what}.trainingConfig")
-        out += diff_json(specs, [w for grp in sent.get("weightsManifest") or [] for w in grp["weights"]],
-                         f"{case}.{what}.weightSpecs")
+        out += diff_json(specs, _manifest_specs(sent), f"{case}.{what}.weightSpecs")
         return out or diff_weights(specs, data, got, f"{case}.{what}.weightData")
 
     def _check_step(self, trip: Trip, case: str, fitted: dict, saved, model_json: dict, optimizer, step) -> list[Difference]:
@@ -930,18 +926,14 @@ class Optimizers(PromiseScheme):
         specs = [s for s in model_json["weightsManifest"][0]["weights"] if "group" not in s]
         specs += [{"name": n, "shape": [] if n == "iter" else list(step.weights[n.rsplit("/", 1)[0]].shape),
                    "dtype": "int32" if n == "iter" else "float32", "group": "optimizer"} for n in names[len(specs):]]
-        saved_specs = [w for grp in sent.get("weightsManifest") or [] for w in grp["weights"]]
+        saved_specs = _manifest_specs(sent)
         out += diff_json(specs, saved_specs, f"{case}.fitted.weightSpecs")
-        unnamed = [{k: v for k, v in w.items() if k != "name"} for w in saved_specs]
-        if diff_json([{k: v for k, v in w.items() if k != "name"} for w in specs], unnamed, "unnamed"):
+        if _unnamed(specs) != _unnamed(saved_specs):
             return out  # the layout differs: the values cannot be read by name
         expected = {**step.weights, **step.state}
         worst = trip.observed.setdefault("fitMaxAbsError", {})
-        offset = 0
-        for spec in specs:
-            n = 4 * int(np.prod(spec["shape"], dtype=np.int64))
+        for spec, offset, n in weight_layout(specs, got):
             raw = got[offset:offset + n]
-            offset += n
             if spec["name"] == "iter":
                 value = int(np.frombuffer(raw, "<i4")[0]) if len(raw) == 4 else None
                 if value != step.iterations:
@@ -1105,7 +1097,26 @@ class GraphHashTable(GraphMetadata):
                                  ("modelInitializer", "initializerSignature", "signature"), execute)
 
 
-class _SlotSave:
+class _Save:
+    """Where a save went (`url`, and `model_url` to load it back), and `read()`: the model.json written and
+    the weight files its manifest names, joined (the ones present), or None when no model.json was written."""
+
+    url: str
+    model_url: str
+
+    def file(self, name: str) -> bytes | None:
+        raise NotImplementedError
+
+    def read(self) -> tuple[dict, bytes] | None:
+        written = self.file("model.json")
+        if written is None:
+            return None
+        sent = json.loads(written)
+        paths = [p.removeprefix("./") for grp in sent.get("weightsManifest") or [] for p in grp["paths"]]
+        return sent, b"".join(data for data in map(self.file, paths) if data is not None)
+
+
+class _SlotSave(_Save):
     """A browser's save target: an upload slot (the model.json TF.js POSTs and its weights)."""
 
     def __init__(self, server):
@@ -1113,16 +1124,12 @@ class _SlotSave:
         self.url = f"{server.url}/uploads/{self.slot.token}"
         self.model_url = f"{self.url}/model.json"
 
-    def read(self) -> tuple[dict, bytes] | None:
-        parts = self.slot.parts
-        if "model.json" not in parts:
-            return None
-        sent = json.loads(parts["model.json"].data)
-        paths = [p for grp in sent.get("weightsManifest") or [] for p in grp["paths"]]
-        return sent, b"".join(parts[p.removeprefix("./")].data for p in paths if p.removeprefix("./") in parts)
+    def file(self, name: str) -> bytes | None:
+        part = self.slot.parts.get(name)
+        return None if part is None else part.data
 
 
-class _FolderSave:
+class _FolderSave(_Save):
     """Node's save target: a file:// folder (tfjs-node writes model.json and weights.bin)."""
 
     def __init__(self, folder):
@@ -1131,12 +1138,19 @@ class _FolderSave:
         self.url = f"file://{folder}"
         self.model_url = f"file://{folder}/model.json"
 
-    def read(self) -> tuple[dict, bytes] | None:
-        if not (self.folder / "model.json").exists():
-            return None
-        sent = json.loads((self.folder / "model.json").read_text())
-        paths = [p for grp in sent.get("weightsManifest") or [] for p in grp["paths"]]
-        return sent, b"".join((self.folder / p).read_bytes() for p in paths if (self.folder / p).exists())
+    def file(self, name: str) -> bytes | None:
+        path = self.folder / name
+        return path.read_bytes() if path.exists() else None
+
+
+def _manifest_specs(model_json: dict) -> list[dict]:
+    """Every weight spec of a model.json's weightsManifest, in order."""
+    return [w for grp in model_json.get("weightsManifest") or [] for w in grp["weights"]]
+
+
+def _unnamed(specs: list[dict]) -> list[dict]:
+    """The specs without their names (the layout alone: shapes, dtypes, groups)."""
+    return [{k: v for k, v in spec.items() if k != "name"} for spec in specs]
 
 
 def _zeros_initialized(topology: dict) -> set[str]:
