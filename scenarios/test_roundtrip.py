@@ -12,6 +12,6 @@ from harness.schemes import SCHEMES
 from harness.trip import roundtrip
 
 
-@pytest.mark.conformance(schemes=list(SCHEMES.values()), models="zoo")
+@pytest.mark.conformance(schemes=list(SCHEMES.values()), models="zoo", contexts="run")
 async def test_roundtrip(scheme, model, engine_name, make_trip, known_findings):
     await roundtrip.conform(scheme, make_trip(model), known_findings, engine_name)

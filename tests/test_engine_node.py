@@ -133,8 +133,27 @@ async def test_open_starts_a_ready_host(page):
     assert reply.pop("elapsed_ms") >= 0  # the host times each step (report.timing's in-page time)
     assert reply == {
         "status": "ok",
-        "result": {"tfjs": tfjs.installed().version, "backend": "cpu"},
+        "result": {"tfjs": tfjs.installed().version, "backend": "cpu", "scope": "main"},
     }
+
+
+async def test_worker_thread_context_runs_the_steps_in_a_worker_thread(driver, server):
+    """--context worker-thread: the steps run in a worker_threads Worker (they say so), and a round trip
+    through file:// works there as in the main thread."""
+    page = await driver.open(f"{server.url}/page?tfjs={tfjs.installed().version}&backend=cpu&context=worker-thread",
+                             timeout=30)
+    try:
+        assert page.ready_info["thread"] == "worker-thread"
+        reply = await page.run_step("info", {}, timeout=10)
+        assert reply["result"]["scope"] == "worker-thread"
+    finally:
+        await page.close()
+
+
+async def test_an_unknown_node_context_fails_to_open(driver, server):
+    with pytest.raises(EngineError, match="no context dedicated-worker in Node"):
+        await driver.open(f"{server.url}/page?tfjs={tfjs.installed().version}&backend=cpu&context=dedicated-worker",
+                          timeout=30)
 
 
 async def test_open_rejects_a_tfjs_version_node_does_not_have(driver, server):

@@ -242,6 +242,8 @@ class NodeDriver(Driver):
         config = json.dumps({"name": backend.name, "base": backend.base, "flags": dict(backend.flags)})
         command = [self._node, *self.build.args, str(HOST_JS), "--server", origin, "--backend", backend.base,
                    "--backend-config", config]
+        if query.get("context"):  # harness.contexts: worker-thread
+            command += ["--context", query["context"][0]]
         semver = None
         if wanted_tfjs:
             from harness import tfjs

@@ -9,6 +9,9 @@
 // --tfjs: another TF.js to run (a package name such as tfjs-3.21.0, an npm alias of package.json, or
 // the absolute path of a UMD bundle); tfjs-node's file:// handler is registered into it.
 //
+// --context worker-thread: the steps run in a worker_threads Worker of this process (this same file, on its
+// own TF.js), and the main thread only relays the protocol lines (harness.contexts).
+//
 // First stdout line: {"ready": {tfjs, backend, node, fileSystem}}  (or {"failed": {name, message, stack}}).
 // Then one JSON request per stdin line, {"id": N, "step": NAME, "args": {...}}, and one JSON reply per
 // stdout line, {"id": N, "status": "ok", "result": ...} or {"id": N, "status": "error", "error": {name,
@@ -32,8 +35,12 @@ process.stdout.write = (chunk, encoding, cb) => process.stderr.write(chunk, enco
 // The harness closed its end: nothing left to answer.
 process.stdout.on('error', () => process.exit(0));
 
+const threads = require('worker_threads');
+
+// In a worker thread the protocol goes to the main thread, which writes it out.
 function send(obj) {
-  writeProtocol(JSON.stringify(obj) + '\n');
+  if (threads.isMainThread) writeProtocol(JSON.stringify(obj) + '\n');
+  else threads.parentPort.postMessage(JSON.stringify(obj));
 }
 
 function errorRecord(e) {
@@ -51,7 +58,7 @@ function parseArgv(argv) {
   return out;
 }
 
-const options = parseArgv(process.argv.slice(2));
+const options = threads.isMainThread ? parseArgv(process.argv.slice(2)) : threads.workerData.options;
 const server = (options.server || process.env.HARNESS_SERVER || '').replace(/\/$/, '');
 const backend = options.backend || process.env.HARNESS_BACKEND || 'cpu';
 const backendConfig = options['backend-config'] ? JSON.parse(options['backend-config'])
@@ -139,11 +146,13 @@ async function main() {
       ...shared.steps,
       ...require(path.join(__dirname, 'probes.js')).steps,  // one io promise each (harness.schemes.promises)
       ...require(path.join(__dirname, 'bench.js')).steps,  // harness/bench.py's raw media
-      info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend()}),
+      info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend(),
+                            scope: threads.isMainThread ? 'main' : 'worker-thread'}),
       backendInfo: async (tf) => require(path.join(__dirname, 'backends.js')).describe(tf, backendConfig),
     };
     send({ready: {tfjs: tf.version.tfjs, backend: tf.getBackend(), node: process.version,
-                  fileSystem: loaded.fileSystem, notes: loaded.notes}});
+                  fileSystem: loaded.fileSystem, notes: loaded.notes,
+                  thread: threads.isMainThread ? 'main' : 'worker-thread'}});
   } catch (e) {
     send({failed: errorRecord(e)});
     process.exitCode = 1;
@@ -178,13 +187,34 @@ async function main() {
     }
   }
 
+  if (!threads.isMainThread) {
+    threads.parentPort.on('message', (line) => handle(line));
+    return;
+  }
+  readLines(handle);
+}
+
+function readLines(onLine) {
   const rl = require('readline').createInterface({input: process.stdin, crlfDelay: Infinity});
-  rl.on('line', (line) => { if (line.trim()) handle(line); });
+  rl.on('line', (line) => { if (line.trim()) onLine(line); });
   rl.on('close', () => process.exit(0));
+}
+
+// The main thread of a worker-thread host: start the Worker, relay stdin lines to it and its lines out.
+function relayToWorker() {
+  const worker = new threads.Worker(__filename, {workerData: {options}});
+  worker.on('message', (line) => writeProtocol(line + '\n'));
+  worker.on('error', (e) => send({failed: {...errorRecord(e), phase: 'worker-thread'}}));
+  worker.on('exit', (code) => { if (code) process.exit(code); });
+  readLines((line) => worker.postMessage(line));
 }
 
 // As in a page: a stray rejection or exception is logged, not fatal.
 process.on('unhandledRejection', (e) => console.error('[unhandledRejection]', e));
 process.on('uncaughtException', (e) => console.error('[uncaughtException]', e));
 
-main();
+if (threads.isMainThread && options.context === 'worker-thread') relayToWorker();
+else if (threads.isMainThread && options.context && options.context !== 'window') {
+  send({failed: {name: 'HarnessError', message: `no context ${options.context} in Node; known: window, worker-thread`}});
+  process.exitCode = 1;
+} else main();

@@ -19,6 +19,11 @@
     document.cookie = `${cookie}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`;
   }
   const left = [];
+  if (window.harness.clearContext) {  // a context whose storage is not this window's (a cross-site frame)
+    const reply = await window.harness.clearContext();
+    if (reply.status !== 'ok') left.push(`the context's storage: ${reply.error.name}: ${reply.error.message}`);
+    else if (reply.result.left.length) left.push(`in the context: ${JSON.stringify(reply.result.left)}`);
+  }
   if (localStorage.length) left.push(`localStorage keys ${JSON.stringify(Object.keys(localStorage))}`);
   if (sessionStorage.length) left.push(`sessionStorage keys ${JSON.stringify(Object.keys(sessionStorage))}`);
   const dbs = (await indexedDB.databases()).map(db => db.name);

@@ -43,10 +43,21 @@
     });
   }
 
-  async function openExisting(name) {
-    const names = indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : null;
-    if (names !== null && !names.includes(name)) return null;
-    return request(indexedDB.open(name));
+  // The database if it exists, else null, without creating it: an open that has to create it is aborted in
+  // its upgrade. Not indexedDB.databases(): in a cross-site frame WebKitGTK 2.50 lists none of the frame's
+  // databases while they exist (measured: TF.js's listModels there showed a model in a database it omitted).
+  function openExisting(name) {
+    return new Promise((resolve, reject) => {
+      const req = indexedDB.open(name);
+      let absent = false;
+      req.onupgradeneeded = () => { absent = true; req.transaction.abort(); };
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = (event) => {
+        if (!absent) return reject(req.error);
+        event.preventDefault();
+        resolve(null);
+      };
+    });
   }
 
   async function indexeddb(path, post) {
@@ -89,16 +100,27 @@
     return byScheme[scheme](path, post);
   }
 
-  // Every key of both media, whoever wrote it: to check what remains after model management.
+  // Every key of both media, whoever wrote it: to check what remains after model management. A medium this
+  // scope has not (a worker's localStorage) or is denied (a third-party frame's, where the engine refuses
+  // it) holds nothing the scope can see: `denied` says which, with the engine's words.
   async function keys() {
-    const out = {localStorage: [], indexeddb: {}, filler: {localStorageKeys: 0}};
-    for (let i = 0; i < localStorage.length; i++) {
-      const key = localStorage.key(i);
-      if (key.startsWith(FILLER)) out.filler.localStorageKeys++;
-      else out.localStorage.push(key);
+    const out = {localStorage: [], indexeddb: {}, filler: {localStorageKeys: 0}, denied: {}};
+    try {
+      for (let i = 0; typeof localStorage !== 'undefined' && i < localStorage.length; i++) {
+        const key = localStorage.key(i);
+        if (key.startsWith(FILLER)) out.filler.localStorageKeys++;
+        else out.localStorage.push(key);
+      }
+    } catch (e) {
+      out.denied.localStorage = `${e.name}: ${e.message}`;
     }
     out.localStorage.sort();
-    const db = await openExisting(IDB_NAME);
+    let db = null;
+    try {
+      db = await openExisting(IDB_NAME);
+    } catch (e) {
+      out.denied.indexedDB = `${e && e.name}: ${e && e.message}`;
+    }
     if (db !== null) {
       try {
         for (const store of Array.from(db.objectStoreNames)) {
@@ -119,5 +141,26 @@
     return keys();
   }
 
-  root.harnessStorage = {inspect, keys, forget, FILLER, FILLER_DB};
+  // Empty this scope's storage (both media and Cache Storage) and say what is left: what the driver's reset
+  // does in the window (harness/js/reset_storage.js), done inside a context whose storage is not the
+  // window's (a cross-site frame's partition).
+  async function clear() {
+    const before = await keys();  // what the engine denies this scope cannot be cleared, nor hold anything
+    if (!before.denied.localStorage && typeof localStorage !== 'undefined') localStorage.clear();
+    if (!before.denied.indexedDB) {
+      const listed = indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [];
+      for (const name of new Set([IDB_NAME, FILLER_DB, ...listed])) {  // by name too: a listing may omit them
+        await new Promise((resolve, reject) => {
+          const req = indexedDB.deleteDatabase(name);
+          req.onsuccess = req.onblocked = () => resolve();
+          req.onerror = () => reject(req.error);
+        });
+      }
+    }
+    if (self.caches) for (const key of await caches.keys()) await caches.delete(key);
+    const left = await keys();
+    return {left: [...left.localStorage, ...Object.values(left.indexeddb).flat()], denied: left.denied};
+  }
+
+  root.harnessStorage = {inspect, keys, forget, clear, FILLER, FILLER_DB};
 })(self);

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from harness import backends, expectations, quota, tfjs
+from harness import backends, contexts, expectations, quota, tfjs
 from harness.engines.base import Driver, EngineError, Page
 from harness.engines.pool import EnginePool
 from harness.golden import fit, traits
@@ -37,6 +37,13 @@ def tfjs_backend(pytestconfig: pytest.Config) -> str:
     """The row's backend (harness.backends): "webgl", or "A->B" for a cross-backend row (saved on A,
     loaded on B); parametrised by harness.pytest.matrix when the run has several, else the run's one."""
     return state(pytestconfig).backends[0]
+
+
+@pytest.fixture
+def tfjs_context(pytestconfig: pytest.Config) -> str:
+    """The row's context (harness.contexts): "dedicated-worker", or "A->B" (saved in A, loaded in B on the
+    same storage); parametrised by harness.pytest.matrix for a scenario that takes contexts, else window."""
+    return contexts.DEFAULT
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +150,8 @@ def row_backends(tfjs_backend: str) -> tuple[backends.Backend, backends.Backend 
 @pytest_asyncio.fixture(loop_scope="session")
 async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_pool: EnginePool,
                        harness_server: HarnessServer, tfjs_build: tfjs.TfjsBuild, tfjs_backend: str,
-                       storage_quota: int | None, _artifacts: ArtifactsRecorder, tfjs_load_build) -> Page:
+                       tfjs_context: str, storage_quota: int | None, _artifacts: ArtifactsRecorder,
+                       tfjs_load_build) -> Page:
     """The harness page on this test's engine and backend, with fresh storage (limited to
     `storage_quota`, if any), closed after the test (its trace kept when the row did not pass). A
     backend the engine's build lacks skips the test with the build's measured reason; the first page on
@@ -157,13 +165,20 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
             reason = build.lacks(backend.base, engine.spec.host)
             if reason:
                 pytest.skip(f"TF.js {build.version} cannot run the {backend.name} backend: {reason}")
-    url = harness_server.page_url(tfjs_build.version, save_backend.name)
+    for context in filter(None, contexts.split(tfjs_context)):
+        reason = engine.build.lacks_context(context.name)
+        if reason:
+            pytest.skip(f"{engine.spec.name} ({engine.build.kind} build) cannot open a {context.name}: {reason}")
+        if context.name == "iframe-cross-site" and not harness_server.cross_site_url:
+            pytest.skip(f"no second site to frame: {harness_server.no_cross_site}")
+    url = harness_server.page_url(tfjs_build.version, save_backend.name, contexts.split(tfjs_context)[0].name)
     try:
         page = await engine.open(url, timeout=timeouts.scaled(timeouts.PAGE_OPEN_S), quota=storage_quota,
                                  backends=(load_backend.name,) if load_backend else ())
         if storage_quota is not None and engine.spec.host == "browser":
             request.node.stash[QUOTA] = await quota.limit_page(page, storage_quota, timeouts.scaled(timeouts.PAGE_OPEN_S))
         await describe_backend(_engine_pool, engine, page, save_backend)
+        await check_context(engine, page, contexts.split(tfjs_context)[0])
     except EngineError:
         if not engine.alive:
             await _engine_pool.restart(engine.spec.name)
@@ -173,6 +188,20 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
     await page.close()
     if not engine.alive:  # the browser died during the test: relaunch for the next one
         await _engine_pool.restart(engine.spec.name)
+
+
+async def check_context(engine: Driver, page: Page, context: contexts.Context) -> None:
+    """The page's steps run where the row says: their global scope says what it is (a browser's window,
+    frame or worker; Node's main thread or a worker thread)."""
+    if engine.spec.host == "node":
+        want = "worker-thread" if context.name == "worker-thread" else "main"
+    else:
+        want = context.scope_name
+    reply = await page.run_step("info", {}, timeouts.scaled(timeouts.PAGE_OPEN_S))
+    scope = (reply.get("result") or {}).get("scope")
+    if reply.get("status") != "ok" or scope != want:
+        raise EngineError(f"{engine.spec.name}: the steps of a {context.name} page run in {scope!r}, not in a "
+                          f"{want}: {reply.get('error')}")
 
 
 async def describe_backend(pool: EnginePool, engine: Driver, page: Page, backend: backends.Backend) -> None:
@@ -191,7 +220,8 @@ async def describe_backend(pool: EnginePool, engine: Driver, page: Page, backend
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page: Page, harness_server: HarnessServer,
-                    _engine_pool: EnginePool, tfjs_build: tfjs.TfjsBuild, tfjs_backend: str, tmp_path: Path,
+                    _engine_pool: EnginePool, tfjs_build: tfjs.TfjsBuild, tfjs_backend: str, tfjs_context: str,
+                    tmp_path: Path,
                     storage_quota: int | None, tfjs_load_build, repeat_index: int, _artifacts: ArtifactsRecorder):
     """`make_trip(model_name)`: a round trip of that golden on this test's page (harness.trip.roundtrip)."""
     from harness.schemes import Unsupported
@@ -199,7 +229,8 @@ async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page
 
     others: list[Page] = []
     save_backend, load_backend = row_backends(tfjs_backend)
-    url = harness_server.page_url(tfjs_build.version, save_backend.name)
+    save_context, load_context = contexts.split(tfjs_context)
+    url = harness_server.page_url(tfjs_build.version, save_backend.name, save_context.name)
 
     async def open_page(engine_name: str) -> Page:
         if _engine_pool.missing(engine_name) or engine_name not in _engine_pool.found:
@@ -214,11 +245,11 @@ async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page
             _artifacts.trip.observed.setdefault("backends", {})[engine_name] = backend.name
         return page
 
-    async def open_sibling(version: str | None, backend: str | None) -> Page:
-        """A page on the same storage with another TF.js build or backend (None: the row's own)."""
+    async def open_sibling(version: str | None, backend: str | None, context: str | None = None) -> Page:
+        """A page on the same storage with another TF.js build, backend or context (None: the row's own)."""
         backend = backend or save_backend.name
-        page = await engine.open_sibling(harness_page, harness_server.page_url(version or tfjs_build.version, backend),
-                                         timeout=timeouts.scaled(timeouts.PAGE_OPEN_S))
+        url = harness_server.page_url(version or tfjs_build.version, backend, context or save_context.name)
+        page = await engine.open_sibling(harness_page, url, timeout=timeouts.scaled(timeouts.PAGE_OPEN_S))
         others.append(page)
         if backend != save_backend.name:
             await describe_backend(_engine_pool, engine, page, backends.get(backend))
@@ -227,7 +258,9 @@ async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page
     def make(model: str, **kwargs) -> Trip:
         trip = Trip(harness_page, engine, harness_server, golden_of(request.config, model), tfjs_build.semver, tmp_path,
                     page_url=url, open_page=open_page, quota=storage_quota, load_with=tfjs_load_build,
-                    open_sibling=open_sibling, backend=save_backend, load_backend=load_backend, **kwargs)
+                    open_sibling=open_sibling, backend=save_backend, load_backend=load_backend,
+                    context=contexts.on_build(save_context, engine.build),
+                    load_context=load_context and contexts.on_build(load_context, engine.build), **kwargs)
         _artifacts.trip = trip
         return trip
 
@@ -238,7 +271,7 @@ async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page
 
 
 @pytest.fixture
-def known_findings(request: pytest.FixtureRequest, engine: Driver, tfjs_backend: str) -> list:
+def known_findings(request: pytest.FixtureRequest, engine: Driver, tfjs_backend: str, tfjs_context: str) -> list:
     """The expectations entries that apply to this row (its scheme, engine and build, model and format,
     TF.js version, backend, context, and the media its model cannot fit): pass them to
     `harness.trip.roundtrip.conform`."""
@@ -252,7 +285,7 @@ def known_findings(request: pytest.FixtureRequest, engine: Driver, tfjs_backend:
     row = expectations.Row(
         scheme=str(params["scheme"]), engine=params["engine_name"], model=model,
         tfjs="->".join(tfjs.lookup(v).semver for v in versions), format=model_format(request.config, model),
-        build=engine.build.kind, backend=tfjs_backend, context="window", exceeds=fit.exceeds(golden),
+        build=engine.build.kind, backend=tfjs_backend, context=tfjs_context, exceeds=fit.exceeds(golden),
         traits=traits.of(golden.model_json, golden.after_load_specs, golden.after_load_data))
     found = expectations.match(run.findings, row)
     request.node.stash[FINDINGS] = found

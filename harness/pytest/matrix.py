@@ -5,7 +5,9 @@ engine x scheme x model parametrisation of every conformance scenario.
 scheme can run on, id `<scheme>-<model>-<engine>` (then `-tfjs<V>` when several TF.js builds run,
 `-<backend>` when several backends run, `-r<N>` with --repeat); `cross_version=True` makes the TF.js
 dimension pairs `A->B`; `backends=[...]` gives the scenario backends of its own (names, or pairs `A->B`:
-saved on A, loaded on B), whatever --tfjs-backend says; with `sample="latin"` the core zoo (the default
+saved on A, loaded on B), whatever --tfjs-backend says; `contexts=[...]` the same for the context
+(harness.contexts; "run": the run's --context), whose id part `-<context>` appears unless it is only
+window, and which makes no row on a host without it; with `sample="latin"` the core zoo (the default
 matrix) runs one of the marker's models per scheme x backend x engine, taken in turn (a Latin square:
 model i+j for scheme i and backend j), so that every scheme meets every backend on every engine, and
 every model every backend (on one engine or another); `--zoo full` and --model run them all;
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import backends, expectations, tfjs
+from harness import backends, contexts, expectations, tfjs
 from harness.config import load_matrix, with_endpoints
 from harness.engines import ENGINES
 from harness.report import shard
@@ -39,6 +41,7 @@ class RunState:
     results_dir: Path
     builds: list = dataclasses.field(default_factory=list)  # the TF.js builds this run tests (harness.tfjs)
     backends: list = dataclasses.field(default_factory=lambda: ["cpu"])  # --tfjs-backend names (harness.backends)
+    contexts: list = dataclasses.field(default_factory=lambda: ["window"])  # --context names (harness.contexts)
     partners: list = dataclasses.field(default_factory=list)  # cross-version rows' other builds, when one is tested
     findings: list = dataclasses.field(default_factory=list)  # --expectations (harness.expectations.Finding)
     pool: object = None  # harness.engines.pool.EnginePool, once a test needs an engine
@@ -85,7 +88,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--expectations: {e}") from None
     config.stash[STATE] = RunState(matrix, list(dict.fromkeys(chosen)), Path(config.getoption("results_dir")),
                                    builds=builds, partners=_partners(builds), findings=findings,
-                                   backends=list(dict.fromkeys(config.getoption("tfjs_backend"))) or [backends.DEFAULT])
+                                   backends=list(dict.fromkeys(config.getoption("tfjs_backend"))) or [backends.DEFAULT],
+                                   contexts=list(dict.fromkeys(config.getoption("context"))) or [contexts.DEFAULT])
     tfjs.register(builds + config.stash[STATE].partners)
     user_models(config)  # a bad --model path is a usage error before anything starts
 
@@ -252,6 +256,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if marker.kwargs.get("sample") == "latin" and metafunc.config.getoption("zoo") == "core" and not user:
             kept = [i for i, c in enumerate(combos) if _latin(c, schemes, models, backends_)]
             combos, ids = [combos[i] for i in kept], [ids[i] for i in kept]
+    # The context: a scenario's own (contexts=[...]), else the run's --context for a scenario that takes it
+    # (contexts="run"); a context its engine's host lacks (a worker-thread in a browser) makes no row.
+    contexts_ = marker.kwargs.get("contexts")
+    contexts_ = run.contexts if contexts_ == "run" else contexts_
+    if contexts_ and (len(contexts_) > 1 or contexts_ != [contexts.DEFAULT]):
+        names.append("tfjs_context")
+        kept = [(c, i) for c, i in zip(*_times(combos, ids, contexts_, ""))
+                if contexts.split(c[-1])[0].host == ENGINES[c[2]].host]
+        if marker.kwargs.get("sample") == "latin" and metafunc.config.getoption("zoo") == "core" and not user:
+            kept = [(c, i) for c, i in kept if _latin_context(c, schemes, models, contexts_)]
+        combos, ids = [c for c, _ in kept], [i for _, i in kept]
     metafunc.parametrize(names, [tuple(c) for c in combos], ids=ids)
     repeat = metafunc.config.getoption("repeat")
     if repeat > 1:
@@ -262,6 +277,12 @@ def _latin(combo: list, schemes: list, models: list[str], backends_: list[str]) 
     """Whether a (scheme, model, engine, ..., backend) row is its scheme x backend's model in the Latin square."""
     scheme, model, backend = combo[0], combo[1], combo[-1]
     return models.index(model) == (schemes.index(scheme) + backends_.index(backend)) % len(models)
+
+
+def _latin_context(combo: list, schemes: list, models: list[str], contexts_: list[str]) -> bool:
+    """The Latin square over contexts: a scheme x context's model, taken in turn."""
+    scheme, model, context = combo[0], combo[1], combo[-1]
+    return models.index(model) == (schemes.index(scheme) + contexts_.index(context)) % len(models)
 
 
 def _times(combos: list[list], ids: list[str], values: list[str], label: str) -> tuple[list, list]:

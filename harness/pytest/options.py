@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from harness import backends, quota
+from harness import backends, contexts, quota
 from harness.engines import ENGINES
 from harness.expectations import DEFAULT as DEFAULT_EXPECTATIONS
 from harness.paths import DEFAULT_CONFIG
@@ -28,6 +28,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="TF.js backend the pages run on (repeatable: a dimension of the matrix; default cpu, bit-exact weights "
              f"and deterministic predictions): {', '.join(backends.BACKENDS)} (harness/backends.py), or A->B: "
              "saved on A, loaded on B",
+    )
+    group.addoption(
+        "--context", action="append", default=[], type=context_option, metavar="NAME",
+        help="where the round-trip rows' steps run (repeatable: a dimension of the matrix; default window): "
+             f"{', '.join(contexts.CONTEXTS)} (harness/contexts.py), or A->B: saved in A, loaded in B",
     )
     group.addoption("--tfjs-version", action="append", default=[], metavar="V",
                     help="TF.js version from npm to run (repeatable; installed side by side as package.json aliases "
@@ -107,6 +112,14 @@ def backend_option(text: str) -> str:
         return backends.check(text)
     except ValueError as e:
         raise pytest.UsageError(f"--tfjs-backend: {e}") from None
+
+
+def context_option(text: str) -> str:
+    try:
+        contexts.split(text)
+    except ValueError as e:
+        raise pytest.UsageError(f"--context: {e}") from None
+    return text
 
 
 def shard_option(text: str) -> tuple[int, int]:

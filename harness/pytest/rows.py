@@ -43,7 +43,7 @@ class RowRecorder:
         return {
             "engine": params["engine_name"],
             "build": None,
-            "context": document.DEFAULT_CONTEXT,
+            "context": params.get("tfjs_context") or document.DEFAULT_CONTEXT,
             "backend": params.get("tfjs_backend") or run.backends[0],
             "tfjs": params.get("tfjs_version") or (run.builds[0].version if run.builds else None),
             "scheme": str(params["scheme"]),

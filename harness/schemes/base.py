@@ -27,6 +27,9 @@ class Scheme:
     # The golden models it runs over (None: the whole zoo). For a scheme whose subject does not depend
     # on the model and whose rows are costly; a user's --model always runs.
     models: tuple[str, ...] | None = None
+    # The APIs of its context the scheme's medium needs (harness.contexts: "localStorage", "document"). In a
+    # context that lacks one, the row checks that TF.js refuses clearly (harness.schemes.refusal).
+    needs: tuple[str, ...] = ()
 
     def path(self, trip: Trip) -> str:
         return f"{trip.golden.name}-{self.name}"
@@ -36,6 +39,11 @@ class Scheme:
 
     def load_source(self, trip: Trip) -> dict:
         raise NotImplementedError
+
+    def refusal_calls(self, trip: Trip) -> list[tuple[str, dict]]:
+        """What a user's code calls through this scheme, where its context lacks what the medium needs
+        (harness.schemes.refusal): ("save", target) and ("load", source)."""
+        return [("save", self.save_target(trip)), ("load", self.load_source(trip))]
 
     def inspect(self, trip: Trip) -> dict | None:
         """What the page's storage inspector should post after the save (None: nothing)."""
@@ -53,6 +61,21 @@ class Scheme:
             return out
         out += await self.after_save(trip, saved)
         return out + await trip.load_and_check(self.load_source(trip))
+
+    @staticmethod
+    def media_in(trip: Trip, media) -> list[str]:
+        """The media of `media` (scheme names) that the trip's context has; the others are said in the row
+        (`observed.media_left_out`), never silently dropped."""
+        from harness.contexts import MEDIUM_NEEDS
+
+        kept = []
+        for medium in media:
+            lacked = trip.context.lacks_any(MEDIUM_NEEDS.get(medium, ()))
+            if lacked:
+                trip.observed.setdefault("media_left_out", {})[medium] = f"in a {trip.context.name}: {'; '.join(lacked.values())}"
+            else:
+                kept.append(medium)
+        return kept
 
     def __str__(self) -> str:
         return self.name

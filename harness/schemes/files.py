@@ -75,6 +75,10 @@ def check_downloaded_pair(trip: Trip, name: str, files: dict[str, bytes]) -> lis
 
 class Downloads(Scheme):
     name = "downloads"
+    needs = ("document",)
+
+    def refusal_calls(self, trip: Trip) -> list[tuple[str, dict]]:
+        return [("save", {"kind": "url", "url": f"downloads://{self.path(trip)}"})]  # it loads with browserFiles
 
     async def run(self, trip: Trip) -> list[Difference]:
         require(trip, "downloads")

@@ -11,7 +11,7 @@ refused: a capacity limit) still runs the copies and moves of the other.
 
 from __future__ import annotations
 
-from harness.schemes.base import Scheme
+from harness.schemes.base import Scheme, Unsupported
 from harness.schemes.storage import IDB_INFO, IDB_MODELS, LS_PREFIX, LS_SUFFIXES
 from harness.trip.compare import Difference
 from harness.trip.roundtrip import Trip
@@ -26,7 +26,7 @@ class ModelManagement(Scheme):
                 f"localstorage://{p}-e")
 
     async def run(self, trip: Trip) -> list[Difference]:
-        a, b, c, d, e = self.urls(self.path(trip))
+        a, b, c, d, e = self.in_context(trip, self.urls(self.path(trip)))
         held: set[str] = set()  # the models that must exist now
         out = []
         for url in (a, b):
@@ -45,6 +45,18 @@ class ModelManagement(Scheme):
             else:
                 held.discard(url)
         return out + await self._expect(trip, "after removing every model", held)
+
+    def in_context(self, trip: Trip, urls: tuple[str, ...]) -> tuple[str, ...]:
+        """The sequence in a context with one medium of the two (a worker has no localStorage): every model
+        in that one, so the copies and moves are within it (`observed.media_left_out` says why)."""
+        media = self.media_in(trip, ("localstorage", "indexeddb"))
+        if len(media) == 2:
+            return urls
+        if not media:
+            raise Unsupported(f"no medium in a {trip.context.name} here: {trip.observed['media_left_out']} "
+                              f"(the refusal is the storage rows' check)")
+        other = "indexeddb" if media == ["localstorage"] else "localstorage"
+        return tuple(u.replace(f"{other}://", f"{media[0]}://", 1) for u in urls)
 
     async def _clone(self, trip: Trip, op: str, source: str, dest: str, label: str, held: set[str]) -> list[Difference]:
         """copyModel / moveModel: on success the destination loads as the golden (and a move's source is

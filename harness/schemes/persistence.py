@@ -9,7 +9,7 @@ difference, that medium is not loaded back (nothing was saved), and the other me
 
 from __future__ import annotations
 
-from harness.schemes.base import Scheme, require
+from harness.schemes.base import Scheme, Unsupported, require
 from harness.trip.compare import Difference
 from harness.trip.roundtrip import Trip
 
@@ -20,13 +20,17 @@ class _Persistence(Scheme):
     async def _save_all(self, trip: Trip, page) -> tuple[list[str], list[Difference]]:
         """Save to every medium; the media whose save resolved, and the differences."""
         saved_in, out = [], []
-        for medium in MEDIA:
+        media = self.media_in(trip, MEDIA)
+        if not media:
+            raise Unsupported(f"no medium in a {trip.context.name} here: {trip.observed['media_left_out']} "
+                              f"(the refusal is the storage rows' check)")
+        for medium in media:
             saved, diffs = await trip.save_and_check({"kind": "url", "url": f"{medium}://{self.path(trip)}"},
                                                      f"save[{medium}]", page=page)
             out += diffs
             if saved is not None:
                 saved_in.append(medium)
-        skipped = [m for m in MEDIA if m not in saved_in]
+        skipped = [m for m in media if m not in saved_in]
         if skipped:
             trip.observed["not_loaded"] = {m: "its save was refused" for m in skipped}
         return saved_in, out

@@ -25,13 +25,16 @@ class SaveResult(Scheme):
         }
         if trip.driver.spec.host == "node":
             return {"file": {"kind": "url", "url": (trip.tmp / path).as_uri()}, **common}
-        return {
+        targets = {
             "localstorage": {"kind": "url", "url": f"localstorage://{path}"},
             "indexeddb": {"kind": "url", "url": f"indexeddb://{path}"},
             **common,
             # Last, and not waited for: what the browser does with the files is the downloads row's business.
             "downloads": {"kind": "url", "url": f"downloads://{path}"},
         }
+        media = ("localstorage", "indexeddb", "downloads")
+        kept = self.media_in(trip, media)  # what the context lacks: the refusal rows' business
+        return {k: v for k, v in targets.items() if k not in media or k in kept}
 
     async def run(self, trip: Trip) -> list[Difference]:
         out, targets = [], self.targets(trip)

@@ -56,6 +56,7 @@ class BrowserStorage(Scheme):
 
 class LocalStorage(BrowserStorage):
     name = url_scheme = "localstorage"
+    needs = ("localStorage",)
 
     def check_storage(self, trip, path, report, weights):
         want = {f"{LS_PREFIX}/{path}/{s}" for s in LS_SUFFIXES}
@@ -72,6 +73,7 @@ class LocalStorage(BrowserStorage):
 
 class IndexedDB(BrowserStorage):
     name = url_scheme = "indexeddb"
+    needs = ("indexedDB",)
 
     def check_storage(self, trip, path, report, weights):
         if not report.get("database"):

@@ -23,6 +23,9 @@ FIXTURES = REPO / "fixtures"
 ISOLATED = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
 ISOLATED_RESOURCE = {"Cross-Origin-Resource-Policy": "same-origin"}
 DEFAULT_MAX_UPLOAD = 1 << 30  # 1 GiB per posted artifact
+SECOND_SITE = "127.0.0.2"  # another site on this machine's loopback, for cross-site frames
+# What a worker imports after TF.js (harness/js; page.html loads the same in a window, with contexts.js and page.js).
+WORKER_SCRIPTS = ("backends.js", "steps.js", "probes.js", "storage.js", "quota.js", "bench.js", "host.js", "worker_host.js")
 
 
 def _url_host(name: str) -> str:
@@ -42,6 +45,8 @@ class HarnessServer:
         self.url = ""
         self.https_url = ""  # the same routes over TLS, with a certificate made at start-up
         self.ca_pem: bytes = b""  # the CA that signed it, for clients that verify
+        self.cross_site_url = ""  # the same routes on another site (a frame of it is a third party), if any
+        self.no_cross_site = "the harness server was given a public host: no second loopback site"
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0, *, https: bool = True,
@@ -53,6 +58,7 @@ class HarnessServer:
         app.add_routes(
             [
                 web.get("/page", self._page),
+                web.get("/worker.js", self._worker),
                 web.get("/tfjs/{version}/{file}", self._tfjs),
                 web.get("/tfjs/{version}/{backend}/{file}", self._backend_file),
                 web.post("/results/{token}/{name}", self._receive),
@@ -70,9 +76,22 @@ class HarnessServer:
         self.url = f"http://{_url_host(name)}:{bound[1]}"
         if https:
             await web.TCPSite(self._runner, host, 0, ssl_context=self._tls_context(name)).start()
-            bound = self._runner.addresses[1]
+            bound = self._runner.addresses[-1]
             self.https_url = f"https://{_url_host(name)}:{bound[1]}"
+        if host == "127.0.0.1" and public_host is None:
+            self.cross_site_url = await self._second_site()
         return self
+
+    async def _second_site(self) -> str:
+        """The same routes on a second site, for the cross-site frame context (harness.contexts): another
+        loopback address (127.0.0.2: for an IP host, the site is the whole address). "" where it cannot be
+        bound (the contexts that need it then skip, saying so)."""
+        try:
+            await web.TCPSite(self._runner, SECOND_SITE, 0).start()
+        except OSError as e:
+            self.no_cross_site = f"could not listen on {SECOND_SITE}: {e}"
+            return ""
+        return f"http://{SECOND_SITE}:{self._runner.addresses[-1][1]}"
 
     def _tls_context(self, host: str) -> ssl.SSLContext:
         """A self-signed CA and a certificate for `host`, made now; engines are told to accept it."""
@@ -113,29 +132,55 @@ class HarnessServer:
         """The URL of a golden's file; the golden must live under this server's fixtures dir."""
         return f"{self.url}/fixtures/{golden.dir.resolve().relative_to(self.fixtures.resolve()).as_posix()}/{name}"
 
-    def page_url(self, tfjs_version: str, backend: str) -> str:
-        return f"{self.url}/page?tfjs={quote(tfjs_version, safe='')}&backend={backend}"
+    def page_url(self, tfjs_version: str, backend: str, context: str = "window") -> str:
+        """The harness page on a TF.js build and backend; its steps run in `context` (harness.contexts)."""
+        url = f"{self.url}/page?tfjs={quote(tfjs_version, safe='')}&backend={backend}"
+        return url if context == "window" else f"{url}&context={context}"
 
     # -- handlers --------------------------------------------------------------------------------
     async def _page(self, request: web.Request) -> web.Response:
         """The harness page on one TF.js build and backend. A wasm page is cross-origin isolated (COOP
         same-origin, COEP require-corp), as the wasm backend's threads need SharedArrayBuffer; the page
         says whether the threaded build then ran (its backendInfo step)."""
+        version, backend = self._build_and_backend(request)
+        config, scripts = self._scripts(version, backend)
+        html = (JS_DIR / "page.html").read_text().replace("{{TFJS}}", scripts[0])
+        html = html.replace("{{BACKEND}}", json.dumps(config))
+        html = html.replace("{{BACKEND_SCRIPTS}}", "".join(f'<script src="{s}"></script>' for s in scripts[1:]))
+        html = html.replace("{{ORIGINS}}", json.dumps({"crossSite": self.cross_site_url}))
+        headers = ISOLATED if backend.base == "wasm" else {}
+        return web.Response(text=html, content_type="text/html", headers=headers)
+
+    def _build_and_backend(self, request: web.Request) -> tuple[str, backends.Backend]:
         version = request.query.get("tfjs", "")
         if version not in self.tfjs:
             raise web.HTTPNotFound(text=f"no TF.js build {version!r}; this server has {sorted(self.tfjs)}")
         try:
-            backend = backends.get(request.query.get("backend", backends.DEFAULT))
+            return version, backends.get(request.query.get("backend", backends.DEFAULT))
         except ValueError as e:
             raise web.HTTPNotFound(text=str(e)) from None
+
+    @staticmethod
+    def _scripts(version: str, backend: backends.Backend) -> tuple[dict, list[str]]:
+        """The backend record a page or worker starts with, and its scripts: TF.js, then the backend's own bundle."""
         prefix = f"/tfjs/{quote(version, safe='')}"
         config = {"name": backend.name, "base": backend.base, "flags": dict(backend.flags), "wasmPaths": f"{prefix}/wasm/"}
         package = tfjs.BACKEND_PACKAGES.get(backend.base)
-        scripts = f'<script src="{prefix}/{backend.base}/{package[1]}"></script>' if package else ""
-        html = (JS_DIR / "page.html").read_text().replace("{{TFJS}}", f"{prefix}/tf.min.js")
-        html = html.replace("{{BACKEND}}", json.dumps(config)).replace("{{BACKEND_SCRIPTS}}", scripts)
-        headers = ISOLATED if backend.base == "wasm" else {}
-        return web.Response(text=html, content_type="text/html", headers=headers)
+        return config, [f"{prefix}/tf.min.js", *([f"{prefix}/{backend.base}/{package[1]}"] if package else [])]
+
+    async def _worker(self, request: web.Request) -> web.Response:
+        """/worker.js?tfjs=V&backend=B[&upload=websocket]: a worker's script (dedicated, shared or service:
+        harness/js/contexts.js opens it), TF.js and the harness scripts by importScripts, then
+        harness/js/worker_host.js. Served at the root, so that a URL relative to it resolves as one relative
+        to the page does."""
+        version, backend = self._build_and_backend(request)
+        config, scripts = self._scripts(version, backend)
+        harness = [f"/js/{name}" for name in WORKER_SCRIPTS]
+        upload = "websocket" if request.query.get("upload") == "websocket" else "fetch"
+        body = (f"self.harnessBackend = {json.dumps(config)};\nself.harnessUpload = {json.dumps(upload)};\n"
+                f"importScripts({', '.join(json.dumps(s) for s in scripts + harness)});\n")
+        headers = {**ISOLATED, **ISOLATED_RESOURCE} if backend.base == "wasm" else {}
+        return web.Response(text=body, content_type="text/javascript", headers={"Cache-Control": "no-store", **headers})
 
     async def _bundle_bytes(self, path) -> bytes:
         """An immutable file the server hands out (a TF.js or backend bundle, a .wasm), read once; 404 if absent."""

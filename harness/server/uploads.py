@@ -204,10 +204,19 @@ async def cors(request: web.Request, handler) -> web.StreamResponse:
         response = await handler(request)
     except web.HTTPException as e:
         response = e
-    if request.path.startswith("/uploads/"):
+    if request.path.startswith("/fixtures/") and request.method == "GET":
+        # A model on a CDN is read from any site: a cross-site frame's TF.js loads the goldens (harness.contexts).
         response.headers["Access-Control-Allow-Origin"] = "*"
+    if request.path.startswith("/uploads/"):
+        # A page of another origin that sends credentials ({credentials: 'include'}: a cross-site frame's
+        # load-options) gets its origin back, as a credentialed CORS answer must be; others get "*".
+        origin = request.headers.get("Origin")
+        response.headers["Access-Control-Allow-Origin"] = origin or "*"
+        if origin:
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            response.headers["Vary"] = "Origin"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-Harness-Key"
     if isinstance(response, web.HTTPException) and response.status >= 400:
         raise response
     return response

@@ -23,7 +23,7 @@ from typing import Any, Awaitable, Callable
 
 import numpy as np
 
-from harness import backends, expectations
+from harness import backends, contexts, expectations
 from harness.engines.base import Driver, EngineError, Page, StepTimeout
 from harness.golden import Golden, decode, fit, graph, writer
 from harness.golden.writer import js_json_bytes
@@ -199,6 +199,10 @@ class Trip:
     # one loads run on: a sibling page on the same storage, opened by `open_sibling(None, name)`.
     backend: Any = None
     load_backend: Any = None
+    # The context the steps run in (harness.contexts.Context; None: window), and, for a cross-context row,
+    # the one loads run in: a sibling page on the same storage, opened by `open_sibling(None, None, name)`.
+    context: Any = None
+    load_context: Any = None
 
     def __post_init__(self):
         self.token = self.server.expect()
@@ -211,6 +215,8 @@ class Trip:
         self.phase_s: dict[str, float] = {}  # seconds per phase of those steps (the row's "phase_s")
         if self.backend is None:
             self.backend = backends.get(backends.DEFAULT)
+        if self.context is None:
+            self.context = contexts.get(contexts.DEFAULT)
         # A model with a training config is saved as a user who wants it back saves it.
         self.save_config = {"includeOptimizer": True} if "trainingConfig" in self.golden.model_json else None
         if self.execute == "executeAsync":  # say so: a graph TF.js refuses to execute() synchronously
@@ -390,11 +396,14 @@ class Trip:
     async def loading_page(self) -> Page:
         """The page loads run on: this trip's page, or a page on the same storage with the load_with build
         (cross-version) or the load_backend (cross-backend)."""
-        if self.load_with is None and self.load_backend is None:
+        if self.load_with is None and self.load_backend is None and self.load_context is None:
             return self.page
         if "load_page" not in self.state:
             self.state["load_page"] = await self.open_sibling(
-                self.load_with.version if self.load_with else None, self.load_backend.name if self.load_backend else None)
+                self.load_with.version if self.load_with else None, self.load_backend.name if self.load_backend else None,
+                self.load_context.name if self.load_context else None)
+            if self.load_context is not None:
+                self.observed["loaded_in"] = self.load_context.name
             if self.load_with is not None:
                 self.want = ExpectedSave.of(self.golden, self.load_with.semver)
                 self.observed["loaded_with"] = self.load_with.version
@@ -550,7 +559,11 @@ async def conform(scheme, trip: Trip, findings: list, engine_name: str) -> None:
     import pytest
 
     from harness.schemes import Unsupported
+    from harness.schemes.refusal import Refusal
 
+    lacked = trip.context.lacks_any(getattr(scheme, "needs", ()))
+    if lacked:  # localStorage in a worker: TF.js must refuse clearly (harness.schemes.refusal)
+        scheme = Refusal(scheme, lacked)
     try:
         differences = await run(scheme, trip)
     except Unsupported as e:

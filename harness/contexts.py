@@ -1,0 +1,90 @@
+"""The execution contexts a row's steps run in: its `context`. A browser row's harness window opens the
+context (harness/js/contexts.js) and relays the steps to it; the same steps run there on their own TF.js,
+and post their artifacts to the harness server themselves (harness/js/host.js). Node rows run in the
+host process, or in a `worker_threads` Worker of it (harness/js/node_host.js).
+
+    window              the harness page itself (every row before contexts existed)
+    dedicated-worker    new Worker('/worker.js'): TF.js by importScripts, off the main thread
+    shared-worker       new SharedWorker('/worker.js'): one worker for every tab of the origin
+    service-worker      navigator.serviceWorker.register('/worker.js'), messaged by the page
+    iframe-same-origin  the harness page in a frame of the same origin
+    iframe-cross-site   the harness page of another site (127.0.0.2) in a frame: a third party, whose storage
+                        the engine may partition by the top-level site
+    worker-thread       Node: a worker_threads Worker of the host
+
+A context lacks what the platform does not give it (`lacks`: API -> why): no worker has localStorage or a
+document to click a download link in. A scheme that needs one (Scheme.needs) is not skipped there: its row
+checks that TF.js refuses clearly (harness.schemes.refusal). A scheme that uses several media keeps the ones
+the context has (Scheme.media_in).
+
+A row's context may be "A->B": saved in A, loaded in B on the same storage (a sibling page: another tab).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping
+
+WORKER_LACKS = {
+    "localStorage": "a worker has no localStorage (Window.localStorage is on windows only)",
+    "document": "a worker has no document, so no link to click for a download nor a file chooser of its own",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    name: str
+    host: str  # EngineSpec.host: "browser" or "node"
+    lacks: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    what: str = ""
+    scope: str = ""  # what the steps' global scope says it is (harness/js/host.js scopeName); "": the name
+
+    @property
+    def scope_name(self) -> str:
+        return self.scope or self.name
+
+    def lacks_any(self, needs: tuple[str, ...]) -> dict[str, str]:
+        """The APIs of `needs` this context lacks, with why."""
+        return {api: self.lacks[api] for api in needs if api in self.lacks}
+
+
+CONTEXTS: dict[str, Context] = {c.name: c for c in (
+    Context("window", "browser", what="the harness page"),
+    Context("dedicated-worker", "browser", WORKER_LACKS, "a dedicated Worker of the page"),
+    Context("shared-worker", "browser", WORKER_LACKS, "a SharedWorker of the origin"),
+    Context("service-worker", "browser", WORKER_LACKS, "a service worker registered by the page"),
+    Context("iframe-same-origin", "browser", what="a same-origin frame", scope="frame"),
+    Context("iframe-cross-site", "browser", what="a frame of another site (a third party)", scope="frame"),
+    Context("worker-thread", "node", {"localStorage": "Node has no localStorage"}, "a worker_threads Worker"),
+)}
+# What each medium a scheme saves to needs of its context (harness.schemes.base.Scheme.needs).
+MEDIUM_NEEDS = {"localstorage": ("localStorage",), "indexeddb": ("indexedDB",), "downloads": ("document",)}
+DEFAULT = "window"
+WORKERS = ("dedicated-worker", "shared-worker", "service-worker")
+
+
+def on_build(context: Context, build) -> Context:
+    """`context` as an engine build gives it: what the build denies there (Build.context_denies) joins
+    what the platform lacks."""
+    denied = dict(getattr(build, "context_denies", {}).get(context.name, {}))
+    return dataclasses.replace(context, lacks={**context.lacks, **denied}) if denied else context
+
+
+def get(name: str) -> Context:
+    try:
+        return CONTEXTS[name]
+    except KeyError:
+        raise ValueError(f"unknown context {name!r}; known: {', '.join(CONTEXTS)}") from None
+
+
+def split(row_context: str) -> tuple[Context, Context | None]:
+    """A row's context: one name, or "A->B" (saved in A, loaded in B: two names on one host)."""
+    parts = row_context.split("->")
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] == parts[1]):
+        raise ValueError(f"{row_context!r}: expected a context name or A->B with two different contexts")
+    save = get(parts[0])
+    load = get(parts[1]) if len(parts) == 2 else None
+    if load is not None and load.host != save.host:
+        raise ValueError(f"{row_context!r}: both contexts must be on one host ({save.host} and {load.host})")
+    return save, load
+
