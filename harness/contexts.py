@@ -10,6 +10,7 @@ host process, or in a `worker_threads` Worker of it (harness/js/node_host.js).
     iframe-same-origin  the harness page in a frame of the same origin
     iframe-cross-site   the harness page of another site (127.0.0.2) in a frame: a third party, whose storage
                         the engine may partition by the top-level site
+    top-level-cross-site  that site's page opened top-level (the load side of the partitioning rows)
     worker-thread       Node: a worker_threads Worker of the host
 
 A context lacks what the platform does not give it (`lacks`: API -> why): no worker has localStorage or a
@@ -38,6 +39,8 @@ class Context:
     lacks: Mapping[str, str] = dataclasses.field(default_factory=dict)
     what: str = ""
     scope: str = ""  # what the steps' global scope says it is (harness/js/host.js scopeName); "": the name
+    site: str = "first"  # "second": the harness page of the server's second site (HarnessServer.cross_site_url)
+    relayed: bool = True  # False: the steps run in the window itself (no ?context= for the page to open)
 
     @property
     def scope_name(self) -> str:
@@ -49,7 +52,9 @@ class Context:
 
 
 CONTEXTS: dict[str, Context] = {c.name: c for c in (
-    Context("window", "browser", what="the harness page"),
+    Context("window", "browser", what="the harness page", relayed=False),
+    Context("top-level-cross-site", "browser", what="the second site's harness page opened top-level: a cross-site "
+            "frame's own origin as a first party", scope="window", site="second", relayed=False),
     Context("dedicated-worker", "browser", WORKER_LACKS, "a dedicated Worker of the page"),
     Context("shared-worker", "browser", WORKER_LACKS, "a SharedWorker of the origin"),
     Context("service-worker", "browser", WORKER_LACKS, "a service worker registered by the page"),
@@ -61,6 +66,11 @@ CONTEXTS: dict[str, Context] = {c.name: c for c in (
 MEDIUM_NEEDS = {"localstorage": ("localStorage",), "indexeddb": ("indexedDB",), "downloads": ("document",)}
 DEFAULT = "window"
 WORKERS = ("dedicated-worker", "shared-worker", "service-worker")
+# What the round trips run beside window when no --context is given: one model per scheme x context x engine
+# (harness.pytest.matrix); saving in one context and loading in another runs for the schemes that cross.
+SAMPLED = ("dedicated-worker", "shared-worker", "service-worker", "iframe-same-origin", "iframe-cross-site",
+           "worker-thread", "dedicated-worker->window", "window->dedicated-worker", "shared-worker->window",
+           "service-worker->window")
 
 
 def on_build(context: Context, build) -> Context:
@@ -68,6 +78,29 @@ def on_build(context: Context, build) -> Context:
     what the platform lacks."""
     denied = dict(getattr(build, "context_denies", {}).get(context.name, {}))
     return dataclasses.replace(context, lacks={**context.lacks, **denied}) if denied else context
+
+
+def reachable(exceeds: tuple[str, ...], row_context: str, build=None) -> tuple[str, ...]:
+    """The media of harness.golden.fit.exceeds ("localstorage-x2", "indexeddb-value"...) a row in
+    `row_context` can use at all: a model cannot be too big for a medium its context lacks (a worker's
+    localStorage), so no capacity finding applies to that row."""
+    lacking = set()
+    for context in filter(None, split(row_context)):
+        lacking |= set(on_build(context, build).lacks)
+    return tuple(m for m in exceeds if not set(MEDIUM_NEEDS.get(m.split("-")[0], ())) & lacking)
+
+
+def crossable(scheme, row_context: str) -> bool:
+    """Whether an "A->B" row of `scheme` means something: one save and one load through a medium that both
+    contexts have (a worker's localStorage refusal is the worker's own row)."""
+    return getattr(scheme, "crosses_contexts", False) and not any(
+        c.lacks_any(getattr(scheme, "needs", ())) for c in split(row_context) if c is not None)
+
+
+def runs_on(row_context: str, host: str) -> bool:
+    """Whether a row of this context can run on an engine of `host`: window on every host (in Node, the
+    host's main thread), any other context on its own."""
+    return row_context == DEFAULT or split(row_context)[0].host == host
 
 
 def get(name: str) -> Context:

@@ -55,7 +55,9 @@
       req.onerror = (event) => {
         if (!absent) return reject(req.error);
         event.preventDefault();
-        resolve(null);
+        // WebKitGTK goes on listing a database whose creation was aborted: delete what the probe made.
+        const gone = indexedDB.deleteDatabase(name);
+        gone.onsuccess = gone.onerror = gone.onblocked = () => resolve(null);
       };
     });
   }

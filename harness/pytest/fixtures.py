@@ -169,7 +169,7 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
         reason = engine.build.lacks_context(context.name)
         if reason:
             pytest.skip(f"{engine.spec.name} ({engine.build.kind} build) cannot open a {context.name}: {reason}")
-        if context.name == "iframe-cross-site" and not harness_server.cross_site_url:
+        if context.name in ("iframe-cross-site", "top-level-cross-site") and not harness_server.cross_site_url:
             pytest.skip(f"no second site to frame: {harness_server.no_cross_site}")
     url = harness_server.page_url(tfjs_build.version, save_backend.name, contexts.split(tfjs_context)[0].name)
     try:
@@ -285,7 +285,8 @@ def known_findings(request: pytest.FixtureRequest, engine: Driver, tfjs_backend:
     row = expectations.Row(
         scheme=str(params["scheme"]), engine=params["engine_name"], model=model,
         tfjs="->".join(tfjs.lookup(v).semver for v in versions), format=model_format(request.config, model),
-        build=engine.build.kind, backend=tfjs_backend, context=tfjs_context, exceeds=fit.exceeds(golden),
+        build=engine.build.kind, backend=tfjs_backend, context=tfjs_context,
+        exceeds=contexts.reachable(fit.exceeds(golden), tfjs_context, engine.build),
         traits=traits.of(golden.model_json, golden.after_load_specs, golden.after_load_data))
     found = expectations.match(run.findings, row)
     request.node.stash[FINDINGS] = found

@@ -7,7 +7,8 @@ scheme can run on, id `<scheme>-<model>-<engine>` (then `-tfjs<V>` when several 
 dimension pairs `A->B`; `backends=[...]` gives the scenario backends of its own (names, or pairs `A->B`:
 saved on A, loaded on B), whatever --tfjs-backend says; `contexts=[...]` the same for the context
 (harness.contexts; "run": the run's --context), whose id part `-<context>` appears unless it is only
-window, and which makes no row on a host without it; with `sample="latin"` the core zoo (the default
+window, and which makes no row on a host without it, nor an "A->B" row of a scheme that does not cross
+contexts (Scheme.crosses_contexts: one save, one load); with `sample="latin"` the core zoo (the default
 matrix) runs one of the marker's models per scheme x backend x engine, taken in turn (a Latin square:
 model i+j for scheme i and backend j), so that every scheme meets every backend on every engine, and
 every model every backend (on one engine or another); `--zoo full` and --model run them all;
@@ -42,6 +43,7 @@ class RunState:
     builds: list = dataclasses.field(default_factory=list)  # the TF.js builds this run tests (harness.tfjs)
     backends: list = dataclasses.field(default_factory=lambda: ["cpu"])  # --tfjs-backend names (harness.backends)
     contexts: list = dataclasses.field(default_factory=lambda: ["window"])  # --context names (harness.contexts)
+    contexts_given: bool = False  # --context was given (else the round trips sample every context)
     partners: list = dataclasses.field(default_factory=list)  # cross-version rows' other builds, when one is tested
     findings: list = dataclasses.field(default_factory=list)  # --expectations (harness.expectations.Finding)
     pool: object = None  # harness.engines.pool.EnginePool, once a test needs an engine
@@ -89,7 +91,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = RunState(matrix, list(dict.fromkeys(chosen)), Path(config.getoption("results_dir")),
                                    builds=builds, partners=_partners(builds), findings=findings,
                                    backends=list(dict.fromkeys(config.getoption("tfjs_backend"))) or [backends.DEFAULT],
-                                   contexts=list(dict.fromkeys(config.getoption("context"))) or [contexts.DEFAULT])
+                                   contexts=list(dict.fromkeys(config.getoption("context"))) or [contexts.DEFAULT],
+                                   contexts_given=bool(config.getoption("context")))
     tfjs.register(builds + config.stash[STATE].partners)
     user_models(config)  # a bad --model path is a usage error before anything starts
 
@@ -256,17 +259,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if marker.kwargs.get("sample") == "latin" and metafunc.config.getoption("zoo") == "core" and not user:
             kept = [i for i, c in enumerate(combos) if _latin(c, schemes, models, backends_)]
             combos, ids = [combos[i] for i in kept], [ids[i] for i in kept]
-    # The context: a scenario's own (contexts=[...]), else the run's --context for a scenario that takes it
-    # (contexts="run"); a context its engine's host lacks (a worker-thread in a browser) makes no row.
-    contexts_ = marker.kwargs.get("contexts")
-    contexts_ = run.contexts if contexts_ == "run" else contexts_
+    # The context: a scenario's own (contexts=[...]), or for contexts="run" the run's --context, and without
+    # one window plus every other context sampled (contexts.SAMPLED: one model per scheme x context x
+    # engine, in turn). A context its engine's host lacks (a worker-thread in a browser) makes no row, nor
+    # does an "A->B" context for a scheme that does not cross contexts.
+    contexts_, sampled = marker.kwargs.get("contexts"), False
+    if contexts_ == "run":
+        contexts_, sampled = (run.contexts, False) if run.contexts_given else ([contexts.DEFAULT, *contexts.SAMPLED], True)
     if contexts_ and (len(contexts_) > 1 or contexts_ != [contexts.DEFAULT]):
         names.append("tfjs_context")
         kept = [(c, i) for c, i in zip(*_times(combos, ids, contexts_, ""))
-                if contexts.split(c[-1])[0].host == ENGINES[c[2]].host]
-        if marker.kwargs.get("sample") == "latin" and metafunc.config.getoption("zoo") == "core" and not user:
-            kept = [(c, i) for c, i in kept if _latin_context(c, schemes, models, contexts_)]
-        combos, ids = [c for c, _ in kept], [i for _, i in kept]
+                if contexts.runs_on(c[-1], ENGINES[c[2]].host)
+                and ("->" not in c[-1] or contexts.crossable(c[0], c[-1]))
+                and (c[-1] == contexts.DEFAULT or getattr(c[0], "in_contexts", True))]
+        if sampled or marker.kwargs.get("sample") == "latin" and metafunc.config.getoption("zoo") == "core" and not user:
+            kept = _sample_contexts(kept, schemes, contexts_, models)
+        # A window row keeps the id it always had (`indexeddb-mlp-chromium`): the context shows when it is another.
+        combos = [c for c, _ in kept]
+        ids = [i.removesuffix(f"-{contexts.DEFAULT}") if c[-1] == contexts.DEFAULT else i for c, i in kept]
     metafunc.parametrize(names, [tuple(c) for c in combos], ids=ids)
     repeat = metafunc.config.getoption("repeat")
     if repeat > 1:
@@ -279,10 +289,17 @@ def _latin(combo: list, schemes: list, models: list[str], backends_: list[str]) 
     return models.index(model) == (schemes.index(scheme) + backends_.index(backend)) % len(models)
 
 
-def _latin_context(combo: list, schemes: list, models: list[str], contexts_: list[str]) -> bool:
-    """The Latin square over contexts: a scheme x context's model, taken in turn."""
-    scheme, model, context = combo[0], combo[1], combo[-1]
-    return models.index(model) == (schemes.index(scheme) + contexts_.index(context)) % len(models)
+def _sample_contexts(kept: list, schemes: list, contexts_: list[str], models: list[str]) -> list:
+    """Every row in window; in any other context one model per scheme x engine x context (and the other
+    dimensions), taken in turn among the models the scheme runs on, so that every model meets every context."""
+    groups: dict[tuple, list] = {}
+    for row in kept:
+        c = row[0]
+        if c[-1] != contexts.DEFAULT:
+            groups.setdefault((str(c[0]), *c[2:]), []).append(row)
+    chosen = {id(rows[(schemes.index(rows[0][0][0]) + contexts_.index(key[-1])) % len(rows)])
+              for key, rows in groups.items()}
+    return [row for row in kept if row[0][-1] == contexts.DEFAULT or id(row) in chosen]
 
 
 def _times(combos: list[list], ids: list[str], values: list[str], label: str) -> tuple[list, list]:

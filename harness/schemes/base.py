@@ -30,6 +30,10 @@ class Scheme:
     # The APIs of its context the scheme's medium needs (harness.contexts: "localStorage", "document"). In a
     # context that lacks one, the row checks that TF.js refuses clearly (harness.schemes.refusal).
     needs: tuple[str, ...] = ()
+    # Whether a row may save in one context and load in another ("A->B", harness.contexts): a scheme of one
+    # save and one load through a medium both contexts reach (storage, http), not one of many steps on one page.
+    crosses_contexts: bool = False
+    in_contexts: bool = True  # False: its rows run in window only unless --context says otherwise (a costly scheme)
 
     def path(self, trip: Trip) -> str:
         return f"{trip.golden.name}-{self.name}"
@@ -72,7 +76,8 @@ class Scheme:
         for medium in media:
             lacked = trip.context.lacks_any(MEDIUM_NEEDS.get(medium, ()))
             if lacked:
-                trip.observed.setdefault("media_left_out", {})[medium] = f"in a {trip.context.name}: {'; '.join(lacked.values())}"
+                why = f"in the {trip.context.name} context: {'; '.join(lacked.values())}"
+                trip.observed.setdefault("media_left_out", {})[medium] = why
             else:
                 kept.append(medium)
         return kept

@@ -52,6 +52,7 @@ def check_upload(trip: Trip, upload: Upload) -> list[Difference]:
 
 class Http(Scheme):
     name = "http"
+    crosses_contexts = True
     hosts = ("browser", "node")
 
     def base(self, trip: Trip) -> str:
@@ -82,6 +83,7 @@ class Https(Http):
     """The same over TLS with a self-signed certificate made at start-up (engines accept it)."""
 
     name = "https"
+    crosses_contexts = False  # a variant of http's fetch path: http's rows cross contexts
     hosts = ("browser",)
 
     def base(self, trip: Trip) -> str:
@@ -97,6 +99,7 @@ class HttpQuery(Http):
     the server's record of every request is checked too (`observed.requests`)."""
 
     name = "http-query"
+    crosses_contexts = False  # a variant of http's fetch path: http's rows cross contexts
     models = ("mlp", "graph", "split-weights")  # its subject is the URL: one weights file, and seven in three groups
 
     def query(self, upload: Upload) -> str:

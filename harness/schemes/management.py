@@ -53,7 +53,7 @@ class ModelManagement(Scheme):
         if len(media) == 2:
             return urls
         if not media:
-            raise Unsupported(f"no medium in a {trip.context.name} here: {trip.observed['media_left_out']} "
+            raise Unsupported(f"no medium in the {trip.context.name} context here: {trip.observed['media_left_out']} "
                               f"(the refusal is the storage rows' check)")
         other = "indexeddb" if media == ["localstorage"] else "localstorage"
         return tuple(u.replace(f"{other}://", f"{media[0]}://", 1) for u in urls)

@@ -62,6 +62,10 @@ class NodeToBrowser(Scheme):
 
 class BrowserToNode(Scheme):
     name = "browser-to-node"
+    needs = ("document",)  # it saves with downloads://
+
+    def refusal_calls(self, trip: Trip) -> list[tuple[str, dict]]:
+        return [("save", {"kind": "url", "url": f"downloads://{self.path(trip)}"})]
 
     async def run(self, trip: Trip) -> list[Difference]:
         require(trip, "downloads")

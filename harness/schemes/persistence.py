@@ -22,7 +22,7 @@ class _Persistence(Scheme):
         saved_in, out = [], []
         media = self.media_in(trip, MEDIA)
         if not media:
-            raise Unsupported(f"no medium in a {trip.context.name} here: {trip.observed['media_left_out']} "
+            raise Unsupported(f"no medium in the {trip.context.name} context here: {trip.observed['media_left_out']} "
                               f"(the refusal is the storage rows' check)")
         for medium in media:
             saved, diffs = await trip.save_and_check({"kind": "url", "url": f"{medium}://{self.path(trip)}"},
@@ -54,6 +54,7 @@ class ReloadPersistence(_Persistence):
 
 class RestartPersistence(_Persistence):
     name = "restart-persistence"
+    in_contexts = False  # two browser launches a row; the contexts are reload-persistence's
     # Two browser launches per row (Firefox: 6-7 CPU-seconds each): what survives a restart is the
     # storage, not the model, so two models cover it: small (one shard) and sharded (10 MB: over
     # localStorage's capacity). What each model's artifacts look like in storage is checked by

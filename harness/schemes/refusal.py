@@ -56,12 +56,12 @@ class Refusal(Scheme):
                 error["clear"] = clear(error)
                 trip.observed["refusal"][op] = error
                 if not error["clear"]:
-                    out.append(Difference("refusal", op, f"TF.js's {op} in a {trip.context.name} failed without saying "
+                    out.append(Difference("refusal", op, f"TF.js's {op} in the {trip.context.name} context failed without saying "
                                           f"why ({'; '.join(self.lacked.values())}): {error['name']}: {error['message']}",
                                           actual=error))
                 continue
             trip.observed["refusal"][op] = {"resolved": True}
-            out.append(Difference("refusal", op, f"TF.js's {op} through {self.name} resolved in a {trip.context.name}, "
+            out.append(Difference("refusal", op, f"TF.js's {op} through {self.name} resolved in the {trip.context.name} context, "
                                   f"which lacks {', '.join(self.lacked)}: {str(result)[:200]}"))
         keys = await trip.step("storageKeys", {})
         left = [*keys["localStorage"], *[k for ks in keys["indexeddb"].values() for k in ks]]

@@ -32,6 +32,7 @@ def storage_report(trip: Trip) -> dict:
 
 class BrowserStorage(Scheme):
     url_scheme: str
+    crosses_contexts = True
 
     def url(self, path: str) -> str:
         return f"{self.url_scheme}://{path}"

@@ -133,9 +133,16 @@ class HarnessServer:
         return f"{self.url}/fixtures/{golden.dir.resolve().relative_to(self.fixtures.resolve()).as_posix()}/{name}"
 
     def page_url(self, tfjs_version: str, backend: str, context: str = "window") -> str:
-        """The harness page on a TF.js build and backend; its steps run in `context` (harness.contexts)."""
-        url = f"{self.url}/page?tfjs={quote(tfjs_version, safe='')}&backend={backend}"
-        return url if context == "window" else f"{url}&context={context}"
+        """The harness page on a TF.js build and backend; its steps run in `context` (harness.contexts), on
+        the context's site."""
+        from harness import contexts
+
+        where = contexts.get(context)
+        base = self.cross_site_url if where.site == "second" else self.url
+        if not base:
+            raise ValueError(f"no second site for a {context} page: {self.no_cross_site}")
+        url = f"{base}/page?tfjs={quote(tfjs_version, safe='')}&backend={backend}"
+        return f"{url}&context={context}" if where.relayed else url
 
     # -- handlers --------------------------------------------------------------------------------
     async def _page(self, request: web.Request) -> web.Response:

@@ -1,0 +1,134 @@
+"""The context axis as data: harness.contexts (names, pairs, what a context lacks), what an engine build
+denies there, the refusal check's wording test, and how the matrix parametrises the round trips per context."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from harness import contexts
+from harness.engines import ENGINES
+from harness.paths import REPO
+from harness.schemes import SCHEMES
+from harness.schemes.refusal import clear
+
+# -- harness.contexts --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["window", "dedicated-worker", "iframe-cross-site", "worker-thread",
+                                  "dedicated-worker->window", "iframe-cross-site->top-level-cross-site"])
+def test_row_contexts_accepted(name):
+    save, load = contexts.split(name)
+    assert save.name == name.split("->")[0] and (load is None) == ("->" not in name)
+
+
+@pytest.mark.parametrize("bad", ["tab", "window->window", "window->worker-thread", "a->b->c", ""])
+def test_bad_row_contexts_refused_naming_the_known_ones(bad):
+    with pytest.raises(ValueError):
+        contexts.split(bad)
+
+
+def test_workers_lack_localstorage_and_a_document_and_windows_lack_nothing():
+    for name in contexts.WORKERS:
+        assert set(contexts.get(name).lacks) == {"localStorage", "document"}
+    for name in ("window", "iframe-same-origin", "iframe-cross-site", "top-level-cross-site"):
+        assert not contexts.get(name).lacks
+
+
+def test_a_build_denial_joins_what_the_context_lacks():
+    chromium = ENGINES["chromium"].builds["system"]
+    framed = contexts.on_build(contexts.get("iframe-cross-site"), chromium)
+    assert set(framed.lacks) == {"localStorage", "indexedDB"} and "Chromium denies" in framed.lacks["indexedDB"]
+    assert contexts.on_build(contexts.get("iframe-same-origin"), chromium).lacks == {}
+    assert contexts.on_build(contexts.get("iframe-cross-site"), ENGINES["firefox"].builds["system"]).lacks == {}
+
+
+# -- what a refusal must say --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", [
+    {"name": "Error", "message": "The current environment does not support local storage."},
+    {"name": "Error", "message": "Browser downloads are not supported in this environment since `document` is not present"},
+    {"name": "SecurityError",
+     "message": "Failed to read the 'localStorage' property from 'Window': Access is denied for this document."},
+    {"name": "UnknownError", "message": "The user denied permission to access the database."},
+])
+def test_a_refusal_that_says_why_is_clear(error):
+    assert clear(error)
+
+
+@pytest.mark.parametrize("error", [
+    {"name": "ReferenceError", "message": "window is not defined"},  # tensorflow/tfjs#2643
+    {"name": "TypeError", "message": "Cannot read properties of undefined (reading 'setItem')"},
+    {"name": "DeadlineExceeded", "message": "save() neither resolved nor rejected within 10 s"},
+    {"name": "Error", "message": "something went wrong"},
+])
+def test_a_bare_error_or_a_hang_is_not_clear(error):
+    assert not clear(error)
+
+
+def test_schemes_declare_what_their_medium_needs():
+    assert SCHEMES["localstorage"].needs == ("localStorage",)
+    assert SCHEMES["indexeddb"].needs == ("indexedDB",)
+    assert SCHEMES["downloads"].needs == ("document",) and SCHEMES["browser-to-node"].needs == ("document",)
+    assert SCHEMES["http"].needs == () and SCHEMES["browser-files"].needs == ()
+    crossing = {name for name, s in SCHEMES.items() if s.crosses_contexts}
+    assert crossing == {"localstorage", "indexeddb", "http"}
+
+
+# -- the matrix ----------------------------------------------------------------------------------------------
+
+
+def _collected(*args: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-m", "pytest", "scenarios/test_roundtrip.py", "--collect-only", "-q",
+                          "-p", "no:cacheprovider", *args], capture_output=True, text=True, cwd=REPO, timeout=120).stdout
+    return [line.split("[", 1)[1].rstrip("]") for line in out.splitlines() if "::test_roundtrip[" in line]
+
+
+def _context_of(row_id: str) -> str:
+    for name in sorted((c for c in contexts.SAMPLED), key=len, reverse=True):
+        if row_id.endswith(f"-{name}"):
+            return name
+    return "window"
+
+
+def test_the_default_matrix_samples_every_context_once_per_scheme_and_engine():
+    ids = _collected()
+    window = [i for i in ids if _context_of(i) == "window"]
+    assert "indexeddb-mlp-chromium" in window and "file-node-mlp-node" in window  # window rows keep their ids
+    for engine in ("chromium", "firefox", "webkit"):
+        for name in (c for c in contexts.SAMPLED if c != "worker-thread"):
+            rows = [i for i in ids if f"-{engine}-" in i and _context_of(i) == name]
+            schemes = [s for s in SCHEMES.values() if "browser" in s.hosts and s.in_contexts
+                       and ("->" not in name or contexts.crossable(s, name))]
+            assert len(rows) == len(schemes), (engine, name, rows)  # one model per scheme x context x engine
+    on_node = [i for i in ids if i.removesuffix(f"-{_context_of(i)}").endswith("-node")]
+    assert on_node and {_context_of(i) for i in on_node} == {"window", "worker-thread"}
+    assert not [i for i in ids if "restart-persistence" in i and _context_of(i) != "window"]
+    assert [i for i in ids if i.endswith("-node-worker-thread")]
+
+
+def test_a_context_given_runs_the_whole_zoo_there_and_nothing_else():
+    ids = _collected("--context", "dedicated-worker", "--engine", "firefox")
+    assert ids and all(i.endswith("-firefox-dedicated-worker") for i in ids)
+    assert {"indexeddb-mlp-firefox-dedicated-worker", "indexeddb-sharded-firefox-dedicated-worker",
+            "indexeddb-graph-firefox-dedicated-worker"} <= set(ids)
+
+
+def test_a_pair_of_contexts_makes_rows_only_for_the_schemes_that_cross():
+    """Storage and http cross; localStorage only between two contexts that both have it."""
+    ids = _collected("--context", "dedicated-worker->window", "--engine", "chromium")
+    assert ids and {i.split("-mlp-")[0] for i in ids if "-mlp-" in i} == {"indexeddb", "http"}
+    ids = _collected("--context", "iframe-same-origin->window", "--engine", "chromium")
+    assert {i.split("-mlp-")[0] for i in ids if "-mlp-" in i} == {"localstorage", "indexeddb", "http"}
+
+
+def test_a_model_cannot_be_too_big_for_a_medium_its_context_lacks():
+    chromium = ENGINES["chromium"].builds["system"]
+    over = ("localstorage", "localstorage-x2", "indexeddb-value", "float16")
+    assert contexts.reachable(over, "window", chromium) == over
+    assert contexts.reachable(over, "dedicated-worker") == ("indexeddb-value", "float16")
+    assert contexts.reachable(over, "iframe-cross-site", chromium) == ("float16",)
+    assert contexts.reachable(over, "window->dedicated-worker") == ("indexeddb-value", "float16")
