@@ -9,6 +9,7 @@ what a page step posts back (binary bodies, never base64 through the driver):
     GET  /page?tfjs=VERSION     the harness page, loading that TF.js build (&backend=, &context=: harness.contexts)
     GET  /worker.js?tfjs=VERSION  a worker's script: that TF.js build and the harness steps (harness/js/worker_host.js)
     GET  /js/NAME               page-side JavaScript (harness/js/)
+    GET  /clear-site-data       a response with Clear-Site-Data: "storage" (harness.schemes.eviction)
     GET  /tfjs/VERSION/FILE     the TF.js UMD bundle
     GET  /fixtures/PATH         golden artifacts (any origin may read them, as from a CDN)
     POST /results/TOKEN/NAME    one artifact of one step; TOKEN must have been opened by `expect()`

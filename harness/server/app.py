@@ -59,6 +59,7 @@ class HarnessServer:
             [
                 web.get("/page", self._page),
                 web.get("/worker.js", self._worker),
+                web.get("/clear-site-data", self._clear_site_data),
                 web.get("/tfjs/{version}/{file}", self._tfjs),
                 web.get("/tfjs/{version}/{backend}/{file}", self._backend_file),
                 web.post("/results/{token}/{name}", self._receive),
@@ -174,6 +175,13 @@ class HarnessServer:
         config = {"name": backend.name, "base": backend.base, "flags": dict(backend.flags), "wasmPaths": f"{prefix}/wasm/"}
         package = tfjs.BACKEND_PACKAGES.get(backend.base)
         return config, [f"{prefix}/tf.min.js", *([f"{prefix}/{backend.base}/{package[1]}"] if package else [])]
+
+    @staticmethod
+    async def _clear_site_data(request: web.Request) -> web.Response:
+        """/clear-site-data: a response that tells the engine to clear the origin's storage (the
+        Clear-Site-Data header, "storage": localStorage, IndexedDB, Cache Storage, service workers), as a
+        site does when it wipes its data, and as the engine's own eviction leaves it (harness.schemes.eviction)."""
+        return web.Response(status=204, headers={"Clear-Site-Data": '"storage"', "Cache-Control": "no-store"})
 
     async def _worker(self, request: web.Request) -> web.Response:
         """/worker.js?tfjs=V&backend=B[&upload=websocket]: a worker's script (dedicated, shared or service:
