@@ -164,5 +164,33 @@
     return {left: [...left.localStorage, ...Object.values(left.indexeddb).flat()], denied: left.denied};
   }
 
-  root.harnessStorage = {inspect, keys, forget, clear, FILLER, FILLER_DB};
+  // What the engine says of this scope's storage (the StorageManager): estimate(), persisted(), and what
+  // persist() answers (a prompt nobody answers is reported after PROMPT_S, not waited for).
+  const PROMPT_S = 3;
+  async function facts() {
+    const manager = typeof navigator !== 'undefined' ? navigator.storage : undefined;
+    if (!manager) return {storageManager: false};
+    const settle = async (what, call) => {
+      if (typeof manager[what] !== 'function') return {absent: true};
+      let timer;
+      const unanswered = new Promise((resolve) => { timer = setTimeout(() => resolve({unanswered: `${PROMPT_S} s`}), PROMPT_S * 1000); });
+      try {
+        return await Promise.race([call(), unanswered]);
+      } catch (e) {
+        return {error: `${e.name}: ${e.message}`};
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const estimate = await settle('estimate', async () => {
+      const {usage, quota} = await manager.estimate();
+      return {usage, quota};
+    });
+    const persistedBefore = await settle('persisted', () => manager.persisted());
+    const persist = await settle('persist', () => manager.persist());
+    const persistedAfter = await settle('persisted', () => manager.persisted());
+    return {storageManager: true, estimate, persistedBefore, persist, persistedAfter};
+  }
+
+  root.harnessStorage = {inspect, keys, forget, clear, facts, FILLER, FILLER_DB};
 })(self);

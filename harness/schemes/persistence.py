@@ -66,13 +66,32 @@ class RestartPersistence(_Persistence):
         profile = trip.tmp / "profile"
         profile.mkdir()
         url = trip.page_url
+        modes = trip.observed["storage_modes"] = {"ephemeral": await trip.step("storageFacts", {})}
         page = await trip.driver.open_persistent(url, str(profile), timeout=trip.timeout)
         try:
+            modes["persistent"] = await trip.step("storageFacts", {}, page)
             media, out = await self._save_all(trip, page)
         finally:
             await page.close()
+        out += _storage_mode_checks(modes)
         page = await trip.driver.open_persistent(url, str(profile), timeout=trip.timeout)
         try:
             return out + await self._load_all(trip, page, media)
         finally:
             await page.close()
+
+
+def _storage_mode_checks(modes: dict) -> list[Difference]:
+    """What the StorageManager says must hold together, per mode: persist() granting means persisted() says so
+    after, and an estimate's usage is within its quota."""
+    out = []
+    for mode, facts in modes.items():
+        if facts.get("persist") is True and facts.get("persistedAfter") is not True:
+            out.append(Difference("storage-mode", mode, f"persist() resolved true and persisted() then said "
+                                  f"{facts.get('persistedAfter')}", actual=facts))
+        estimate = facts.get("estimate") or {}
+        if isinstance(estimate.get("usage"), (int, float)) and isinstance(estimate.get("quota"), (int, float)) \
+                and estimate["usage"] > estimate["quota"]:
+            out.append(Difference("storage-mode", mode, f"estimate() usage {estimate['usage']} over its quota "
+                                  f"{estimate['quota']}", actual=estimate))
+    return out
