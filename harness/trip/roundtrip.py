@@ -564,6 +564,8 @@ async def conform(scheme, trip: Trip, findings: list, engine_name: str) -> None:
     lacked = trip.context.lacks_any(getattr(scheme, "needs", ()))
     if lacked:  # localStorage in a worker: TF.js must refuse clearly (harness.schemes.refusal)
         scheme = Refusal(scheme, lacked)
+        # Its subject is the refusal, not the model: only a finding that names contexts can explain it.
+        findings = [f for f in findings if f.where.contexts or any(w.contexts for w in f.when)]
     try:
         differences = await run(scheme, trip)
     except Unsupported as e:
