@@ -202,8 +202,8 @@ def test_main_exit_codes(tmp_path, capsys, monkeypatch):
 def test_two_shards_merged_give_the_rows_of_one_unsharded_run(pytester, tmp_path):
     pytester.makeini(INI)
     shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
-    common = ["-p", "no:cacheprovider", "--engine", "node", "--engine", "chromium", "--zoo", "full", "-k",
-              "(mlp or cnn or rnn) and (file-node or localstorage)", "test_roundtrip.py"]
+    common = ["-p", "no:cacheprovider", "--engine", "node", "--engine", "chromium", "--zoo", "full", "--context", "window",
+              "-k", "(mlp or cnn or rnn) and (file-node or localstorage)", "test_roundtrip.py"]
     runs = {}
     for name, extra in (("whole", []), ("s1", ["--shard", "1/2"]), ("s2", ["--shard", "2/2"])):
         result = pytester.runpytest_subprocess(*common, *extra, "--results-dir", str(tmp_path / name), timeout=300)
