@@ -16,7 +16,8 @@ from harness.paths import REPO
 def _run(pytester: pytest.Pytester, tmp_path, *args: str, expectations: str | None = None) -> dict:
     shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
     extra = ["--expectations", expectations] if expectations else []
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--results-dir", str(tmp_path), *extra, *args,
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--context", "window", "--results-dir", str(tmp_path),
+                                           *extra, *args,
                                            "test_roundtrip.py", timeout=300)
     doc = json.loads((tmp_path / "conformance.json").read_text())
     doc["_stdout"] = result.stdout.str()

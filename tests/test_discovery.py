@@ -158,7 +158,7 @@ def test_end_to_end_missing_engine_skips_rows_with_reason(harness_ini: pytest.Py
 
     run = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "-rs", "--missing-engines", "skip",  # skipping is the point (CI=true fails them)
-        "--engine-config", str(cfg), "--engine", "chromium", "--results-dir", str(results),
+        "--engine-config", str(cfg), "--engine", "chromium", "--context", "window", "--results-dir", str(results),
         "test_roundtrip.py",
         timeout=300,
     )

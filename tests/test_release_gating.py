@@ -39,7 +39,7 @@ def test_a_broken_bundle_turns_its_rows_red_against_the_pristine_baseline(harnes
     pytester = harness_ini
     pristine, broken = _bundles(tmp_path)
     shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
-    common = ["-p", "no:cacheprovider", "--engine", "chromium", "-k", ROWS, "test_roundtrip.py"]
+    common = ["-p", "no:cacheprovider", "--engine", "chromium", "--context", "window", "-k", ROWS, "test_roundtrip.py"]
 
     base = pytester.runpytest_subprocess(*common, "--tfjs-bundle", str(pristine), "--results-dir", str(tmp_path / "base"),
                                          timeout=300)
@@ -77,7 +77,8 @@ def test_update_expectations_records_a_new_failure_and_the_next_run_is_green(har
     shutil.copy(REPO / "scenarios" / "test_roundtrip.py", pytester.path / "test_roundtrip.py")
     findings = tmp_path / "expectations.toml"
     findings.write_text("# known findings\n")
-    common = ["-p", "no:cacheprovider", "--engine", "node", "-k", "file-node-graph-node", "test_roundtrip.py",
+    common = ["-p", "no:cacheprovider", "--engine", "node", "--context", "window", "-k", "file-node-graph-node",
+              "test_roundtrip.py",
               "--expectations", str(findings), "--results-dir", str(tmp_path / "r")]
 
     first = pytester.runpytest_subprocess(*common, "--update-expectations", timeout=300)

@@ -265,7 +265,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # does an "A->B" context for a scheme that does not cross contexts.
     contexts_, sampled = marker.kwargs.get("contexts"), False
     if contexts_ == "run":
-        contexts_, sampled = (run.contexts, False) if run.contexts_given else ([contexts.DEFAULT, *contexts.SAMPLED], True)
+        if run.contexts_given:
+            contexts_, sampled = run.contexts, False
+        elif user:  # a user's own models: window, unless --context asks (a team checks its model where it runs it)
+            contexts_ = [contexts.DEFAULT]
+        else:
+            contexts_, sampled = [contexts.DEFAULT, *contexts.SAMPLED], True
     if contexts_ and (len(contexts_) > 1 or contexts_ != [contexts.DEFAULT]):
         names.append("tfjs_context")
         kept = [(c, i) for c, i in zip(*_times(combos, ids, contexts_, ""))
