@@ -19,6 +19,19 @@ def require(trip: Trip, feature: str, page=None) -> None:
         raise Unsupported(f"{trip.driver.spec.name} cannot do {feature}: {reason}")
 
 
+async def save_to_each(trip: Trip, media, path: str, page=None) -> tuple[list[str], list[Difference]]:
+    """Save the golden to `<medium>://<path>` for each medium: the media whose save resolved, and the
+    differences (a refused save is one, `save[<medium>].tfjs-error`)."""
+    saved, out = [], []
+    for medium in media:
+        result, diffs = await trip.save_and_check({"kind": "url", "url": f"{medium}://{path}"}, f"save[{medium}]",
+                                                  page=page)
+        out += diffs
+        if result is not None:
+            saved.append(medium)
+    return saved, out
+
+
 class Scheme:
     """A way TF.js saves and loads a model. Subclasses give targets and checks, or a whole `run`."""
 

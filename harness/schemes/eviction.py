@@ -18,7 +18,7 @@ nonexistent model fails' (the messages above).
 
 from __future__ import annotations
 
-from harness.schemes.base import Scheme, Unsupported
+from harness.schemes.base import Scheme, Unsupported, save_to_each
 from harness.schemes.partitioning import NOT_FOUND
 from harness.trip.compare import Difference
 from harness.trip.roundtrip import TfjsError, Trip
@@ -36,12 +36,8 @@ class Eviction(Scheme):
         media = self.media_in(trip, MEDIA)
         if not media:
             raise Unsupported(f"no medium in the {trip.context.name} context: {trip.observed['media_left_out']}")
-        path, out, saved = self.path(trip), [], []
-        for medium in media:
-            result, diffs = await trip.save_and_check({"kind": "url", "url": f"{medium}://{path}"}, f"save[{medium}]")
-            out += diffs
-            if result is not None:
-                saved.append(medium)
+        path = self.path(trip)
+        saved, out = await save_to_each(trip, media, path)
         before = await trip.step("storageKeys", {})
         cleared = await trip.step("clearSiteData", {})
         after = await trip.step("storageKeys", {})

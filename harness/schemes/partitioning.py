@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from harness.schemes.base import Scheme, Unsupported
+from harness.schemes.base import Scheme, Unsupported, save_to_each
 from harness.trip.compare import Difference
 from harness.trip.roundtrip import TfjsError, Trip
 
@@ -39,12 +39,8 @@ class Partitioning(Scheme):
         if not media:
             raise Unsupported(f"the engine denies the {trip.context.name} context storage, so nothing can be partitioned: "
                               f"{trip.observed['media_left_out']}")
-        path, out, saved = self.path(trip), [], []
-        for medium in media:
-            result, diffs = await trip.save_and_check({"kind": "url", "url": f"{medium}://{path}"}, f"save[{medium}]")
-            out += diffs
-            if result is not None:
-                saved.append(medium)
+        path = self.path(trip)
+        saved, out = await save_to_each(trip, media, path)
         framed, diffs = await self._list(trip, trip.page, "frame")
         out += diffs
         for medium in saved:

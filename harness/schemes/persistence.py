@@ -9,7 +9,7 @@ difference, that medium is not loaded back (nothing was saved), and the other me
 
 from __future__ import annotations
 
-from harness.schemes.base import Scheme, Unsupported, require
+from harness.schemes.base import Scheme, Unsupported, require, save_to_each
 from harness.trip.compare import Difference
 from harness.trip.roundtrip import Trip
 
@@ -19,17 +19,11 @@ MEDIA = ("localstorage", "indexeddb")
 class _Persistence(Scheme):
     async def _save_all(self, trip: Trip, page) -> tuple[list[str], list[Difference]]:
         """Save to every medium; the media whose save resolved, and the differences."""
-        saved_in, out = [], []
         media = self.media_in(trip, MEDIA)
         if not media:
             raise Unsupported(f"no medium in the {trip.context.name} context here: {trip.observed['media_left_out']} "
                               f"(the refusal is the storage rows' check)")
-        for medium in media:
-            saved, diffs = await trip.save_and_check({"kind": "url", "url": f"{medium}://{self.path(trip)}"},
-                                                     f"save[{medium}]", page=page)
-            out += diffs
-            if saved is not None:
-                saved_in.append(medium)
+        saved_in, out = await save_to_each(trip, media, self.path(trip), page)
         skipped = [m for m in media if m not in saved_in]
         if skipped:
             trip.observed["not_loaded"] = {m: "its save was refused" for m in skipped}
