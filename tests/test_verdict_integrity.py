@@ -235,7 +235,8 @@ def test_a_missing_engine_fails_the_run_in_ci(conformance, tmp_path, monkeypatch
     config = tmp_path / "engines.toml"
     config.write_text('[engines.chromium]\nbuilds = ["system"]\nexecutable = "/nonexistent/chromium"\n')
     shutil.copy(REPO / "scenarios" / "test_roundtrip.py", conformance.path)
-    common = ["-p", "no:cacheprovider", "test_roundtrip.py", "--engine-config", str(config), "-k", "localstorage-mlp"]
+    common = ["-p", "no:cacheprovider", "test_roundtrip.py", "--engine-config", str(config), "--context", "window",
+              "-k", "localstorage-mlp"]
     monkeypatch.delenv("CI", raising=False)
     conformance.runpytest_subprocess(*common, timeout=120).assert_outcomes(skipped=1)
     monkeypatch.setenv("CI", "true")
