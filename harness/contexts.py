@@ -41,6 +41,9 @@ class Context:
     scope: str = ""  # what the steps' global scope says it is (harness/js/host.js scopeName); "": the name
     site: str = "first"  # "second": the harness page of the server's second site (HarnessServer.cross_site_url)
     relayed: bool = True  # False: the steps run in the window itself (no ?context= for the page to open)
+    # A third party (a frame of another site): the engine may deny it storage the platform gives. What it
+    # denies is measured in the context at the start of each row (`denied`), never declared per build.
+    third_party: bool = False
 
     @property
     def scope_name(self) -> str:
@@ -59,7 +62,8 @@ CONTEXTS: dict[str, Context] = {c.name: c for c in (
     Context("shared-worker", "browser", WORKER_LACKS, "a SharedWorker of the origin"),
     Context("service-worker", "browser", WORKER_LACKS, "a service worker registered by the page"),
     Context("iframe-same-origin", "browser", what="a same-origin frame", scope="frame"),
-    Context("iframe-cross-site", "browser", what="a frame of another site (a third party)", scope="frame"),
+    Context("iframe-cross-site", "browser", what="a frame of another site (a third party)", scope="frame",
+            third_party=True),
     Context("worker-thread", "node", {"localStorage": "Node has no localStorage"}, "a worker_threads Worker"),
 )}
 # What each medium a scheme saves to needs of its context (harness.schemes.base.Scheme.needs).
@@ -73,20 +77,23 @@ SAMPLED = ("dedicated-worker", "shared-worker", "service-worker", "iframe-same-o
            "service-worker->window")
 
 
-def on_build(context: Context, build) -> Context:
-    """`context` as an engine build gives it: what the build denies there (Build.context_denies) joins
-    what the platform lacks."""
-    denied = dict(getattr(build, "context_denies", {}).get(context.name, {}))
-    return dataclasses.replace(context, lacks={**context.lacks, **denied}) if denied else context
+def denied(context: Context, measured: Mapping[str, str]) -> Context:
+    """`context` with what the engine denied it, as measured there (harness/js/storage.js keys(): API ->
+    the engine's error) joining what the platform lacks: Chromium gives a cross-site frame no storage."""
+    if not measured:
+        return context
+    why = {api: f"the engine denies a {context.what} {api} (measured there: {error})" for api, error in measured.items()}
+    return dataclasses.replace(context, lacks={**context.lacks, **why})
 
 
-def reachable(exceeds: tuple[str, ...], row_context: str, build=None) -> tuple[str, ...]:
+def reachable(exceeds: tuple[str, ...], row_context: str) -> tuple[str, ...]:
     """The media of harness.golden.fit.exceeds ("localstorage-x2", "indexeddb-value"...) a row in
     `row_context` can use at all: a model cannot be too big for a medium its context lacks (a worker's
-    localStorage), so no capacity finding applies to that row."""
+    localStorage), so no capacity finding applies to that row. (One the engine denies, measured as the row
+    starts, makes it a refusal row, which only findings that name contexts explain: harness.trip.roundtrip.)"""
     lacking = set()
     for context in filter(None, split(row_context)):
-        lacking |= set(on_build(context, build).lacks)
+        lacking |= set(context.lacks)
     return tuple(m for m in exceeds if not set(MEDIUM_NEEDS.get(m.split("-")[0], ())) & lacking)
 
 

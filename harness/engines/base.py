@@ -77,9 +77,6 @@ class Build:
     webgpu_args: tuple[str, ...] = ()
     # Execution contexts (harness.contexts) this build cannot open, with the measured reason: its rows skip.
     no_contexts: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    # What the engine itself denies in a context that has the API (context -> {API: the measured reason}):
-    # Chromium's third-party frames get no storage. Rows there check that TF.js refuses clearly.
-    context_denies: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
 
     def lacks_context(self, context: str) -> str:
         """The declared, measured reason this build cannot open `context`, "" if it can."""

@@ -259,8 +259,7 @@ async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page
         trip = Trip(harness_page, engine, harness_server, golden_of(request.config, model), tfjs_build.semver, tmp_path,
                     page_url=url, open_page=open_page, quota=storage_quota, load_with=tfjs_load_build,
                     open_sibling=open_sibling, backend=save_backend, load_backend=load_backend,
-                    context=contexts.on_build(save_context, engine.build),
-                    load_context=load_context and contexts.on_build(load_context, engine.build), **kwargs)
+                    context=save_context, load_context=load_context, **kwargs)
         _artifacts.trip = trip
         return trip
 
@@ -286,7 +285,7 @@ def known_findings(request: pytest.FixtureRequest, engine: Driver, tfjs_backend:
         scheme=str(params["scheme"]), engine=params["engine_name"], model=model,
         tfjs="->".join(tfjs.lookup(v).semver for v in versions), format=model_format(request.config, model),
         build=engine.build.kind, backend=tfjs_backend, context=tfjs_context,
-        exceeds=contexts.reachable(fit.exceeds(golden), tfjs_context, engine.build),
+        exceeds=contexts.reachable(fit.exceeds(golden), tfjs_context),
         traits=traits.of(golden.model_json, golden.after_load_specs, golden.after_load_data))
     found = expectations.match(run.findings, row)
     request.node.stash[FINDINGS] = found

@@ -561,6 +561,10 @@ async def conform(scheme, trip: Trip, findings: list, engine_name: str) -> None:
     from harness.schemes import Unsupported
     from harness.schemes.refusal import Refusal
 
+    if trip.context.third_party:  # what the engine denies a third party is measured there, never assumed
+        measured = (await trip.step("storageKeys", {}))["denied"]
+        trip.observed["engine_denies"] = measured
+        trip.context = contexts.denied(trip.context, measured)
     lacked = trip.context.lacks_any(getattr(scheme, "needs", ()))
     if lacked:  # localStorage in a worker: TF.js must refuse clearly (harness.schemes.refusal)
         scheme = Refusal(scheme, lacked)
