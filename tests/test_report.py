@@ -501,3 +501,29 @@ def test_timing_sums_test_and_page_time_per_engine_and_the_overhead_ratio():
     table = report.timing_table(t)
     assert "wall time 12.3 s" in table and "1.00" in table and table.splitlines()[-1].split()[:4] == ["all", "3", "6.0", "2.5"]
     assert "wall_s" not in report.timing(rows)
+
+
+def test_a_run_in_several_contexts_gets_a_context_table_and_what_each_engine_did_with_a_third_party():
+    partitioned = {"media": {"indexeddb": {"visible": False, "loaded": False, "partitioned": True},
+                             "localstorage": {"visible": True, "loaded": True, "partitioned": False}}}
+    rows = [
+        row("chromium", "indexeddb", "passed"),
+        row("chromium", "indexeddb", "failed", context="dedicated-worker"),
+        row("chromium", "partitioning", "skipped", context="iframe-cross-site->top-level-cross-site",
+            observed={"engine_denies": {"localStorage": "SecurityError", "indexedDB": "UnknownError"}}),
+        row("firefox", "indexeddb", "passed", context="dedicated-worker"),
+        row("firefox", "partitioning", "passed", context="iframe-cross-site->top-level-cross-site",
+            observed={"partitioning": partitioned}),
+    ]
+    lines = report.matrix(doc_of(rows)).splitlines()
+    head = lines.index(next(line for line in lines if line.startswith("context ")))
+    assert lines[head].split() == ["context", "chromium", "firefox"]
+    table = {line.split("  ")[0]: [c.strip() for c in line.split("  ")[1:] if c.strip()] for line in lines[head + 2:head + 5]}
+    assert table == {"window": ["1 pass", "-"], "dedicated-worker": ["1 FAIL", "1 pass"],
+                     "iframe-cross-site->top-level-cross-site": ["1 skip", "1 pass"]}
+    assert "chromium: a cross-site frame's storage: indexeddb denied, localstorage denied" in lines
+    assert "firefox: a cross-site frame's storage: indexeddb partitioned, localstorage shared" in lines
+
+
+def test_a_run_in_one_context_has_no_context_table():
+    assert "context " not in report.matrix(doc_of([row("chromium", "indexeddb", "passed")]))

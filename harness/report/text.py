@@ -94,6 +94,7 @@ def matrix(doc: dict) -> str:
         lines += _table(rows)
         if len(groups) > 1:
             lines.append("")
+    lines += contexts_table(results)
     tally = collections.Counter(r["outcome"] for r in results)
     lines.append(", ".join(f"{tally[o]} {o}" for o in OUTCOMES if tally[o]) + f" ({len(results)} rows)")
     if "flaky" in doc:
@@ -186,6 +187,33 @@ def _table(results: list[dict]) -> list[str]:
     head = ["scheme", *engines]
     rows = [[s, *(finding_cell(cells[s, e]) for e in engines)] for s in schemes]
     return _columns(head, rows, rule=True)
+
+
+def contexts_table(results: list[dict]) -> list[str]:
+    """When a run has rows in more than one context: context x engine outcome counts, then per engine what
+    its partitioning rows measured of a cross-site frame's storage, per medium: "partitioned" (the frame's
+    model not visible top-level), "shared" (visible), "denied" (the engine gave the frame none)."""
+    contexts = list(dict.fromkeys(r.get("context", "window") for r in results))
+    if len(contexts) < 2:
+        return []
+    engines = list(dict.fromkeys(r["engine"] for r in results))
+    counts = count_outcomes(results, lambda r: (r.get("context", "window"), r["engine"]))
+    lines = ["", *_columns(["context", *engines], [[c, *(cell(counts[c, e]) for e in engines)] for c in contexts],
+                           rule=True)]
+    for engine in engines:
+        facts: dict[str, str] = {}
+        for r in results:
+            if r["engine"] != engine or r["scheme"] != "partitioning":
+                continue
+            observed = r.get("observed") or {}
+            for api in observed.get("engine_denies") or {}:
+                facts.setdefault({"localStorage": "localstorage", "indexedDB": "indexeddb"}.get(api, api), "denied")
+            for medium, fact in ((observed.get("partitioning") or {}).get("media") or {}).items():
+                facts.setdefault(medium, "partitioned" if fact.get("partitioned") else "shared")
+        if facts:
+            lines.append(f"{engine}: a cross-site frame's storage: "
+                         + ", ".join(f"{medium} {what}" for medium, what in sorted(facts.items())))
+    return [*lines, ""]
 
 
 def _columns(head: list, rows: list[list], rule: bool = False) -> list[str]:
