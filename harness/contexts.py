@@ -11,6 +11,7 @@ host process, or in a `worker_threads` Worker of it (harness/js/node_host.js).
     iframe-cross-site   the harness page of another site (127.0.0.2) in a frame: a third party, whose storage
                         the engine may partition by the top-level site
     top-level-cross-site  that site's page opened top-level (the load side of the partitioning rows)
+    private-window      the harness page in a private browsing window (Firefox: browser.privatebrowsing.autostart)
     worker-thread       Node: a worker_threads Worker of the host
 
 A context lacks what the platform does not give it (`lacks`: API -> why): no worker has localStorage or a
@@ -44,6 +45,8 @@ class Context:
     # A third party (a frame of another site): the engine may deny it storage the platform gives. What it
     # denies is measured in the context at the start of each row (`denied`), never declared per build.
     third_party: bool = False
+    # A private browsing window: the driver opens the page in a browser of its own (Build.private_prefs).
+    private: bool = False
 
     @property
     def scope_name(self) -> str:
@@ -58,6 +61,8 @@ CONTEXTS: dict[str, Context] = {c.name: c for c in (
     Context("window", "browser", what="the harness page", relayed=False),
     Context("top-level-cross-site", "browser", what="the second site's harness page opened top-level: a cross-site "
             "frame's own origin as a first party", scope="window", site="second", relayed=False),
+    Context("private-window", "browser", what="the harness page in a private browsing window", scope="window",
+            relayed=False, private=True),
     Context("dedicated-worker", "browser", WORKER_LACKS, "a dedicated Worker of the page"),
     Context("shared-worker", "browser", WORKER_LACKS, "a SharedWorker of the origin"),
     Context("service-worker", "browser", WORKER_LACKS, "a service worker registered by the page"),
@@ -73,7 +78,7 @@ WORKERS = ("dedicated-worker", "shared-worker", "service-worker")
 # What the round trips run beside window when no --context is given: one model per scheme x context x engine
 # (harness.pytest.matrix); saving in one context and loading in another runs for the schemes that cross.
 SAMPLED = ("dedicated-worker", "shared-worker", "service-worker", "iframe-same-origin", "iframe-cross-site",
-           "worker-thread", "dedicated-worker->window", "window->dedicated-worker", "shared-worker->window",
+           "private-window", "worker-thread", "dedicated-worker->window", "window->dedicated-worker", "shared-worker->window",
            "service-worker->window")
 
 

@@ -46,6 +46,19 @@ def test_a_denial_measured_in_a_third_party_joins_what_the_context_lacks():
     assert contexts.denied(framed, {}) is framed
 
 
+def test_a_private_window_opens_only_where_the_build_says_how():
+    from harness.engines import ENGINES
+    from harness.engines.base import Build
+
+    firefox = ENGINES["firefox"].builds["system"]
+    assert firefox.private_prefs == {"browser.privatebrowsing.autostart": True} and not firefox.lacks_context("private-window")
+    assert "off the record" in ENGINES["chromium"].builds["system"].lacks_context("private-window")
+    assert "ephemeral" in ENGINES["webkit"].builds["system"].lacks_context("private-window")
+    # a build that does not say (a remote WebDriver endpoint): skipped, never run in a normal window as private
+    assert Build(kind="remote", driver="webdriver", browser_type="webkit").lacks_context("private-window")
+    assert not Build(kind="remote", driver="webdriver", browser_type="webkit").lacks_context("dedicated-worker")
+
+
 # -- what a refusal must say --------------------------------------------------------------------------------
 
 

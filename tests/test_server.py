@@ -100,6 +100,9 @@ async def test_page_loads_the_requested_tfjs(server, client, build):
     assert f'/tfjs/{build.version}/tf.min.js' in html
     assert "{{TFJS}}" not in html
     assert server.page_url(build.version, "cpu") == f"{server.url}/page?tfjs={build.version}&backend=cpu"
+    # a private window's page: the same page, marked for the driver that opens it in private browsing mode
+    private = server.page_url(build.version, "cpu", "private-window")
+    assert private == f"{server.url}/page?tfjs={build.version}&backend=cpu&mode=private"
 
 
 @pytest.mark.parametrize("version", ["0.0.0-nope", ""])

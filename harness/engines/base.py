@@ -77,9 +77,17 @@ class Build:
     webgpu_args: tuple[str, ...] = ()
     # Execution contexts (harness.contexts) this build cannot open, with the measured reason: its rows skip.
     no_contexts: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # A private browsing window (the private-window context): the prefs of a browser of its own, launched with
+    # them (Firefox: browser.privatebrowsing.autostart), or none, and why not in no_private.
+    private_prefs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    no_private: str = "no way to open a private browsing window on this build is known to the harness"
 
     def lacks_context(self, context: str) -> str:
         """The declared, measured reason this build cannot open `context`, "" if it can."""
+        from harness import contexts
+
+        if context in contexts.CONTEXTS and contexts.get(context).private and not self.private_prefs:
+            return self.no_private
         return self.no_contexts.get(context, "")
 
     def lacks(self, feature: str) -> str:

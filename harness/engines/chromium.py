@@ -24,11 +24,16 @@ _QUIET = ("--disable-background-networking", "--disable-component-update", "--no
 # (Firefox ESR 153 and WebKitGTK 2.50 give such a frame its own partition.) Not declared here: each
 # iframe-cross-site row measures what its engine denies (harness.contexts.denied), a remote build's too.
 
+# Every Playwright context of Chromium is an off-the-record profile (Target.createBrowserContext), the kind
+# incognito windows use: a private window would not be another place to run, so its window rows are the ones.
+NO_PRIVATE = ("not a separate context here: every Playwright context of Chromium is already off the record "
+              "(Target.createBrowserContext, incognito's kind of profile), so its window rows run there")
+
 ENGINE = EngineSpec(
     name="chromium",
     builds={
         "playwright": Build(kind="playwright", driver="playwright", browser_type="chromium", args=_QUIET, quota="cdp",
-                            webgpu_args=WEBGPU_ARGS),
+                            webgpu_args=WEBGPU_ARGS, no_private=NO_PRIVATE),
         "system": Build(
             kind="system",
             driver="playwright",
@@ -39,6 +44,7 @@ ENGINE = EngineSpec(
             apt_packages=("chromium",),
             quota="cdp",
             webgpu_args=WEBGPU_ARGS,
+            no_private=NO_PRIVATE,
             notes=(
                 "Downloads: page.on('download') reports both files of a TF.js downloads:// save (two "
                 "back-to-back <a download> blob clicks), no multiple-downloads prompt in headless mode; "

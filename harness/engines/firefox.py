@@ -19,6 +19,12 @@ MIN_GROUP_KIB = 10 * 1024  # QuotaManager::GetGroupLimit: a group may always use
 # WebGL (Build.webgl == "headed"), measured on Firefox ESR 153.8: headless gives no WebGL context at all,
 # even with webgl.force-enabled; headed under Xvfb gives WebGL 2.0 on Mesa's llvmpipe, with
 # EXT_color_buffer_float. So the driver runs webgl pages in a headed browser of their own.
+# Private browsing (the private-window context): a browser launched with browser.privatebrowsing.autostart,
+# whose every window is private. Measured on ESR 153.8 under Playwright over BiDi: in such a browser
+# navigator.storage.persist() answers false at once, where a normal window's prompts and never answers;
+# localStorage and IndexedDB both work (a 1 MB IndexedDB put committed).
+PRIVATE_PREFS = {"browser.privatebrowsing.autostart": True}
+
 NO_WEBGPU = "navigator.gpu is absent in Firefox ESR 153.8 here, headless and headed under Xvfb (measured)"
 
 
@@ -38,7 +44,8 @@ ENGINE = EngineSpec(
     name="firefox",
     builds={
         "playwright": Build(kind="playwright", driver="playwright", browser_type="firefox", prefs=_PREFS, quota="prefs",
-                            webgl="headed", no_webgpu=NO_WEBGPU),  # as the system build (not measured here)
+                            webgl="headed", no_webgpu=NO_WEBGPU,  # as the system build (not measured here)
+                            private_prefs=PRIVATE_PREFS),
         "system": Build(
             kind="system",
             driver="playwright",
@@ -56,6 +63,7 @@ ENGINE = EngineSpec(
             quota="prefs",
             webgl="headed",
             no_webgpu=NO_WEBGPU,
+            private_prefs=PRIVATE_PREFS,
             notes=(
                 "Playwright is pinned to 1.64.1: 1.65.x fails to create a context on Firefox ESR 153 over BiDi "
                 "(Protocol error (emulation.setMediaFeaturesOverride): unknown command). "

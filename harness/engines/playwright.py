@@ -312,24 +312,28 @@ class PlaywrightDriver(Driver):
     def alive(self) -> bool:
         return self._browser.is_connected()
 
-    def _launch_for(self, url: str, backends: tuple[str, ...] = ()) -> tuple[bool, tuple[str, ...]]:
+    def _launch_for(self, url: str, backends: tuple[str, ...] = ()) -> tuple[bool, tuple[str, ...], bool]:
         """What a browser for a page at `url` (and its siblings on `backends`) must be launched with beyond
-        the session's own: (headed, extra arguments). Headed: the build gives WebGL only headed
+        the session's own: (headed, extra arguments, private). Headed: the build gives WebGL only headed
         (Build.webgl == "headed") and the row runs a webgl backend; arguments: a webgpu row's
-        (Build.webgpu_args)."""
-        names = [*(parse_qs(urlsplit(url).query).get("backend") or [tfjs_backends.DEFAULT]), *backends]
+        (Build.webgpu_args); private: a private-window page (Build.private_prefs)."""
+        query = parse_qs(urlsplit(url).query)
+        names = [*(query.get("backend") or [tfjs_backends.DEFAULT]), *backends]
         bases = {tfjs_backends.BACKENDS[n].base for n in names if n in tfjs_backends.BACKENDS}
         headed = not self.headed and self.build.webgl == "headed" and "webgl" in bases
-        return headed, (self.build.webgpu_args if "webgpu" in bases else ())
+        private = query.get("mode") == ["private"]
+        if private and not self.build.private_prefs:  # the row should have skipped (Build.lacks_context)
+            raise EngineError(f"{self.spec.name}: cannot open a private browsing window: {self.build.no_private}")
+        return headed, (self.build.webgpu_args if "webgpu" in bases else ()), private
 
     async def open(self, url: str, *, timeout: float, quota: int | None = None, backends: tuple[str, ...] = ()) -> Page:
         if not self.alive:
             raise EngineError(f"{self.spec.name}: the browser is no longer running")
         if self._downloads_dir:
             await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
-        headed, extra_args = self._launch_for(url, backends)
+        headed, extra_args, private = self._launch_for(url, backends)
         kept, self._kept = self._kept, None
-        if kept is not None and quota is None and not headed and not extra_args:
+        if kept is not None and quota is None and not headed and not extra_args and not private:
             context, page = kept
             try:
                 if self.tracing:
@@ -348,8 +352,8 @@ class PlaywrightDriver(Driver):
             await self._hand_back_context(*kept)
         browser = self._browser
         kib = firefox.fixed_limit_kib(quota) if quota is not None and self.build.quota == "prefs" else None
-        if kib is not None or headed or extra_args:
-            browser = await self._other_browser(kib, headed, extra_args, timeout)
+        if kib is not None or headed or extra_args or private:
+            browser = await self._other_browser(kib, headed, extra_args, timeout, private=private)
         try:
             context = await asyncio.wait_for(browser.new_context(ignore_https_errors=True, accept_downloads=True), timeout)
             # Kept only when the test fails (Page.save_trace): actions, console and network. No DOM snapshots
@@ -427,17 +431,20 @@ class PlaywrightDriver(Driver):
         if not self._xvfb and not os.environ.get("DISPLAY"):
             self._xvfb = await asyncio.to_thread(Xvfb().start)
 
-    async def _other_browser(self, kib: int | None, headed: bool, extra_args: tuple[str, ...], timeout: float):
+    async def _other_browser(self, kib: int | None, headed: bool, extra_args: tuple[str, ...], timeout: float, *,
+                             private: bool = False):
         """A browser beside the session's: launched with Firefox's fixedLimit of `kib` KiB (a quota),
         headed (a webgl page on a build that gives WebGL only headed), with `extra_args` (a webgpu page's),
-        or any of these together; kept for the session."""
-        key = (kib, headed, extra_args)
+        in private browsing mode (Build.private_prefs), or any of these together; kept for the session."""
+        key = (kib, headed, extra_args, private)
         browser = self._browsers.get(key)
         if browser is not None and browser.is_connected():
             return browser
         prefs = {firefox.FIXED_LIMIT: kib} if kib is not None else {}
+        if private:
+            prefs.update(self.build.private_prefs)
         what = " and ".join(filter(None, (kib is not None and f"a {kib} KiB storage limit", headed and "headed",
-                                          extra_args and " ".join(extra_args))))
+                                          extra_args and " ".join(extra_args), private and "private browsing")))
         if self.build.endpoint:  # the server launches it: the pref and headless travel in the launch options
             options = dict(self.build.launch_options)
             if prefs:
@@ -478,7 +485,7 @@ class PlaywrightDriver(Driver):
         """A second browser process on ``profile_dir``; closing the page closes that browser."""
         if self.build.lacks("persistent-profile"):  # declared (a remote server): asking anyway is a harness error
             raise NotImplementedError(f"{self.spec.name}: {self.build.lacks('persistent-profile')}")
-        headed, extra_args = self._launch_for(url)
+        headed, extra_args, _ = self._launch_for(url)
         if headed:
             await self._ensure_display()
         options = self._launch_options(headed=headed or None)

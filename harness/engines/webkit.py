@@ -31,6 +31,10 @@ NO_QUOTA_GTK = (
 NO_WEBGPU_GTK = "navigator.gpu is absent in WebKitGTK 2.50.6 (MiniBrowser under Xvfb, default features; measured)"
 NO_WEBGPU_PLAYWRIGHT = "not measured on Playwright's WebKit build (not installed here); WebGPU is off by default in it"
 
+NO_PRIVATE_GTK = ("not a separate context here: MiniBrowser in automation mode (as WebKitWebDriver starts it) "
+                  "already runs on an ephemeral website data manager, the one its --private gives (see "
+                  "no_persistent_profile), so its window rows run there")
+
 ENGINE = EngineSpec(
     name="webkit",
     builds={
@@ -46,6 +50,7 @@ ENGINE = EngineSpec(
             downloads="directory",  # the XDG download dir of the driver's private HOME
             no_quota=NO_QUOTA_GTK,
             no_persistent_profile=NO_PERSISTENT_PROFILE,
+            no_private=NO_PRIVATE_GTK,
             # WebDriver's send_keys adds to the input's selection (measured: model.json chosen twice)
             file_choice="append",
             no_webgpu=NO_WEBGPU_GTK,

@@ -143,6 +143,8 @@ class HarnessServer:
         if not base:
             raise ValueError(f"no second site for a {context} page: {self.no_cross_site}")
         url = f"{base}/page?tfjs={quote(tfjs_version, safe='')}&backend={backend}"
+        if where.private:  # for the driver: a browser in private browsing mode opens it (the page ignores it)
+            url += "&mode=private"
         return f"{url}&context={context}" if where.relayed else url
 
     # -- handlers --------------------------------------------------------------------------------
