@@ -190,16 +190,18 @@ def _table(results: list[dict]) -> list[str]:
 
 
 def contexts_table(results: list[dict]) -> list[str]:
-    """When a run has rows in more than one context: context x engine outcome counts, then per engine what
-    its partitioning rows measured of a cross-site frame's storage, per medium: "partitioned" (the frame's
-    model not visible top-level), "shared" (visible), "denied" (the engine gave the frame none)."""
+    """When a run has rows in more than one context: context x engine outcome counts. Then, when it has
+    partitioning rows, per engine what they measured of a cross-site frame's storage, per medium:
+    "partitioned" (the frame's model not visible top-level), "shared" (visible), "denied" (the engine gave
+    the frame none)."""
+    lines = []
     contexts = list(dict.fromkeys(r.get("context", "window") for r in results))
-    if len(contexts) < 2:
-        return []
     engines = list(dict.fromkeys(r["engine"] for r in results))
-    counts = count_outcomes(results, lambda r: (r.get("context", "window"), r["engine"]))
-    lines = ["", *_columns(["context", *engines], [[c, *(cell(counts[c, e]) for e in engines)] for c in contexts],
-                           rule=True)]
+    if len(contexts) > 1:
+        counts = count_outcomes(results, lambda r: (r.get("context", "window"), r["engine"]))
+        lines += ["", *_columns(["context", *engines], [[c, *(cell(counts[c, e]) for e in engines)] for c in contexts],
+                                rule=True)]
+    partitions = []
     for engine in engines:
         facts: dict[str, str] = {}
         for r in results:
@@ -211,9 +213,11 @@ def contexts_table(results: list[dict]) -> list[str]:
             for medium, fact in ((observed.get("partitioning") or {}).get("media") or {}).items():
                 facts.setdefault(medium, "partitioned" if fact.get("partitioned") else "shared")
         if facts:
-            lines.append(f"{engine}: a cross-site frame's storage: "
-                         + ", ".join(f"{medium} {what}" for medium, what in sorted(facts.items())))
-    return [*lines, ""]
+            partitions.append(f"{engine}: a cross-site frame's storage: "
+                              + ", ".join(f"{medium} {what}" for medium, what in sorted(facts.items())))
+    if partitions:
+        lines += ["", *partitions]
+    return [*lines, ""] if lines else []
 
 
 def _columns(head: list, rows: list[list], rule: bool = False) -> list[str]:
