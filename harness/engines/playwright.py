@@ -59,7 +59,10 @@ _RUN_STEP_JS = """async ([name, args]) => {
   try { return await window.harness.run(name, args); }
   catch (e) { return {status: "error", error: {name: (e && e.name) || "Error", message: String((e && e.message) || e)}}; }
 }"""
-_WAIT_READY_JS = f"async () => {{ await ({READY_JS}); return true; }}"
+# Until the page's scripts have defined window.harness (a page whose scripts failed never does: the wait runs
+# out, naming the console), then its TF.js and backend.
+_WAIT_READY_JS = (f"async () => {{ while (!({READY_JS})) await new Promise(r => setTimeout(r, 20)); "
+                  f"await ({READY_JS}); return true; }}")
 GRACE_S = 5.0  # the outer asyncio deadline beyond Playwright's own timeouts
 
 

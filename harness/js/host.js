@@ -119,14 +119,26 @@
   // A reply the platform cannot clone (a SaveResult's Response objects) goes as its JSON, which is what a
   // driver gets from a window's reply anyway.
   function serve(port, ready, run) {
+    // A backend that did not start here (the wasm backend in a service worker) leaves the context up: the
+    // steps that never touch TF.js still run (what the scope is, its storage), and every other step fails
+    // as a TF.js error of phase "backend", which the row reports; never on a backend TF.js fell back to.
+    let failed = null;
+    const started = ready.then(() => null, (e) => { failed = `${(e && e.name) || 'Error'}: ${(e && e.message) || e}`; });
     port.onmessage = async (event) => {
       const {id, name, args, files} = event.data || {};
       let reply;
       try {
+        await started;
         if (name === '__ready') {
-          reply = {status: 'ok', result: {...(await ready), scope: scopeName()}};
+          reply = {status: 'ok', result: failed ? {scope: scopeName(), backendFailed: failed} : {...(await ready), scope: scopeName()}};
+        } else if (failed && name === 'info') {
+          reply = {status: 'ok', result: {scope: scopeName(), backendFailed: failed}};
+        } else if (failed && name === 'backendInfo') {
+          reply = {status: 'ok', result: {failed}};
+        } else if (failed && !WITHOUT_TFJS.has(name)) {
+          reply = {status: 'error', error: {name: 'BackendError', phase: 'backend', message: `the ${(self.harnessBackend || {}).name || 'row\'s'} backend `
+                                            + `did not start in this ${scopeName()}: ${failed}`}};
         } else {
-          await ready;
           reply = await run(name, args || {}, files || null);
         }
       } catch (e) {
@@ -140,6 +152,7 @@
     };
     if (port.start) port.start();
   }
+  const WITHOUT_TFJS = new Set(['storageKeys', 'forgetStorageItem', 'clearStorage', 'storageFacts', 'clearSiteData']);
 
   // What kind of global scope this is, as the platform says (not as the harness asked).
   function scopeName() {

@@ -22,6 +22,10 @@ FIXTURES = REPO / "fixtures"
 # A cross-origin isolated page (SharedArrayBuffer, so the wasm backend's threads) and what its resources say.
 ISOLATED = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
 ISOLATED_RESOURCE = {"Cross-Origin-Resource-Policy": "same-origin"}
+# The page itself may be framed by the other site's isolated page (iframe-cross-site): COEP require-corp
+# admits a cross-origin frame only if its document says so (measured: without it Chromium never loaded the
+# frame of a wasm row).
+ISOLATED_PAGE = {**ISOLATED, "Cross-Origin-Resource-Policy": "cross-origin"}
 DEFAULT_MAX_UPLOAD = 1 << 30  # 1 GiB per posted artifact
 SECOND_SITE = "127.0.0.2"  # another site on this machine's loopback, for cross-site frames
 # What a worker imports after TF.js (harness/js; page.html loads the same in a window, with contexts.js and page.js).
@@ -158,7 +162,7 @@ class HarnessServer:
         html = html.replace("{{BACKEND}}", json.dumps(config))
         html = html.replace("{{BACKEND_SCRIPTS}}", "".join(f'<script src="{s}"></script>' for s in scripts[1:]))
         html = html.replace("{{ORIGINS}}", json.dumps({"crossSite": self.cross_site_url}))
-        headers = ISOLATED if backend.base == "wasm" else {}
+        headers = ISOLATED_PAGE if backend.base == "wasm" else {}
         return web.Response(text=html, content_type="text/html", headers=headers)
 
     def _build_and_backend(self, request: web.Request) -> tuple[str, backends.Backend]:
