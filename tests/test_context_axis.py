@@ -3,6 +3,7 @@ denies there, the refusal check's wording test, and how the matrix parametrises 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -145,3 +146,44 @@ def test_a_model_cannot_be_too_big_for_a_medium_its_context_lacks():
     assert contexts.reachable(over, "dedicated-worker") == ("indexeddb-value", "float16")
     assert contexts.reachable(over, "iframe-cross-site") == over  # a denial is measured as the row runs
     assert contexts.reachable(over, "window->dedicated-worker") == ("indexeddb-value", "float16")
+
+
+# -- a backend that does not start in a context ----------------------------------------------------------
+
+SERVE_JS = r"""
+global.self = global;
+require(process.argv[1]);
+const ran = [];
+const run = async (name) => { ran.push(name); return {status: 'ok', result: name}; };
+const failing = Promise.reject(new Error('TF.js backend wasm is not available here'));
+failing.catch(() => {});
+const {port1, port2} = new MessageChannel();
+self.harnessBackend = {name: 'wasm'};
+self.harnessHost.serve(port1, failing, run);
+const replies = {};
+let id = 0;
+const ask = (name) => new Promise((resolve) => {
+  const mine = id++;
+  port2.on('message', (m) => { if (m.id === mine) resolve(m.reply); });
+  port2.postMessage({id: mine, name, args: {}});
+});
+(async () => {
+  for (const name of ['__ready', 'info', 'backendInfo', 'storageKeys', 'save', 'load']) replies[name] = await ask(name);
+  console.log(JSON.stringify({replies, ran}));
+  process.exit(0);
+})();
+"""
+
+
+def test_a_backend_that_did_not_start_fails_every_tfjs_step_and_no_other():
+    proc = subprocess.run(["node", "-e", SERVE_JS, str(REPO / "harness" / "js" / "host.js")],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    replies = out["replies"]
+    assert replies["__ready"]["status"] == "ok" and "not available here" in replies["__ready"]["result"]["backendFailed"]
+    assert replies["info"]["result"]["backendFailed"] and replies["backendInfo"]["result"]["failed"]
+    for step in ("save", "load"):  # never run on a backend TF.js fell back to
+        assert replies[step]["status"] == "error" and replies[step]["error"]["phase"] == "backend", replies[step]
+        assert "the wasm backend did not start" in replies[step]["error"]["message"]
+    assert out["ran"] == ["storageKeys"]  # the storage steps never touch TF.js
