@@ -70,6 +70,7 @@ class Build:
     # run wherever their reason (no_wasm, no_webgpu) is "".
     webgl: str = "context"
     no_webgl: str = ""
+    no_worker_webgl: str = ""  # why a worker of this build gets no WebGL (OffscreenCanvas), measured; "": it does
     no_wasm: str = ""
     no_webgpu: str = ""
     # Launch arguments a browser needs for webgpu pages (Chromium: --enable-unsafe-webgpu); the driver runs
@@ -181,6 +182,7 @@ class Page(abc.ABC):
     quota: QuotaApplied | None = None  # set by Driver.open when a quota was asked for
     engine: EngineSpec | None = None  # the engine this page runs on (set by its driver)
     build: Build | None = None  # the build of that engine
+    backend_failed: str | None = None  # TF.js's backend did not start in the row's context: why (its info step)
 
     def lacks(self, feature: str) -> str:
         """Build.lacks for this page's build."""

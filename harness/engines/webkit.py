@@ -31,6 +31,11 @@ NO_QUOTA_GTK = (
 NO_WEBGPU_GTK = "navigator.gpu is absent in WebKitGTK 2.50.6 (MiniBrowser under Xvfb, default features; measured)"
 NO_WEBGPU_PLAYWRIGHT = "not measured on Playwright's WebKit build (not installed here); WebGPU is off by default in it"
 
+# Measured (WebKitGTK 2.50.6, MiniBrowser under Xvfb): OffscreenCanvas exists in a dedicated worker, and its
+# getContext('webgl2') and getContext('webgl') both return null (in the window too; a <canvas> gives WebGL 2).
+NO_WORKER_WEBGL_GTK = ("a worker gets no WebGL in WebKitGTK 2.50.6 here: OffscreenCanvas exists, and its getContext('webgl2') "
+                       "and getContext('webgl') return null (measured in a dedicated worker)")
+
 NO_PRIVATE_GTK = ("not a separate context here: MiniBrowser in automation mode (as WebKitWebDriver starts it) "
                   "already runs on an ephemeral website data manager, the one its --private gives (see "
                   "no_persistent_profile), so its window rows run there")
@@ -54,6 +59,7 @@ ENGINE = EngineSpec(
             # WebDriver's send_keys adds to the input's selection (measured: model.json chosen twice)
             file_choice="append",
             no_webgpu=NO_WEBGPU_GTK,
+            no_worker_webgl=NO_WORKER_WEBGL_GTK,
             apt_packages=("webkit2gtk-driver", "xvfb"),
             version_command=("dpkg-query", "-W", "-f=${Version}", "webkit2gtk-driver"),  # no --version flag
             notes=(

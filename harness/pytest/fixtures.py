@@ -166,6 +166,10 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
             if reason:
                 pytest.skip(f"TF.js {build.version} cannot run the {backend.name} backend: {reason}")
     for context in filter(None, contexts.split(tfjs_context)):
+        if context.name in contexts.WORKERS and engine.build.no_worker_webgl and any(
+                b.base == "webgl" for b in filter(None, (save_backend, load_backend))):
+            pytest.skip(f"{engine.spec.name} ({engine.build.kind} build) cannot run webgl in a {context.name}: "
+                        f"{engine.build.no_worker_webgl}")
         reason = engine.build.lacks_context(context.name)
         if reason:
             pytest.skip(f"{engine.spec.name} ({engine.build.kind} build) cannot open a {context.name}: {reason}")
@@ -202,6 +206,8 @@ async def check_context(engine: Driver, page: Page, context: contexts.Context) -
     if reply.get("status") != "ok" or scope != want:
         raise EngineError(f"{engine.spec.name}: the steps of a {context.name} page run in {scope!r}, not in a "
                           f"{want}: {reply.get('error')}")
+    # A backend that did not start in the context (harness/js/host.js serve): the row reports it, as TF.js's.
+    page.backend_failed = (reply.get("result") or {}).get("backendFailed")
 
 
 async def describe_backend(pool: EnginePool, engine: Driver, page: Page, backend: backends.Backend) -> None:

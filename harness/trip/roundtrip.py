@@ -572,10 +572,15 @@ async def conform(scheme, trip: Trip, findings: list, engine_name: str) -> None:
         scheme = Refusal(scheme, lacked)
         # Its subject is the refusal, not the model: only a finding that names contexts can explain it.
         findings = [f for f in findings if f.where.contexts or any(w.contexts for w in f.when)]
-    try:
-        differences = await run(scheme, trip)
-    except Unsupported as e:
-        pytest.skip(str(e))
+    failed = getattr(trip.page, "backend_failed", None)
+    if failed:  # TF.js's backend never started in the row's context: that is the row's one difference
+        differences = [Difference("backend", trip.context.name, f"the {trip.backend.name} backend did not start in this "
+                                  f"{trip.context.name}: {failed}", expected=trip.backend.name, actual=failed)]
+    else:
+        try:
+            differences = await run(scheme, trip)
+        except Unsupported as e:
+            pytest.skip(str(e))
     trip.verdict = verdict = expectations.judge(findings, differences)
     if verdict.outcome == "capacity":  # the numbers the verdict stands on, in the row (a user's model has them already)
         trip.observed.setdefault("fit", fit.numbers(trip.golden))
