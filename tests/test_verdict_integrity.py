@@ -58,10 +58,13 @@ def bundle(tmp_path, fault) -> str:
 
 
 def run_rows(pytester, tmp_path, *args, scenario="test_roundtrip.py") -> dict:
-    """Run the scenario file in a fresh pytest; its rows by (scheme, model, engine)."""
+    """Run the scenario file in a fresh pytest, in window (one row per scheme, model and engine: the sampled
+    contexts' rows would share those keys); its rows by (scheme, model, engine)."""
     shutil.copy(REPO / "scenarios" / scenario, pytester.path / scenario)
     results = tmp_path / "results"
-    pytester.runpytest_subprocess("-p", "no:cacheprovider", scenario, "--results-dir", str(results), *args, timeout=600)
+    pinned = () if "--context" in args else ("--context", "window")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", scenario, "--results-dir", str(results), *pinned, *args,
+                                  timeout=600)
     doc = json.loads((results / "conformance.json").read_text())
     return {(r["scheme"], r["model"], r["engine"]): r for r in doc["results"]}
 
