@@ -83,12 +83,15 @@ class Build:
     private_prefs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     no_private: str = "no way to open a private browsing window on this build is known to the harness"
 
-    def lacks_context(self, context: str) -> str:
-        """The declared, measured reason this build cannot open `context`, "" if it can."""
+    def lacks_context(self, context: str, bases: tuple[str, ...] = ()) -> str:
+        """The declared, measured reason this build cannot open `context` for a row on the backends of
+        `bases` (harness.backends' base names), "" if it can."""
         from harness import contexts
 
         if context in contexts.CONTEXTS and contexts.get(context).private and not self.private_prefs:
             return self.no_private
+        if context in contexts.WORKERS and "webgl" in bases and self.no_worker_webgl:
+            return self.no_worker_webgl
         return self.no_contexts.get(context, "")
 
     def lacks(self, feature: str) -> str:

@@ -165,12 +165,9 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
             reason = build.lacks(backend.base, engine.spec.host)
             if reason:
                 pytest.skip(f"TF.js {build.version} cannot run the {backend.name} backend: {reason}")
+    bases = tuple(b.base for b in filter(None, (save_backend, load_backend)))
     for context in filter(None, contexts.split(tfjs_context)):
-        if context.name in contexts.WORKERS and engine.build.no_worker_webgl and any(
-                b.base == "webgl" for b in filter(None, (save_backend, load_backend))):
-            pytest.skip(f"{engine.spec.name} ({engine.build.kind} build) cannot run webgl in a {context.name}: "
-                        f"{engine.build.no_worker_webgl}")
-        reason = engine.build.lacks_context(context.name)
+        reason = engine.build.lacks_context(context.name, bases)
         if reason:
             pytest.skip(f"{engine.spec.name} ({engine.build.kind} build) cannot open a {context.name}: {reason}")
         if context.name in ("iframe-cross-site", "top-level-cross-site") and not harness_server.cross_site_url:

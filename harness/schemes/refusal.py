@@ -52,9 +52,6 @@ class Refusal(Scheme):
                     trip.state["predict"] = False
                     result = await trip.load(descriptor, deadline=DEADLINE_S)
             except TfjsError as e:
-                if e.error.get("phase") == "backend":  # the backend never started here: not a refusal of the medium
-                    out.append(e.difference(f"{op}."))
-                    continue
                 error = {"name": e.error.get("name"), "message": e.error.get("message"), "phase": e.error.get("phase")}
                 error["clear"] = clear(error)
                 trip.observed["refusal"][op] = error
