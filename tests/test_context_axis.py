@@ -187,3 +187,59 @@ def test_a_backend_that_did_not_start_fails_every_tfjs_step_and_no_other():
         assert replies[step]["status"] == "error" and replies[step]["error"]["phase"] == "backend", replies[step]
         assert "the wasm backend did not start" in replies[step]["error"]["message"]
     assert out["ran"] == ["storageKeys"]  # the storage steps never touch TF.js
+
+
+# -- a context whose backend never settles (harness/js/contexts.js relay) ---------------------------------
+
+RELAY_JS = r"""
+global.self = global;
+require(process.argv[1]);
+// The context's end of the port: `mode` says which requests it ever answers.
+const mode = process.argv[2];
+const {port1, port2} = new MessageChannel();
+let pings = 0;
+port2.on('message', ({id, name}) => {
+  if (name === '__alive' && (mode === 'pending' || (mode === 'blocks' && pings++ === 0))) {
+    port2.postMessage({id, reply: {status: 'ok', result: {scope: 'dedicated-worker'}}});
+  }
+  if (name === 'save') port2.postMessage({id, reply: {status: 'ok', result: 'saved'}});
+});
+let stopped = 0;
+const hello = mode === 'silent-after-hello' ? Promise.resolve({status: 'ok', result: {scope: 'dedicated-worker'}}) : null;
+const r = self.harnessContexts.relay(port1, 'dedicated worker', {stop: () => stopped++, hello, readyS: 0.3, aliveS: 0.2});
+(async () => {
+  let ready;
+  try { ready = {ok: await r.ready}; } catch (e) { ready = {error: e.message}; }
+  const info = await Promise.race([r.run('info', {}), new Promise((res) => setTimeout(res, 500, 'no reply'))]);
+  const save = await Promise.race([r.run('save', {}), new Promise((res) => setTimeout(res, 500, 'no reply'))]);
+  console.log(JSON.stringify({ready, info, save, stopped}));
+  process.exit(0);
+})();
+"""
+
+
+def _relay(mode: str) -> dict:
+    proc = subprocess.run(["node", "-e", RELAY_JS, str(REPO / "harness" / "js" / "contexts.js"), mode],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("mode", ["blocks", "silent-after-hello"])
+def test_a_worker_that_said_what_it_is_and_then_blocks_is_up_without_a_backend_and_stopped(mode):
+    out = _relay(mode)
+    failed = out["ready"]["ok"]["backendFailed"]
+    assert out["ready"]["ok"]["scope"] == "dedicated-worker" and "stopped answering" in failed and "blocked" in failed
+    assert out["stopped"] == 1
+    assert out["info"] == {"status": "ok", "result": {"scope": "dedicated-worker", "backendFailed": failed}}
+    assert out["save"]["status"] == "error" and out["save"]["error"]["phase"] == "backend"  # at once, not a hang
+
+
+def test_a_worker_whose_backend_never_settles_but_still_answers_is_told_apart():
+    out = _relay("pending")
+    assert "had not started" in out["ready"]["ok"]["backendFailed"] and out["stopped"] == 1
+
+
+def test_a_worker_that_never_said_anything_is_not_up():
+    out = _relay("silent")
+    assert "gave no answer" in out["ready"]["error"] and out["stopped"] == 0

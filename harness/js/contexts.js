@@ -5,10 +5,15 @@
 (function (root) {
   'use strict';
   const FILE_INPUT = 'harness-files';  // the chooser a driver fills (page.html); its files go with each step
-  const READY_S = 60;
+  const READY_S = 40;  // below the driver's own wait for the page (harness.trip.timeouts.PAGE_OPEN_S, 60 s)
+  const ALIVE_S = 5;
 
-  function relay(port, what) {
+  // The relay to a context over `port`. `stop()`, where given, ends the context (a worker's terminate);
+  // `hello`, a promise of what a worker said it is as its script began (worker_host.js), before any port;
+  // `readyS` and `aliveS` the waits (tests shorten them).
+  function relay(port, what, {stop, hello, readyS = READY_S, aliveS = ALIVE_S} = {}) {
     let next = 0;
+    let gone = null;  // {scope, why}: the context stopped answering and was stopped; later steps fail at once
     const waiting = new Map();
     port.onmessage = (event) => {
       const {id, reply} = event.data || {};
@@ -18,23 +23,45 @@
     };
     if (port.start) port.start();
     function run(name, args) {
+      if (gone) return Promise.resolve(goneReply(name));
       const id = next++;
-      const input = document.getElementById(FILE_INPUT);
+      const input = typeof document !== 'undefined' && document.getElementById(FILE_INPUT);
       const files = input && input.files.length ? Array.from(input.files) : null;
       return new Promise((resolve) => {
         waiting.set(id, resolve);
         port.postMessage({id, name, args, files});
       });
     }
-    // The context's TF.js and backend, or why it did not come up; within READY_S.
-    const ready = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the ${what} gave no answer within ${READY_S} s`)), READY_S * 1000);
-      run('__ready', {}).then((reply) => {
-        clearTimeout(timer);
-        if (reply.status === 'ok') resolve(reply.result);
-        else reject(new Error(`the ${what} did not come up: ${reply.error.name}: ${reply.error.message}`));
-      });
-    });
+    // A stopped context's replies: what host.js serve answers for a backend that did not start.
+    function goneReply(name) {
+      if (name === 'info') return {status: 'ok', result: {scope: gone.scope, backendFailed: gone.why}};
+      if (name === 'backendInfo') return {status: 'ok', result: {failed: gone.why}};
+      return {status: 'error', error: {name: 'BackendError', phase: 'backend', message: `the ${what} was stopped: ${gone.why}`}};
+    }
+    const within = (promise, seconds) => Promise.race([promise, new Promise((resolve) => setTimeout(resolve, seconds * 1000, null))]);
+    // What the context says it is, asked at once: a scope answers __alive while its backend starts.
+    const alive = within(Promise.race([run('__alive', {}), ...(hello ? [hello] : [])]), readyS);
+    // The context's TF.js and backend, or why it did not come up; within readyS. A context that said what
+    // it is and then stops answering while its backend starts (its thread blocked: Firefox's wasm threads
+    // in a dedicated worker) is up without a backend, as one whose backend failed (host.js serve): the
+    // row reports it; the harness stops the context, so the steps after it fail at once.
+    const ready = (async () => {
+      const reply = await within(run('__ready', {}), readyS);
+      if (reply) {
+        if (reply.status === 'ok') return reply.result;
+        throw new Error(`the ${what} did not come up: ${reply.error.name}: ${reply.error.message}`);
+      }
+      const said = await alive;
+      if (!said || said.status !== 'ok') throw new Error(`the ${what} gave no answer within ${readyS} s`);
+      const still = await within(run('__alive', {}), aliveS);
+      const why = still
+        ? `its TF.js backend had not started after ${readyS} s (tf.setBackend never settled)`
+        : `it stopped answering while its TF.js backend started: no reply to __ready within ${readyS} s, `
+          + `none to a ping within ${aliveS} s (its thread is blocked)`;
+      if (stop) stop();  // its steps would wait for that backend for ever
+      gone = {scope: said.result.scope, why};
+      return {scope: said.result.scope, backendFailed: why};
+    })();
     return {ready, run};
   }
 
@@ -68,14 +95,17 @@
   const OPEN = {
     async 'dedicated-worker'(params) {
       const worker = new Worker(workerUrl(params));
+      const hello = new Promise((resolve) => worker.addEventListener('message', (event) => {
+        if (event.data && event.data.harnessScope) resolve({status: 'ok', result: {scope: event.data.harnessScope}});
+      }));
       const channel = new MessageChannel();
       worker.postMessage({harnessConnect: true}, [channel.port2]);
-      return withFailure([channel.port1, 'dedicated worker'], failed(worker, 'dedicated worker'));
+      return withFailure([channel.port1, 'dedicated worker', {stop: () => worker.terminate(), hello}], failed(worker, 'dedicated worker'));
     },
     async 'shared-worker'(params) {
       if (typeof SharedWorker === 'undefined') throw new Error('this engine has no SharedWorker');
       const worker = new SharedWorker(workerUrl(params), {name: 'harness'});
-      return withFailure([worker.port, 'shared worker'], failed(worker, 'shared worker'));
+      return withFailure([worker.port, 'shared worker', {stop: () => worker.port.close()}], failed(worker, 'shared worker'));
     },
     async 'service-worker'(params) {
       if (!navigator.serviceWorker) throw new Error('navigator.serviceWorker is absent here');
@@ -128,5 +158,5 @@
     return opener(params);
   }
 
-  root.harnessContexts = {open};
+  root.harnessContexts = {open, relay};  // relay: for tests (tests/test_context_axis.py)
 })(self);

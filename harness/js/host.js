@@ -115,7 +115,8 @@
   }
 
   // Serve `run` on a MessagePort: requests {id, name, args, files} get {id, reply}. `ready` first: a
-  // request {id, name: "__ready"} is answered once this scope's TF.js and backend are up (or why not).
+  // request {id, name: "__ready"} is answered once this scope's TF.js and backend are up (or why not);
+  // {id, name: "__alive"} at once (harness/js/contexts.js asks it when __ready takes too long).
   // A reply the platform cannot clone (a SaveResult's Response objects) goes as its JSON, which is what a
   // driver gets from a window's reply anyway.
   function serve(port, ready, run) {
@@ -126,6 +127,10 @@
     const started = ready.then(() => null, (e) => { failed = `${(e && e.name) || 'Error'}: ${(e && e.message) || e}`; });
     port.onmessage = async (event) => {
       const {id, name, args, files} = event.data || {};
+      if (name === '__alive') {  // answered at once, backend or not: whether this scope's thread still runs
+        port.postMessage({id, reply: {status: 'ok', result: {scope: scopeName()}}});
+        return;
+      }
       let reply;
       try {
         await started;

@@ -3,6 +3,10 @@
 // serves the window that opened it over the MessagePort it sends (harnessHost.serve).
 (function () {
   'use strict';
+  const scope = harnessHost.scopeName();
+  // A dedicated worker says what it is before its backend starts: a backend that blocks this thread for ever
+  // (the wasm threads in Firefox) is then told from a worker that never ran (harness/js/contexts.js relay).
+  if (scope === 'dedicated-worker') self.postMessage({harnessScope: scope});
   const ready = (async () => {
     await harnessBackends.use(tf, self.harnessBackend);
     return {tfjs: tf.version.tfjs, backend: tf.getBackend()};
@@ -12,7 +16,6 @@
   const connect = (event) => {
     if (event.data && event.data.harnessConnect && event.ports[0]) harnessHost.serve(event.ports[0], ready, run);
   };
-  const scope = harnessHost.scopeName();
   if (scope === 'shared-worker') {
     self.addEventListener('connect', (event) => harnessHost.serve(event.ports[0], ready, run));
   } else if (scope === 'service-worker') {

@@ -178,7 +178,7 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
                                  backends=(load_backend.name,) if load_backend else ())
         if storage_quota is not None and engine.spec.host == "browser":
             request.node.stash[QUOTA] = await quota.limit_page(page, storage_quota, timeouts.scaled(timeouts.PAGE_OPEN_S))
-        await describe_backend(_engine_pool, engine, page, save_backend)
+        await describe_backend(_engine_pool, engine, page, save_backend, contexts.split(tfjs_context)[0].name)
         await check_context(engine, page, contexts.split(tfjs_context)[0])
     except EngineError:
         if not engine.alive:
@@ -207,11 +207,15 @@ async def check_context(engine: Driver, page: Page, context: contexts.Context) -
     page.backend_failed = (reply.get("result") or {}).get("backendFailed")
 
 
-async def describe_backend(pool: EnginePool, engine: Driver, page: Page, backend: backends.Backend) -> None:
-    """Ask the page what its backend really is (harness/js/backends.js describe), once per engine and
-    backend in this process: the WebGL version and renderer, wasm SIMD and threads."""
+async def describe_backend(pool: EnginePool, engine: Driver, page: Page, backend: backends.Backend,
+                           context: str = contexts.DEFAULT) -> None:
+    """Ask the page what its backend really is (harness/js/backends.js describe), once per engine, backend
+    and context in this process: the WebGL version and renderer, wasm SIMD and threads. Keyed by the
+    backend's name in a window, else "<backend> in <context>": a context decides what a backend gets (a
+    shared worker is not cross-origin isolated, so Firefox's wasm runs without threads there)."""
     described = pool.backends.setdefault(engine.spec.name, {})
-    if backend.name in described:
+    key = backend.name if context == contexts.DEFAULT else f"{backend.name} in {context}"
+    if key in described:
         return
     reply = await page.run_step("backendInfo", {}, timeouts.scaled(timeouts.PAGE_OPEN_S))
     if reply.get("status") != "ok":
@@ -219,7 +223,7 @@ async def describe_backend(pool: EnginePool, engine: Driver, page: Page, backend
         raise EngineError(f"{engine.spec.name}: could not describe the {backend.name} backend: "
                           f"{error.get('name')}: {error.get('message')}")
     if "failed" not in reply["result"]:  # it did not start in this row's context: the row says so, as TF.js's error
-        described[backend.name] = reply["result"]
+        described[key] = reply["result"]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -255,8 +259,8 @@ async def make_trip(request: pytest.FixtureRequest, engine: Driver, harness_page
         url = harness_server.page_url(version or tfjs_build.version, backend, context or save_context.name)
         page = await engine.open_sibling(harness_page, url, timeout=timeouts.scaled(timeouts.PAGE_OPEN_S))
         others.append(page)
-        if backend != save_backend.name:
-            await describe_backend(_engine_pool, engine, page, backends.get(backend))
+        if backend != save_backend.name or context:
+            await describe_backend(_engine_pool, engine, page, backends.get(backend), context or save_context.name)
         return page
 
     def make(model: str, **kwargs) -> Trip:

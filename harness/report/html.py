@@ -287,7 +287,7 @@ def _header(doc: dict, results: list[dict]) -> str:
         what = report.describe_engine(e, esc=_e) or "version unknown"
         rows.append(f"<tr><th>{_e(e.get('engine'))}</th><td>{what}</td></tr>")
         for name, facts in (e.get("backends") or {}).items():  # what each backend really was there
-            if name != "cpu":
+            if facts.get("backend") != "cpu":  # "cpu", or "cpu in <context>"
                 rows.append(f"<tr><th>{_e(e.get('engine'))} / {_e(name)}</th>"
                             f"<td>{_e(report.describe_backend(facts))}</td></tr>")
     for t in doc.get("tfjs") or []:

@@ -112,7 +112,7 @@ def matrix(doc: dict) -> str:
             if described is not None:
                 lines.append(f"{e}: {described}")
             for name, facts in (entry.get("backends") or {}).items():
-                if name != "cpu":
+                if facts.get("backend") != "cpu":  # "cpu", or "cpu in <context>"
                     lines.append(f"  {name}: {describe_backend(facts)}")
     lines += hosts(results)
     if "merged" in doc:
