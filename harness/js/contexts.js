@@ -8,7 +8,8 @@
   const READY_S = 40;  // below the driver's own wait for the page (harness.trip.timeouts.PAGE_OPEN_S, 60 s)
   const ALIVE_S = 5;
 
-  // The relay to a context over `port`. `stop()`, where given, ends the context (a worker's terminate);
+  // The relay to a context over `port`. `stop()`, where given, ends it (a worker's terminate, a shared
+  // worker's port close);
   // `hello`, a promise of what a worker said it is as its script began (worker_host.js), before any port;
   // `readyS` and `aliveS` the waits (tests shorten them).
   function relay(port, what, {stop, hello, readyS = READY_S, aliveS = ALIVE_S} = {}) {

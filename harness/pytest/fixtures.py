@@ -172,14 +172,15 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
             pytest.skip(f"{engine.spec.name} ({engine.build.kind} build) cannot open a {context.name}: {reason}")
         if context.name in ("iframe-cross-site", "top-level-cross-site") and not harness_server.cross_site_url:
             pytest.skip(f"no second site to frame: {harness_server.no_cross_site}")
-    url = harness_server.page_url(tfjs_build.version, save_backend.name, contexts.split(tfjs_context)[0].name)
+    save_context = contexts.split(tfjs_context)[0]
+    url = harness_server.page_url(tfjs_build.version, save_backend.name, save_context.name)
     try:
         page = await engine.open(url, timeout=timeouts.scaled(timeouts.PAGE_OPEN_S), quota=storage_quota,
                                  backends=(load_backend.name,) if load_backend else ())
         if storage_quota is not None and engine.spec.host == "browser":
             request.node.stash[QUOTA] = await quota.limit_page(page, storage_quota, timeouts.scaled(timeouts.PAGE_OPEN_S))
-        await describe_backend(_engine_pool, engine, page, save_backend, contexts.split(tfjs_context)[0].name)
-        await check_context(engine, page, contexts.split(tfjs_context)[0])
+        await describe_backend(_engine_pool, engine, page, save_backend, save_context.name)
+        await check_context(engine, page, save_context)
     except EngineError:
         if not engine.alive:
             await _engine_pool.restart(engine.spec.name)

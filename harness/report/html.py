@@ -286,10 +286,9 @@ def _header(doc: dict, results: list[dict]) -> str:
     for e in doc.get("engines") or []:
         what = report.describe_engine(e, esc=_e) or "version unknown"
         rows.append(f"<tr><th>{_e(e.get('engine'))}</th><td>{what}</td></tr>")
-        for name, facts in (e.get("backends") or {}).items():  # what each backend really was there
-            if facts.get("backend") != "cpu":  # "cpu", or "cpu in <context>"
-                rows.append(f"<tr><th>{_e(e.get('engine'))} / {_e(name)}</th>"
-                            f"<td>{_e(report.describe_backend(facts))}</td></tr>")
+        for name, facts in report.shown_backends(e):  # what each backend really was there
+            rows.append(f"<tr><th>{_e(e.get('engine'))} / {_e(name)}</th>"
+                        f"<td>{_e(report.describe_backend(facts))}</td></tr>")
     for t in doc.get("tfjs") or []:
         rows.append(f"<tr><th>TF.js {_e(t.get('version'))}</th><td>{_e(t.get('source'))}</td></tr>")
     counts = collections.Counter(r.get("outcome") for r in results)

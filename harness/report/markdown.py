@@ -74,7 +74,7 @@ def _builds(doc: dict) -> list[str]:
         described = report.describe_engine(e, esc=lambda v: _esc(str(v)), detail=lambda v: first_line(str(v)))
         lines.append(f"- {name}: {described or 'version unknown'}")
         lines += [f"  - {_esc(str(b))}: {_esc(report.describe_backend(facts))}"
-                  for b, facts in (e.get("backends") or {}).items() if facts.get("backend") != "cpu"]
+                  for b, facts in report.shown_backends(e)]
     for t in doc.get("tfjs") or []:
         lines.append(f"- TF.js {_esc(str(t.get('version')))} ({_esc(str(t.get('source')))})")
     return [*lines, ""] if lines else []

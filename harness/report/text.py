@@ -111,14 +111,18 @@ def matrix(doc: dict) -> str:
             described = describe_engine(entry)
             if described is not None:
                 lines.append(f"{e}: {described}")
-            for name, facts in (entry.get("backends") or {}).items():
-                if facts.get("backend") != "cpu":  # "cpu", or "cpu in <context>"
-                    lines.append(f"  {name}: {describe_backend(facts)}")
+            for name, facts in shown_backends(entry):
+                lines.append(f"  {name}: {describe_backend(facts)}")
     lines += hosts(results)
     if "merged" in doc:
         lines.append("merged from: " + ", ".join(f"{m['file']} ({m.get('shard', 'unsharded')}, {m['rows']} rows)"
                                                  for m in doc["merged"]))
     return "\n".join(lines)
+
+
+def shown_backends(entry: dict) -> list[tuple[str, dict]]:
+    """An engine record's described backends worth a line: every one but cpu ("cpu", "cpu in <context>")."""
+    return [(name, facts) for name, facts in (entry.get("backends") or {}).items() if facts.get("backend") != "cpu"]
 
 
 def describe_backend(facts: dict) -> str:
