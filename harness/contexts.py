@@ -12,6 +12,8 @@ host process, or in a `worker_threads` Worker of it (harness/js/node_host.js).
                         the engine may partition by the top-level site
     top-level-cross-site  that site's page opened top-level (the load side of the partitioning rows)
     private-window      the harness page in a private browsing window (Firefox: browser.privatebrowsing.autostart)
+    persistent-window   the harness page in a browser on an on-disk profile of its own, as a user's browser is
+                        (every other browser context is ephemeral: Playwright's new_context, incognito-like)
     worker-thread       Node: a worker_threads Worker of the host
 
 A context lacks what the platform does not give it (`lacks`: API -> why): no worker has localStorage or a
@@ -45,8 +47,15 @@ class Context:
     # A third party (a frame of another site): the engine may deny it storage the platform gives. What it
     # denies is measured in the context at the start of each row (`denied`), never declared per build.
     third_party: bool = False
-    # A private browsing window: the driver opens the page in a browser of its own (Build.private_prefs).
-    private: bool = False
+    # The storage mode of a window: "ephemeral" (a Playwright context, incognito-like: every row before modes
+    # existed), "private" (a private browsing window: a browser of its own, Build.private_prefs) or
+    # "persistent" (a browser on an on-disk profile of its own, Driver.open_persistent). The driver reads it
+    # from the page's URL (HarnessServer.page_url).
+    mode: str = "ephemeral"
+
+    @property
+    def private(self) -> bool:
+        return self.mode == "private"
 
     @property
     def scope_name(self) -> str:
@@ -62,7 +71,9 @@ CONTEXTS: dict[str, Context] = {c.name: c for c in (
     Context("top-level-cross-site", "browser", what="the second site's harness page opened top-level: a cross-site "
             "frame's own origin as a first party", scope="window", site="second", relayed=False),
     Context("private-window", "browser", what="the harness page in a private browsing window", scope="window",
-            relayed=False, private=True),
+            relayed=False, mode="private"),
+    Context("persistent-window", "browser", what="the harness page in a browser on an on-disk profile", scope="window",
+            relayed=False, mode="persistent"),
     Context("dedicated-worker", "browser", WORKER_LACKS, "a dedicated Worker of the page"),
     Context("shared-worker", "browser", WORKER_LACKS, "a SharedWorker of the origin"),
     Context("service-worker", "browser", WORKER_LACKS, "a service worker registered by the page"),
@@ -74,12 +85,14 @@ CONTEXTS: dict[str, Context] = {c.name: c for c in (
 # What each medium a scheme saves to needs of its context (harness.schemes.base.Scheme.needs).
 MEDIUM_NEEDS = {"localstorage": ("localStorage",), "indexeddb": ("indexedDB",), "downloads": ("document",)}
 DEFAULT = "window"
+# A top-level window in each storage mode (Context.mode): where the capacity probe runs (`--context`).
+WINDOWS = ("window", "private-window", "persistent-window")
 WORKERS = ("dedicated-worker", "shared-worker", "service-worker")
 # What the round trips run beside window when no --context is given: one model per scheme x context x engine
 # (harness.pytest.matrix); saving in one context and loading in another runs for the schemes that cross.
 SAMPLED = ("dedicated-worker", "shared-worker", "service-worker", "iframe-same-origin", "iframe-cross-site",
-           "private-window", "worker-thread", "dedicated-worker->window", "window->dedicated-worker", "shared-worker->window",
-           "service-worker->window")
+           "private-window", "persistent-window", "worker-thread", "dedicated-worker->window", "window->dedicated-worker",
+           "shared-worker->window", "service-worker->window")
 
 
 def denied(context: Context, measured: Mapping[str, str]) -> Context:

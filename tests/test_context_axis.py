@@ -60,6 +60,22 @@ def test_a_private_window_opens_only_where_the_build_says_how():
     assert not Build(kind="remote", driver="webdriver", browser_type="webkit").lacks_context("dedicated-worker")
 
 
+def test_a_persistent_window_opens_where_the_build_keeps_a_profile():
+    from harness.config import EngineEntry
+    from harness.engines import ENGINES
+    from harness.engines.remote import remote_build
+
+    assert not ENGINES["chromium"].builds["system"].lacks_context("persistent-window")
+    assert not ENGINES["firefox"].builds["system"].lacks_context("persistent-window")
+    webkit = ENGINES["webkit"].builds["system"]
+    assert webkit.lacks_context("persistent-window") == webkit.no_persistent_profile != ""
+    for where in ({"connect": "ws://127.0.0.1:1/"}, {"webdriver": "http://127.0.0.1:1/"}):  # a remote engine's builds
+        remote = remote_build(ENGINES["chromium"], EngineEntry("chromium", ("remote",), **where))
+        assert remote.lacks_context("persistent-window") == remote.no_persistent_profile != ""
+    assert contexts.get("persistent-window").mode == "persistent" and not contexts.get("persistent-window").private
+    assert contexts.get("window").mode == "ephemeral"
+
+
 # -- what a refusal must say --------------------------------------------------------------------------------
 
 

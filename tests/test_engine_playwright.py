@@ -3,7 +3,9 @@ well, given up after one goes wrong, never used for a page with a quota; on each
 
 from __future__ import annotations
 
+import os
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -88,6 +90,31 @@ async def test_a_quota_page_has_a_context_of_its_own(engine_name, driver, page_u
         assert await after.evaluate(PUT_4MIB, timeout=30) == "stored"
     finally:
         await after.close()
+
+
+async def test_a_persistent_window_page_runs_on_an_on_disk_profile_of_its_own_deleted_on_close(engine_name, driver, page_url):
+    url = f"{page_url}&mode=persistent"  # what HarnessServer.page_url gives a persistent-window row
+    page = await driver.open(url, timeout=60)
+    try:
+        profile = page.profile_dir
+        assert profile and os.path.isdir(profile)
+        assert await page.evaluate(PUT_4MIB, timeout=30) == "stored"
+        written = sum(f.stat().st_size for f in Path(profile).rglob("*") if f.is_file())
+        assert written > 4 * 2**20, f"the 4 MiB stored are not in the profile dir ({written} bytes there)"
+    finally:
+        await page.close()
+    assert not os.path.exists(profile), "the page's profile outlived it"
+    limited = await driver.open(url, timeout=60, quota=3 * 1024 * 1024)  # a quota holds on an on-disk profile too
+    try:
+        assert limited.profile_dir and limited.profile_dir != profile
+        assert await limited.evaluate(PUT_4MIB, timeout=30) == "QuotaExceededError"
+    finally:
+        await limited.close()
+    ephemeral = await driver.open(page_url, timeout=60)
+    try:
+        assert ephemeral.profile_dir is None
+    finally:
+        await ephemeral.close()
 
 
 def _trace_text(path) -> str:

@@ -103,6 +103,8 @@ async def test_page_loads_the_requested_tfjs(server, client, build):
     # a private window's page: the same page, marked for the driver that opens it in private browsing mode
     private = server.page_url(build.version, "cpu", "private-window")
     assert private == f"{server.url}/page?tfjs={build.version}&backend=cpu&mode=private"
+    persistent = server.page_url(build.version, "cpu", "persistent-window")
+    assert persistent == f"{server.url}/page?tfjs={build.version}&backend=cpu&mode=persistent"
 
 
 @pytest.mark.parametrize("version", ["0.0.0-nope", ""])

@@ -88,8 +88,11 @@ class Build:
         `bases` (harness.backends' base names), "" if it can."""
         from harness import contexts
 
-        if context in contexts.CONTEXTS and contexts.get(context).private and not self.private_prefs:
+        mode = contexts.get(context).mode if context in contexts.CONTEXTS else ""
+        if mode == "private" and not self.private_prefs:
             return self.no_private
+        if mode == "persistent" and self.no_persistent_profile:
+            return self.no_persistent_profile
         if context in contexts.WORKERS and "webgl" in bases and self.no_worker_webgl:
             return self.no_worker_webgl
         return self.no_contexts.get(context, "")
@@ -144,6 +147,13 @@ class EngineInfo:
         if self.endpoint:
             row["endpoint"] = self.endpoint
         return row
+
+
+def page_mode(url: str) -> str:
+    """The storage mode a harness page's URL asks its driver for (harness.contexts.Context.mode)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return (parse_qs(urlsplit(url).query).get("mode") or ["ephemeral"])[0]
 
 
 class EngineError(Exception):

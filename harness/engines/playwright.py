@@ -9,7 +9,9 @@ changed) closes its context instead of handing it back, and the next ``open()`` 
 does a page with a quota (its own context: the CDP override belongs to the context) and a second page
 while the kept one is in use (what a reset costs against a new context: README, "Engines").
 ``open_persistent`` launches a separate browser on an on-disk profile (``launch_persistent_context``)
-with the same options.
+with the same options; a persistent-window page (``mode=persistent`` in its URL) is opened that way on a
+new profile of its own, deleted when the page closes (with a quota: the CDP override on its page, or
+Firefox's fixedLimit among its prefs).
 
 Quota (``Build.quota``): "cdp" overrides the page origin's quota on the page's own CDP session
 before the page loads; "prefs" opens the page in a second browser launched with Firefox's fixed
@@ -51,6 +53,7 @@ from harness.engines.base import (
     Page,
     QuotaApplied,
     StepTimeout,
+    page_mode,
 )
 from harness.engines.xvfb import Xvfb
 from harness.trip import timeouts
@@ -80,6 +83,7 @@ class PlaywrightPage(Page):
         self.page = page
         self.downloads_dir = downloads_dir  # "directory" capture: this page's downloads land here
         self._owns_downloads_dir = owns_browser
+        self.profile_dir: str | None = None  # a persistent-window page's own on-disk profile: deleted on close
         self.console: list[str] = []
         self.download_events: list = []  # "event" capture: Playwright Download objects, in order
         self._listeners = [
@@ -220,6 +224,8 @@ class PlaywrightPage(Page):
         finally:
             if self._owns_downloads_dir and self.downloads_dir:
                 shutil.rmtree(self.downloads_dir, ignore_errors=True)
+            if self.profile_dir:
+                shutil.rmtree(self.profile_dir, ignore_errors=True)
 
 
 async def _close_quietly(context) -> None:
@@ -315,26 +321,32 @@ class PlaywrightDriver(Driver):
     def alive(self) -> bool:
         return self._browser.is_connected()
 
-    def _launch_for(self, url: str, backends: tuple[str, ...] = ()) -> tuple[bool, tuple[str, ...], bool]:
+    def _launch_for(self, url: str, backends: tuple[str, ...] = ()) -> tuple[bool, tuple[str, ...], str]:
         """What a browser for a page at `url` (and its siblings on `backends`) must be launched with beyond
-        the session's own: (headed, extra arguments, private). Headed: the build gives WebGL only headed
+        the session's own: (headed, extra arguments, storage mode). Headed: the build gives WebGL only headed
         (Build.webgl == "headed") and the row runs a webgl backend; arguments: a webgpu row's
-        (Build.webgpu_args); private: a private-window page (Build.private_prefs)."""
+        (Build.webgpu_args); mode (harness.contexts.Context.mode): "private" for a private-window page
+        (Build.private_prefs), "persistent" for a persistent-window page (an on-disk profile), else "ephemeral"."""
         query = parse_qs(urlsplit(url).query)
         names = [*(query.get("backend") or [tfjs_backends.DEFAULT]), *backends]
         bases = {tfjs_backends.BACKENDS[n].base for n in names if n in tfjs_backends.BACKENDS}
         headed = not self.headed and self.build.webgl == "headed" and "webgl" in bases
-        private = query.get("mode") == ["private"]
-        if private and not self.build.private_prefs:  # the row should have skipped (Build.lacks_context)
+        mode = page_mode(url)
+        if mode == "private" and not self.build.private_prefs:  # the row should have skipped (Build.lacks_context)
             raise EngineError(f"{self.spec.name}: cannot open a private browsing window: {self.build.no_private}")
-        return headed, (self.build.webgpu_args if "webgpu" in bases else ()), private
+        if mode == "persistent" and self.build.lacks("persistent-profile"):  # the same
+            raise EngineError(f"{self.spec.name}: cannot open an on-disk profile: {self.build.lacks('persistent-profile')}")
+        return headed, (self.build.webgpu_args if "webgpu" in bases else ()), mode
 
     async def open(self, url: str, *, timeout: float, quota: int | None = None, backends: tuple[str, ...] = ()) -> Page:
         if not self.alive:
             raise EngineError(f"{self.spec.name}: the browser is no longer running")
         if self._downloads_dir:
             await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
-        headed, extra_args, private = self._launch_for(url, backends)
+        headed, extra_args, mode = self._launch_for(url, backends)
+        if mode == "persistent":
+            return await self._open_on_new_profile(url, timeout, quota, headed, extra_args)
+        private = mode == "private"
         kept, self._kept = self._kept, None
         if kept is not None and quota is None and not headed and not extra_args and not private:
             context, page = kept
@@ -489,10 +501,37 @@ class PlaywrightDriver(Driver):
         if self.build.lacks("persistent-profile"):  # declared (a remote server): asking anyway is a harness error
             raise NotImplementedError(f"{self.spec.name}: {self.build.lacks('persistent-profile')}")
         headed, extra_args, _ = self._launch_for(url)
+        harness_page = await self._launch_on_profile(profile_dir, timeout, headed, extra_args)
+        await self._load(harness_page, url, timeout)
+        return harness_page
+
+    async def _open_on_new_profile(self, url: str, timeout: float, quota: int | None, headed: bool,
+                                   extra_args: tuple[str, ...]) -> Page:
+        """A persistent-window page: a browser of its own on a new on-disk profile (with Firefox's fixedLimit
+        pref for a quota), the profile deleted when the page closes."""
+        profile_dir = tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-profile-")
+        kib = firefox.fixed_limit_kib(quota) if quota is not None and self.build.quota == "prefs" else None
+        try:
+            harness_page = await self._launch_on_profile(profile_dir, timeout, headed, extra_args,
+                                                         prefs={firefox.FIXED_LIMIT: kib} if kib is not None else {})
+        except EngineError:
+            shutil.rmtree(profile_dir, ignore_errors=True)
+            raise
+        harness_page.profile_dir = profile_dir
+        if quota is not None:
+            harness_page.quota = await self._limit_quota(harness_page, url, quota, timeout)
+        await self._load(harness_page, url, timeout)
+        return harness_page
+
+    async def _launch_on_profile(self, profile_dir: str, timeout: float, headed: bool, extra_args: tuple[str, ...],
+                                 prefs: dict | None = None) -> "PlaywrightPage":
+        """A browser launched on the on-disk profile `profile_dir`, and its first page (not navigated yet)."""
         if headed:
             await self._ensure_display()
         options = self._launch_options(headed=headed or None)
         options["args"] = [*options["args"], *extra_args]
+        if prefs:
+            options["firefox_user_prefs"] = {**options.get("firefox_user_prefs", {}), **prefs}
         downloads_dir = None
         if self.build.downloads == "directory":
             downloads_dir = options["downloads_path"] = tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-downloads-")
@@ -507,9 +546,7 @@ class PlaywrightDriver(Driver):
             if downloads_dir:
                 shutil.rmtree(downloads_dir, ignore_errors=True)
             raise EngineError(f"{self.spec.name}: could not launch on the profile {profile_dir}: {e!r}") from e
-        harness_page = PlaywrightPage(self, context, page, downloads_dir=downloads_dir, owns_browser=True)
-        await self._load(harness_page, url, timeout)
-        return harness_page
+        return PlaywrightPage(self, context, page, downloads_dir=downloads_dir, owns_browser=True)
 
     async def _load(self, harness_page: PlaywrightPage, url: str, timeout: float, *, reset: bool = False) -> None:
         """Navigate to the harness page and wait until it is ready; `reset`: then empty the origin's

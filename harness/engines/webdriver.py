@@ -42,7 +42,7 @@ from selenium.webdriver.remote.file_detector import UselessFileDetector
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from harness.engines import downloads
-from harness.engines.base import RESET_STORAGE_JS, Driver, EngineError, EngineInfo, Page, QuotaApplied, StepTimeout
+from harness.engines.base import RESET_STORAGE_JS, Driver, EngineError, EngineInfo, Page, QuotaApplied, StepTimeout, page_mode
 from harness.engines.xvfb import Xvfb
 from harness.trip import timeouts
 
@@ -254,6 +254,8 @@ class WebDriverDriver(Driver):
         if not self.alive:
             raise EngineError(f"{self.spec.name}: the browser is not usable"
                               f"{self._wedged or ' (stopped, or the browser or its driver exited)'}")
+        if page_mode(url) != "ephemeral":  # a private or on-disk profile: the row should have skipped (Build.lacks_context)
+            raise EngineError(f"{self.spec.name}: cannot open a {page_mode(url)} window over WebDriver here")
         self._page = None
         if self._downloads_dir:
             await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)

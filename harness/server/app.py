@@ -147,8 +147,8 @@ class HarnessServer:
         if not base:
             raise ValueError(f"no second site for a {context} page: {self.no_cross_site}")
         url = f"{base}/page?tfjs={quote(tfjs_version, safe='')}&backend={backend}"
-        if where.private:  # for the driver: a browser in private browsing mode opens it (the page ignores it)
-            url += "&mode=private"
+        if where.mode != "ephemeral":  # for the driver: a private or on-disk profile's browser opens it (the page ignores it)
+            url += f"&mode={where.mode}"
         return f"{url}&context={context}" if where.relayed else url
 
     # -- handlers --------------------------------------------------------------------------------

@@ -565,7 +565,7 @@ async def conform(scheme, trip: Trip, findings: list, engine_name: str) -> None:
         measured = (await trip.step("storageKeys", {}))["denied"]
         trip.observed["engine_denies"] = measured
         trip.context = contexts.denied(trip.context, measured)
-    if trip.context.private:  # what the StorageManager says of a private window's storage, beside its verdict
+    if trip.context.mode != "ephemeral":  # what the StorageManager says of a private or on-disk profile, beside its verdict
         trip.observed["storage_facts"] = await trip.step("storageFacts", {})
     lacked = trip.context.lacks_any(getattr(scheme, "needs", ()))
     if lacked:  # localStorage in a worker: TF.js must refuse clearly (harness.schemes.refusal)
