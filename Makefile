@@ -2,7 +2,7 @@
 # make conformance  setup + the conformance matrix on every engine found (JUnit + conformance.json)
 # make test         setup + lint + every test (the harness's own tests and the scenarios, large ones too)
 # make lint         ruff (configured in pyproject.toml)
-# make capacity     setup + the storage capacity probe on every engine (test-results/capacity.json, .md)
+# make capacity     setup + the storage capacity probe on every engine, ephemeral and on-disk profile (test-results/capacity.json, .md)
 # make corpus-all   setup + every scenario (large rows too) x the whole corpus x every engine: ~2,000 rows, hours
 # make bench        the benchmark: TF.js save/load beside the raw medium per engine (test-results/bench.json)
 # make mutants      mutation testing: the suite on TF.js bundles with one fault each (test-results/mutants.json)
@@ -55,8 +55,11 @@ lint: $(VENV)/.installed
 test: setup lint
 	$(PY) -m pytest $(PARALLEL) --run-large --zoo full --durations=15
 
+# The probe in each top-level window's storage mode: ephemeral (a Playwright context, as every other row) and an
+# on-disk profile (a user's browser); `make capacity WINDOWS=window` for the first alone (harness.contexts.WINDOWS).
+WINDOWS ?= window persistent-window
 capacity: setup
-	$(PY) -m pytest scenarios/test_capacity.py $(PARALLEL) --run-large -p no:cacheprovider
+	$(PY) -m pytest scenarios/test_capacity.py $(PARALLEL) --run-large -p no:cacheprovider $(foreach w,$(WINDOWS),--context $(w))
 
 bench: setup
 	$(PY) -m harness bench $(BENCH_ARGS)

@@ -186,6 +186,12 @@ def test_a_lost_model_at_the_boundary_is_a_finding_in_the_table():
     row = capacity.row("chromium", "indexeddb", 2**20, found, probe, capacity.SIZED_ROW_BYTES, 8 * capacity.SIZED_ROW_BYTES)
     assert row["failure_kind"] == "lost" and row["findings"] and row["findings"][0]["what"] == "capacity.lost"
     assert "**lost** (a finding, not a capacity)" in capacity.table([row])
+    # the window's storage mode is a column: an on-disk profile's numbers are told from an ephemeral context's
+    on_disk = capacity.row("chromium", "indexeddb", 2**20, found, probe, capacity.SIZED_ROW_BYTES,
+                           8 * capacity.SIZED_ROW_BYTES, "persistent-window")
+    assert row["context"] == "window" and on_disk["context"] == "persistent-window"
+    lines = capacity.table([on_disk, row]).splitlines()
+    assert lines[2].startswith("| chromium | window | indexeddb |") and lines[3].startswith("| chromium | persistent-window |")
 
 
 # -- 6. quota rows never skip copy/move silently: harness/schemes/quota.py (Unsupported or "not-checked") --

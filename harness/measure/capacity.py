@@ -1,6 +1,7 @@
 """Capacity probe: the largest model (weight bytes) that round-trips through a storage medium.
 
-Sizes are bisected: each try opens a fresh page (with the quota, if any), saves the sized model
+Sizes are bisected: each try opens a fresh page (with the quota, if any; in a persistent-window, a browser on
+a new on-disk profile: harness.contexts.WINDOWS), saves the sized model
 (harness.golden.models.sized) to the medium with a deadline, loads it back and compares the SHA-256
 of its weights and its topology with the golden's. The upper bound is tried first: if it fits, the
 medium holds at least that much (``max_weight_bytes`` = the bound, ``error_at_next_step`` null).
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Awaitable, Callable
 
-from harness import golden, quota
+from harness import contexts, golden, quota
 from harness.engines.base import Driver
 from harness.golden.models import SIZED_ROW_BYTES  # noqa: F401 (used by scenarios)
 from harness.trip import timeouts
@@ -150,8 +151,10 @@ def _failure(reply: dict, what: str, otherwise: str) -> tuple[str, str]:
     return kind, f"{what} failed ({err.get('phase')}): {err.get('name')}: {err.get('message')}"
 
 
-def row(engine: str, medium: str, quota_bytes: int | None, found: dict, probe: Probe, resolution: int, hi: int) -> dict:
-    out = {"engine": engine, "scheme": medium, "quota_bytes": quota_bytes, **found,
+def row(engine: str, medium: str, quota_bytes: int | None, found: dict, probe: Probe, resolution: int, hi: int,
+        context: str = "window") -> dict:
+    """`context`: the window's storage mode (harness.contexts.WINDOWS) the probe's pages opened in."""
+    out = {"engine": engine, "context": context, "scheme": medium, "quota_bytes": quota_bytes, **found,
            "failure_kind": boundary_kind(probe, found), "upper_bound_bytes": hi, "resolution_bytes": resolution,
            "tries": probe.tries, "findings": [d.as_json() for d in probe.findings()]}
     if medium == "localstorage" and found["max_weight_bytes"]:
@@ -161,7 +164,7 @@ def row(engine: str, medium: str, quota_bytes: int | None, found: dict, probe: P
 
 def write(results_dir: Path, rows: list[dict]) -> tuple[Path, Path]:
     results_dir.mkdir(parents=True, exist_ok=True)
-    rows = sorted(rows, key=lambda r: (r["engine"], r["scheme"], r["quota_bytes"] or 0))
+    rows = sorted(rows, key=_order)
     j = results_dir / "capacity.json"
     j.write_text(json.dumps(rows, indent=2) + "\n")
     m = results_dir / "capacity.md"
@@ -169,11 +172,17 @@ def write(results_dir: Path, rows: list[dict]) -> tuple[Path, Path]:
     return j, m
 
 
+def _order(r: dict) -> tuple:
+    """Engine, medium, quota, then the window's storage mode in harness.contexts.WINDOWS' order (ephemeral first)."""
+    mode = r.get("context", contexts.DEFAULT)
+    return r["engine"], r["scheme"], r["quota_bytes"] or 0, contexts.WINDOWS.index(mode) if mode in contexts.WINDOWS else 99
+
+
 def table(rows: list[dict]) -> str:
-    lines = ["| engine | scheme | quota | largest model that round-trips (weight bytes) | next size tried "
+    lines = ["| engine | window | scheme | quota | largest model that round-trips (weight bytes) | next size tried "
              "| what the next size did | error at the next size |",
-             "|---|---|---|---|---|---|---|"]
-    for r in sorted(rows, key=lambda r: (r["engine"], r["scheme"], r["quota_bytes"] or 0)):
+             "|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=_order):
         q = quota.format_size(r["quota_bytes"]) if r["quota_bytes"] else "engine's own"
         biggest = f"{r['max_weight_bytes']:,}"
         if r["failing_weight_bytes"] is None:
@@ -185,5 +194,6 @@ def table(rows: list[dict]) -> str:
         kind = r.get("failure_kind") or "-"
         if kind not in ("-",) + CLEAN:
             kind = f"**{kind}** (a finding, not a capacity)"
-        lines.append(f"| {r['engine']} | {r['scheme']} | {q} | {biggest} | {nxt} | {kind} | {err} |")
+        window = r.get("context", contexts.DEFAULT)
+        lines.append(f"| {r['engine']} | {window} | {r['scheme']} | {q} | {biggest} | {nxt} | {kind} | {err} |")
     return "\n".join(lines)
