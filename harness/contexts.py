@@ -100,7 +100,7 @@ def denied(context: Context, measured: Mapping[str, str]) -> Context:
     the engine's error) joining what the platform lacks: Chromium gives a cross-site frame no storage."""
     if not measured:
         return context
-    why = {api: f"the engine denies a {context.what} {api} (measured there: {error})" for api, error in measured.items()}
+    why = {api: f"the engine denies {context.what} {api} (measured there: {error})" for api, error in measured.items()}
     return dataclasses.replace(context, lacks={**context.lacks, **why})
 
 
