@@ -366,7 +366,7 @@ class PlaywrightDriver(Driver):
         elif kept is not None:
             await self._hand_back_context(*kept)
         browser = self._browser
-        kib = firefox.fixed_limit_kib(quota) if quota is not None and self.build.quota == "prefs" else None
+        kib = self._fixed_limit_kib(quota)
         if kib is not None or headed or extra_args or private:
             browser = await self._other_browser(kib, headed, extra_args, timeout, private=private)
         try:
@@ -420,6 +420,10 @@ class PlaywrightDriver(Driver):
         for download in harness_page.download_events:
             await download.delete()
         await harness_page.context.clear_cookies()
+
+    def _fixed_limit_kib(self, quota: int | None) -> int | None:
+        """Firefox's fixedLimit pref for `quota` where the build limits quota by prefs (Build.quota), else None."""
+        return firefox.fixed_limit_kib(quota) if quota is not None and self.build.quota == "prefs" else None
 
     async def _limit_quota(self, harness_page: PlaywrightPage, url: str, quota: int, timeout: float) -> QuotaApplied:
         how = self.build.quota
@@ -510,7 +514,7 @@ class PlaywrightDriver(Driver):
         """A persistent-window page: a browser of its own on a new on-disk profile (with Firefox's fixedLimit
         pref for a quota), the profile deleted when the page closes."""
         profile_dir = tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-profile-")
-        kib = firefox.fixed_limit_kib(quota) if quota is not None and self.build.quota == "prefs" else None
+        kib = self._fixed_limit_kib(quota)
         try:
             harness_page = await self._launch_on_profile(profile_dir, timeout, headed, extra_args,
                                                          prefs={firefox.FIXED_LIMIT: kib} if kib is not None else {})

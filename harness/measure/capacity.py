@@ -152,7 +152,7 @@ def _failure(reply: dict, what: str, otherwise: str) -> tuple[str, str]:
 
 
 def row(engine: str, medium: str, quota_bytes: int | None, found: dict, probe: Probe, resolution: int, hi: int,
-        context: str = "window") -> dict:
+        context: str = contexts.DEFAULT) -> dict:
     """`context`: the window's storage mode (harness.contexts.WINDOWS) the probe's pages opened in."""
     out = {"engine": engine, "context": context, "scheme": medium, "quota_bytes": quota_bytes, **found,
            "failure_kind": boundary_kind(probe, found), "upper_bound_bytes": hi, "resolution_bytes": resolution,
@@ -174,8 +174,7 @@ def write(results_dir: Path, rows: list[dict]) -> tuple[Path, Path]:
 
 def _order(r: dict) -> tuple:
     """Engine, medium, quota, then the window's storage mode in harness.contexts.WINDOWS' order (ephemeral first)."""
-    mode = r.get("context", contexts.DEFAULT)
-    return r["engine"], r["scheme"], r["quota_bytes"] or 0, contexts.WINDOWS.index(mode) if mode in contexts.WINDOWS else 99
+    return r["engine"], r["scheme"], r["quota_bytes"] or 0, contexts.WINDOWS.index(r.get("context", contexts.DEFAULT))
 
 
 def table(rows: list[dict]) -> str:
