@@ -97,9 +97,10 @@ def test_document_accepts_every_known_outcome(outcome, tmp_path):
 
 def test_the_outcomes_and_the_row_key():
     assert document.OUTCOMES == ("passed", "failed", "xfailed", "capacity", "xpassed", "skipped", "error")
-    assert document.ROW_KEY == ("engine", "build", "context", "backend", "tfjs", "scheme", "model")
+    assert document.ROW_KEY == ("engine", "build", "context", "backend", "tfjs", "scheme", "model", "hosting")
     assert document.row_key(row("firefox", "http", "passed")) == ("firefox", "system", "window", "cpu", "4.22.0",
-                                                                  "http", "mlp")
+                                                                  "http", "mlp", "plain")  # a row without hosting: plain
+    assert document.row_key({**row("firefox", "http", "passed"), "hosting": "signed"})[-1] == "signed"
 
 
 @pytest.mark.parametrize("outcome", ["pass", "xpass", "FAIL", "", None])
@@ -183,7 +184,7 @@ def test_read_upgrades_a_schema_1_document(tmp_path):
         ("playwright", "window", [], []), ("system", "window", [], []), (None, "window", [], [])]
     assert doc["results"][1]["detail"] == "boom\nmore"  # kept as it was
     assert [document.row_key(r) for r in doc["results"]][0] == ("chromium", "playwright", "window", "cpu", "4.22.0",
-                                                                  "s", "mlp")
+                                                                  "s", "mlp", "plain")
     # a document without "schema" is schema 1
     assert document.upgrade({"results": [_schema1_row("chromium", "s", "passed")]})["upgraded_from"] == 1
 
@@ -450,7 +451,8 @@ def test_flaky_lists_rows_whose_repeats_differ_and_suspicious_intermittent_rows(
             + _repeated("indexeddb", ["xfailed"] * 3)  # a strict finding: expected to fail every time
             + _repeated("http", ["passed"] * 3))
     doc = doc_of(rows)
-    key = {"engine": "webkit", "build": None, "context": "window", "backend": "cpu", "tfjs": "4.22.0", "model": "mlp"}
+    key = {"engine": "webkit", "build": None, "context": "window", "backend": "cpu", "tfjs": "4.22.0", "model": "mlp",
+           "hosting": "plain"}
     d = difference(finding="drops-download")
     assert doc["flaky"] == [
         {**key, "scheme": "downloads", "outcomes": {"passed": 2, "xfailed": 1}, "first_differences": [d]},

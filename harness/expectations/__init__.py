@@ -13,7 +13,8 @@ rows it applies to and exactly which differences it explains:
     # which rows (every condition optional but scheme; a list, or one value):
     scheme = "quota-localstorage"    # or ["a", "b"], or "*" with except_schemes = [...]
     engines = ["webkit"]             # builds = ["system"] (playwright | system | remote), models, formats
-                                     # ("layers-model" | "graph-model"), tfjs, backends, contexts, and
+                                     # ("layers-model" | "graph-model"), tfjs, backends, contexts,
+                                     # hostings (the row's hosting profile: harness.schemes.hosting), and
                                      # exceeds = ["localstorage"]: the row's model is bigger than that
                                      # medium holds in any engine (harness.golden.fit); traits =
                                      # ["keras-config-keys"]: what the model's files are
@@ -59,7 +60,7 @@ from harness.paths import EXPECTATIONS
 
 DEFAULT = EXPECTATIONS
 KINDS = ("tfjs-bug", "engine-bug", "docs", "hazard", "capacity")
-CONDITIONS = ("engines", "builds", "models", "formats", "tfjs", "backends", "contexts", "exceeds", "traits")
+CONDITIONS = ("engines", "builds", "models", "formats", "tfjs", "backends", "contexts", "hostings", "exceeds", "traits")
 _REQUIRED = {"id", "kind", "title", "promise", "link", "reason"}
 _WHEN_KEYS = {"scheme", "except_schemes", "except_traits", *CONDITIONS}
 _KEYS = _REQUIRED | _WHEN_KEYS | {"when", "intermittent", "explains"}
@@ -104,6 +105,7 @@ class Row:
     build: str | None = None  # playwright | system | remote (None: not known, e.g. the engine is missing)
     backend: str = "cpu"
     context: str = "window"
+    hosting: str = "plain"  # the hosting profile the model was served with (harness.schemes.hosting)
     exceeds: tuple[str, ...] = ()  # the media the model does not fit in, in any engine (harness.golden.fit)
     traits: tuple[str, ...] = ()  # what the model's files are (harness.golden.traits)
 
@@ -121,13 +123,15 @@ class When:
     tfjs: tuple[str, ...] = ()
     backends: tuple[str, ...] = ()
     contexts: tuple[str, ...] = ()
+    hostings: tuple[str, ...] = ()
     exceeds: tuple[str, ...] = ()
     traits: tuple[str, ...] = ()
     except_traits: tuple[str, ...] = ()
 
     def holds(self, row: Row) -> bool:
         values = {"engines": row.engine, "builds": row.build, "models": row.model, "formats": row.format,
-                  "tfjs": row.tfjs, "backends": row.backend, "contexts": row.context}
+                  "tfjs": row.tfjs, "backends": row.backend, "contexts": row.context,
+                  "hostings": row.hosting}
         return ((not self.scheme or "*" in self.scheme or row.scheme in self.scheme) and row.scheme not in self.except_schemes
                 and all(not getattr(self, key) or values[key] in getattr(self, key) for key in values)
                 and (not self.exceeds or any(medium in row.exceeds for medium in self.exceeds))

@@ -23,6 +23,7 @@ from harness.golden import fit, traits
 from harness.pytest import options
 from harness.pytest.artifacts import ArtifactsRecorder
 from harness.pytest.matrix import golden_of, model_format, row_params, state
+from harness.report import document
 from harness.server import HarnessServer
 from harness.trip import timeouts
 
@@ -294,6 +295,7 @@ def known_findings(request: pytest.FixtureRequest, engine: Driver, tfjs_backend:
         scheme=str(params["scheme"]), engine=params["engine_name"], model=model,
         tfjs="->".join(tfjs.lookup(v).semver for v in versions), format=model_format(request.config, model),
         build=engine.build.kind, backend=tfjs_backend, context=tfjs_context,
+        hosting=params.get("hosting") or document.DEFAULT_HOSTING,
         exceeds=contexts.reachable(fit.exceeds(golden), tfjs_context),
         traits=traits.of(golden.model_json, golden.after_load_specs, golden.after_load_data))
     found = expectations.match(run.findings, row)

@@ -12,7 +12,9 @@ contexts (Scheme.crosses_contexts: one save, one load); with `sample="latin"` th
 matrix) runs one of the marker's models per scheme x backend x engine, taken in turn (a Latin square:
 model i+j for scheme i and backend j), so that every scheme meets every backend on every engine, and
 every model every backend (on one engine or another); `--zoo full` and --model run them all;
-`zoo_only=True` keeps the marker's models even with --model (rows whose subject is TF.js's API).
+`zoo_only=True` keeps the marker's models even with --model (rows whose subject is TF.js's API);
+`hostings=[...]` the hosting profiles the model is served with (harness.schemes.hosting), id part
+`-hosting-<profile>` (a row without one is hosting "plain").
 Other tests taking `engine_name` run once per browser engine, or per engine of the hosts named by
 `@pytest.mark.hosts(...)`, on the run's first backend.
 """
@@ -282,6 +284,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         # A window row keeps the id it always had (`indexeddb-mlp-chromium`): the context shows when it is another.
         combos = [c for c, _ in kept]
         ids = [i.removesuffix(f"-{contexts.DEFAULT}") if c[-1] == contexts.DEFAULT else i for c, i in kept]
+    # The hosting profile (harness.schemes.hosting): a scenario's own list, id part `-hosting-<profile>`.
+    if marker.kwargs.get("hostings"):
+        names.append("hosting")
+        combos, ids = _times(combos, ids, list(marker.kwargs["hostings"]), "hosting-")
     metafunc.parametrize(names, [tuple(c) for c in combos], ids=ids)
     repeat = metafunc.config.getoption("repeat")
     if repeat > 1:

@@ -48,6 +48,7 @@ class RowRecorder:
             "tfjs": params.get("tfjs_version") or (run.builds[0].version if run.builds else None),
             "scheme": str(params["scheme"]),
             "model": str(params["model"]),
+            "hosting": params.get("hosting") or document.DEFAULT_HOSTING,
             "format": model_format(self.config, str(params["model"])),
             "outcome": "passed",
             "differences": [],

@@ -63,7 +63,8 @@ class Change:
     def label(self) -> str:
         """"scheme / model / engine (tfjs 4.22.0, cpu)"."""
         r = self.row
-        extra = ", ".join(str(x) for x in (r.get("build"), r.get("context")) if x and x != document.DEFAULT_CONTEXT)
+        extra = ", ".join(str(x) for x in (r.get("build"), r.get("context"), r.get("hosting"))
+                          if x and x not in (document.DEFAULT_CONTEXT, document.DEFAULT_HOSTING))
         return (f"{r.get('scheme')} / {r.get('model')} / {r.get('engine')} (tfjs {r.get('tfjs')}, {r.get('backend')}"
                 f"{', ' + extra if extra else ''})")
 

@@ -10,7 +10,7 @@ A row upgraded from schema 1 carries `from_schema: 1`: its differences and findi
 as data then (its `detail` is kept as it was), so the schema's "a non-passed row has differences" rule
 does not hold for it.
 
-A row is keyed by ROW_KEY (engine, build, context, backend, tfjs, scheme, model) and carries its
+A row is keyed by ROW_KEY (engine, build, context, backend, tfjs, scheme, model, hosting) and carries its
 `outcome` (OUTCOMES), its `differences` ([{what, path, expected, actual, message, finding?}]: what the
 comparator found, and for a row that did not run or broke, why), the `findings` that explain it, the
 `hazards` its scheme observed, and `detail`: text rendered from the differences, for people. Every tool
@@ -39,8 +39,9 @@ SCHEMA = 3
 READS = (1, 2, 3)  # the schemas diff, merge and --baseline accept
 OUTCOMES = ("passed", "failed", "xfailed", "capacity", "xpassed", "skipped", "error")
 KNOWN = frozenset({"xfailed", "capacity"})  # failed, every difference explained by a known finding
-ROW_KEY = ("engine", "build", "context", "backend", "tfjs", "scheme", "model")
+ROW_KEY = ("engine", "build", "context", "backend", "tfjs", "scheme", "model", "hosting")
 DEFAULT_CONTEXT = "window"
+DEFAULT_HOSTING = "plain"  # how the model is served: the harness's own static files (harness.schemes.hosting)
 
 
 class DocumentError(ValueError):
@@ -48,7 +49,7 @@ class DocumentError(ValueError):
 
 
 def row_key(row: dict) -> tuple:
-    return tuple(row.get(k) for k in ROW_KEY)
+    return tuple(row.get(k, DEFAULT_HOSTING) if k == "hosting" else row.get(k) for k in ROW_KEY)
 
 
 def build(engines: list[dict], tfjs: list[dict], results: list[dict], findings: dict | None = None) -> dict:
@@ -68,7 +69,9 @@ def build(engines: list[dict], tfjs: list[dict], results: list[dict], findings: 
 def detail(row: dict) -> str:
     """The row's differences as text (what a person reads in a report or a failed test's output); a
     capacity row's first line says what its model does not fit, with the numbers."""
-    text = render(row.get("differences") or [], f"{row.get('scheme')} / {row.get('model')} / {row.get('engine')}")
+    hosting = row.get("hosting", DEFAULT_HOSTING)
+    scheme = row.get("scheme") if hosting == DEFAULT_HOSTING else f"{row.get('scheme')} (hosting {hosting})"
+    text = render(row.get("differences") or [], f"{scheme} / {row.get('model')} / {row.get('engine')}")
     fits = (row.get("observed") or {}).get("fit")
     if row.get("outcome") == "capacity" and fits:
         from harness.golden import fit
