@@ -54,13 +54,15 @@ async def test_binds_loopback_only(server, client):
     url = urlsplit(server.url)
     assert url.scheme == "http" and url.hostname == "127.0.0.1" and url.port and url.port > 0
     addresses = server._runner.addresses
-    # The page's site and its TLS port on 127.0.0.1, the second site (cross-site frames) on 127.0.0.2: loopback only.
+    # The page's site, its CDN port and its TLS port on 127.0.0.1, the second site (cross-site frames) on 127.0.0.2: loopback only.
     assert addresses and all(addr[0] in ("127.0.0.1", "127.0.0.2") for addr in addresses), addresses
     https = urlsplit(server.https_url)
     assert https.scheme == "https" and https.hostname == "127.0.0.1"
     second = urlsplit(server.cross_site_url)
     assert second.hostname == "127.0.0.2" and second.port
-    assert sorted(addr[1] for addr in addresses) == sorted([url.port, https.port, second.port])
+    cdn = urlsplit(server.cdn_url)  # the hosting profiles' host: another origin of the page's site
+    assert cdn.hostname == "127.0.0.1" and cdn.port not in (url.port, https.port)
+    assert sorted(addr[1] for addr in addresses) == sorted([url.port, cdn.port, https.port, second.port])
     async with client.get(f"{server.cross_site_url}/page?tfjs={next(iter(server.tfjs))}") as r:
         assert r.status == 200
     async with client.get(f"{server.url}/page?tfjs={next(iter(server.tfjs))}") as r:

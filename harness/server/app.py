@@ -14,6 +14,7 @@ from aiohttp import WSMsgType, web
 
 from harness import backends, tfjs
 from harness.paths import JS_DIR, REPO
+from harness.server.hosting import HostingStore
 from harness.server.names import check_name
 from harness.server.uploads import Upload, UploadStore, cors
 from harness.tfjs import TfjsBuild
@@ -29,7 +30,8 @@ ISOLATED_PAGE = {**ISOLATED, "Cross-Origin-Resource-Policy": "cross-origin"}
 DEFAULT_MAX_UPLOAD = 1 << 30  # 1 GiB per posted artifact
 SECOND_SITE = "127.0.0.2"  # another site on this machine's loopback, for cross-site frames
 # What a worker imports after TF.js (harness/js; page.html loads the same in a window, with contexts.js and page.js).
-WORKER_SCRIPTS = ("backends.js", "steps.js", "probes.js", "storage.js", "quota.js", "bench.js", "host.js", "worker_host.js")
+WORKER_SCRIPTS = ("backends.js", "steps.js", "probes.js", "hosting.js", "storage.js", "quota.js", "bench.js", "host.js",
+                  "worker_host.js")
 
 
 def _url_host(name: str) -> str:
@@ -45,10 +47,12 @@ class HarnessServer:
         self._results: dict[str, dict[str, bytes]] = {}
         self._sockets: set[web.WebSocketResponse] = set()  # pages' open /results-ws sockets, closed at stop
         self.uploads = UploadStore(max_upload)
+        self.hosting = HostingStore()  # models served as hosting profiles (harness.server.hosting)
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.https_url = ""  # the same routes over TLS, with a certificate made at start-up
         self.ca_pem: bytes = b""  # the CA that signed it, for clients that verify
+        self.cdn_url = ""  # the same routes on another port: another origin of the page's site, as a CDN is
         self.cross_site_url = ""  # the same routes on another site (a frame of it is a third party), if any
         self.no_cross_site = "the harness server was given a public host: no second loopback site"
 
@@ -69,6 +73,7 @@ class HarnessServer:
                 web.post("/results/{token}/{name}", self._receive),
                 web.get("/results-ws", self._receive_ws),
                 *self.uploads.routes(),
+                *self.hosting.routes(),
                 web.static("/js", JS_DIR),
                 web.static("/fixtures", self.fixtures),
             ]
@@ -79,6 +84,8 @@ class HarnessServer:
         bound = self._runner.addresses[0]
         name = public_host or (socket.gethostname() if host in ("0.0.0.0", "::", "") else bound[0])
         self.url = f"http://{_url_host(name)}:{bound[1]}"
+        await web.TCPSite(self._runner, host, 0).start()
+        self.cdn_url = f"http://{_url_host(name)}:{self._runner.addresses[-1][1]}"
         if https:
             await web.TCPSite(self._runner, host, 0, ssl_context=self._tls_context(name)).start()
             bound = self._runner.addresses[-1]
