@@ -78,6 +78,7 @@
     const steps = {
       ...harnessSteps.steps,
       ...harnessProbes.steps,  // one io promise each, made directly (harness.schemes.promises)
+      ...harnessHosting.steps,  // around a hosted model's load (harness.schemes.hosting)
       // Nothing but the version, backend and the kind of scope the steps run in: used to check the page itself.
       info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend(), scope: scopeName()}),
       // What the backend is here: WebGL version and renderer, wasm SIMD and threads (harnessBackends).

@@ -145,6 +145,7 @@ async function main() {
     steps = {
       ...shared.steps,
       ...require(path.join(__dirname, 'probes.js')).steps,  // one io promise each (harness.schemes.promises)
+      ...require(path.join(__dirname, 'hosting.js')).steps,  // around a hosted model's load (harness.schemes.hosting)
       ...require(path.join(__dirname, 'bench.js')).steps,  // harness/bench.py's raw media
       info: async (tf) => ({tfjs: tf.version.tfjs, backend: tf.getBackend(),
                             scope: threads.isMainThread ? 'main' : 'worker-thread'}),

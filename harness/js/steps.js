@@ -95,13 +95,24 @@
     const options = {...(d.options || {})};
     if (d.recordProgress) {
       record.progress = [];
-      options.onProgress = (fraction) => record.progress.push(fraction);
+      record.progressAt = [];  // ms since the load began, per call
+      const t0 = Date.now();
+      options.onProgress = (fraction) => { record.progress.push(fraction); record.progressAt.push(Date.now() - t0); };
     }
     if (d.weightUrlPrefix) {  // a user's weightUrlConverter: weight file name -> URL
       record.convertedWeightUrls = [];
       options.weightUrlConverter = async (name) => {
         record.convertedWeightUrls.push(name);
         return d.weightUrlPrefix + name;
+      };
+    }
+    if (d.weightUrls) {  // a user's weightUrlConverter over the URLs its backend handed out (presigned, per file)
+      record.convertedWeightUrls = [];
+      options.weightUrlConverter = async (name) => {
+        record.convertedWeightUrls.push(name);
+        const url = d.weightUrls[name.replace(/^\.\//, '')];
+        if (url === undefined) throw new Error(`weightUrlConverter: no URL was handed out for ${name}`);
+        return url;
       };
     }
     if (d.recordFetches) {  // a user's fetchFunc: the platform's fetch, each request written down
@@ -118,7 +129,7 @@
   // What a user's code passes to tf.loadLayersModel / tf.loadGraphModel: [source, options or undefined].
   function loadSource(tf, env, d, record) {
     switch (d.kind) {
-      case 'url': return [d.url, d.options || d.recordProgress || d.recordFetches ? loadOptions(d, record) : undefined];
+      case 'url': return [d.url, d.options || d.recordProgress || d.recordFetches || d.weightUrls ? loadOptions(d, record) : undefined];
       case 'http': case 'browserHTTPRequest': return [tf.io[d.kind](d.url, loadOptions(d, record))];
       case 'browserFiles': return [tf.io.browserFiles(env.files(d.input))];
       case 'custom': return [customHandler(tf, d.key)];
