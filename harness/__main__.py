@@ -15,6 +15,9 @@
                           one report (harness.report.merge); exit 2 if they are not parts of one run
     upstream              TF.js's own io tests against the rows (scenarios/upstream-coverage.toml,
                           harness.upstream): the coverage figure and what no row covers
+    hosting [conformance.json]
+                          the error-attribution table of the hosting rows (harness.report.hosting), as
+                          Markdown; default test-results/conformance.json
 """
 
 import argparse
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
 
     merge_arguments(sub.add_parser("merge", help="join several conformance.json (shards, machines) into one report"))
     sub.add_parser("upstream", help="TF.js's own io tests against the rows: the coverage figure, the gaps")
+    hosting = sub.add_parser("hosting", help="the hosting profiles' error-attribution table, as Markdown")
+    hosting.add_argument("path", nargs="?", default="test-results/conformance.json", metavar="conformance.json")
     args = parser.parse_args(argv)
     if args.command == "engines":
         from harness.engines.install import main as engines_main
@@ -67,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         from harness.upstream import main as upstream_main
 
         return upstream_main()
+    if args.command == "hosting":
+        from harness.report.hosting import main as hosting_main
+
+        return hosting_main(args.path)
     return 2
 
 

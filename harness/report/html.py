@@ -34,10 +34,10 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
-from harness.report import artifacts
+from harness.report import artifacts, hosting
 from harness.report import text as report
 from harness.report.baseline import first_line
-from harness.report.document import OUTCOMES, first_difference
+from harness.report.document import DEFAULT_HOSTING, OUTCOMES, first_difference
 
 FILENAME = "report.html"
 _WORST_FIRST = ("error", "failed", "xpassed", "skipped", "xfailed", "capacity", "passed")  # as in harness.report.text
@@ -169,7 +169,8 @@ def render(doc: dict, results_dir: Path) -> str:
     with_files = _artifact_dirs(results_dir)
     panels = {i for i, r in enumerate(results) if _has_panel(r, with_files)}
     parts += [_findings(results, table, panels), _controls(results, table), _legend(),
-              _matrix(results, table, panels), _problems(results, table),
+              _matrix(results, table, panels), hosting.html_section(hosting.attribution(results)),
+              _problems(results, table),
               "<div id=\"details\">",
               *(_panel(i, results[i], results_dir, with_files) for i in sorted(panels)),
               "</div>", f"<script>{_JS}</script></body></html>\n"]
@@ -244,7 +245,7 @@ def _shorten(value: str, limit: int) -> str:
 
 
 def _where(row: dict) -> str:
-    return f"{row.get('scheme')} / {row.get('model')} / {row.get('engine')}"
+    return f"{_scheme_line(row)} / {row.get('model')} / {row.get('engine')}"
 
 
 def _worst(rows: list[dict]) -> str:
@@ -413,12 +414,19 @@ def _grid(results: list[dict]) -> _Grid:
     for i, r in enumerate(results):
         column = (r.get("engine"), *(r.get(level) for level in varying))
         sample.setdefault(column, r)
-        cells[r.get("scheme"), r.get("model"), column].append(i)
-        models[r.get("scheme")][r.get("model")] = None
+        scheme = _scheme_line(r)
+        cells[scheme, r.get("model"), column].append(i)
+        models[scheme][r.get("model")] = None
     levels = ("engine", *varying)
     columns = sorted(sample, key=lambda c: tuple(order[level][v] for level, v in zip(levels, c)))
     lines = [(scheme, model) for scheme, names in models.items() for model in names]
     return _Grid(varying, columns, lines, cells, sample)
+
+
+def _scheme_line(row: dict) -> str:
+    """A matrix line's scheme: a hosting row's names its profile ("http-hosted · redirect")."""
+    profile = row.get("hosting", DEFAULT_HOSTING)
+    return row.get("scheme") if profile == DEFAULT_HOSTING else f"{row.get('scheme')} · {profile}"
 
 
 def _column_label(varying: list[str], column: tuple) -> str:
