@@ -54,7 +54,8 @@ async def test_binds_loopback_only(server, client):
     url = urlsplit(server.url)
     assert url.scheme == "http" and url.hostname == "127.0.0.1" and url.port and url.port > 0
     addresses = server._runner.addresses
-    # The page's site, its CDN port and its TLS port on 127.0.0.1, the second site (cross-site frames) on 127.0.0.2: loopback only.
+    # The page's site, its CDN port and its TLS port on 127.0.0.1, the second site (cross-site frames) on
+    # 127.0.0.2: loopback only.
     assert addresses and all(addr[0] in ("127.0.0.1", "127.0.0.2") for addr in addresses), addresses
     https = urlsplit(server.https_url)
     assert https.scheme == "https" and https.hostname == "127.0.0.1"

@@ -54,11 +54,11 @@ FAILING = ("clear", "partial", "vague", "silent-corruption", "hang")
 
 @dataclasses.dataclass(frozen=True)
 class Expect:
-    """What an attempt must give: a load ("load"), or a rejection ("reject") for the file `file`, naming
-    `status` (None: no error status reached the page, as for a CORS refusal or a cut connection)."""
+    """What an attempt must give: a load ("load"), or a rejection ("reject") naming one of the failing
+    `files` and `status` (None: no error status reached the page, as for a CORS refusal or a cut connection)."""
 
     kind: str
-    file: str | None = None
+    files: tuple[str, ...] = ()
     status: int | None = None
 
     @classmethod
@@ -66,8 +66,13 @@ class Expect:
         return cls("load")
 
     @classmethod
-    def reject(cls, file: str, status: int | None = None) -> "Expect":
-        return cls("reject", file, status)
+    def reject(cls, files: str | list[str], status: int | None = None) -> "Expect":
+        return cls("reject", (files,) if isinstance(files, str) else tuple(files), status)
+
+    def wanted(self) -> str:
+        """What the message should name, in words."""
+        which = self.files[0] if len(self.files) == 1 else f"one of {', '.join(self.files)}"
+        return f"the URL of {which}" + (f" and HTTP status {self.status}" if self.status else "")
 
 
 def names_url(message: str, urls: list[str]) -> bool:
@@ -117,8 +122,8 @@ class Hosted:
         outcome = await settle(trip.load(source, prefix=prefix, deadline=timeouts.scaled(timeouts.TFJS_CALL_S)))
         requests = self.slot.requests[first:]
         differences = trip.check_loaded(outcome["value"], prefix=prefix) if outcome["outcome"] == "resolved" else []
-        failing = [f"{self.base}{r['path']}" for r in requests
-                   if expect.file and r["path"].endswith((f"/{expect.file}", f"%2F{expect.file}"))]
+        ends = tuple(f"{sep}{name}" for name in expect.files for sep in ("/", "%2F"))
+        failing = [f"{self.base}{r['path']}" for r in requests if ends and r["path"].endswith(ends)]
         cls = classify(outcome, failing, expect.status, bool(differences))
         seen = {"what": what, "expect": dataclasses.asdict(expect), "class": cls, "outcome": outcome["outcome"],
                 "requests": [{k: v for k, v in r.items() if v not in (None, False)} for r in requests]}
@@ -138,7 +143,7 @@ class Hosted:
             return [] if cls == "clear" else [Difference("accepted", label, f"{what}: loaded bit for bit although the "
                                                          f"server answered {self._answers(requests)}",
                                                          expected="a rejection", actual="resolved")]
-        wanted = f"the URL of {expect.file}" + (f" and HTTP status {expect.status}" if expect.status else "")
+        wanted = expect.wanted()
         if cls == "silent-corruption":
             how = (f"first difference: {differences[0]}" if differences else
                    f"the model then failed in phase {outcome['error'].get('phase')!r}: {text}")
@@ -179,10 +184,9 @@ async def _signed(h: Hosted) -> list[Difference]:
     """S3-style presigned URLs: each file's own signature; the model URL's fails for the shards (403)."""
     h.slot.signed = True
     model = h.url("model.json", h.slot.sign("model.json"))
-    shard = h.shards[0]
     out = await h.attempt("model-url-only", "tf.loadLayersModel of the presigned model.json URL alone: TF.js appends "
                           "its query (model.json's signature) to every shard URL, which the host refuses (403)",
-                          _source(model), Expect.reject(shard, 403))
+                          _source(model), Expect.reject(h.shards, 403))
     urls = {name: h.url(name, h.slot.sign(name)) for name in h.shards}
     out += await h.attempt("weight-url-converter", "the presigned model.json URL, and a weightUrlConverter that gives "
                            "each shard its own presigned URL", _source(model, weightUrls=urls), Expect.load())
@@ -196,10 +200,9 @@ async def _signed(h: Hosted) -> list[Difference]:
 async def _firebase(h: Hosted) -> list[Difference]:
     """Firebase Storage download URLs: the object path %2F-encoded in one segment, ?alt=media&token=..."""
     model = f"{h.base}{h.slot.firebase_path('model.json')}?{h.slot.firebase_query('model.json')}"
-    shard = h.shards[0]
     out = await h.attempt("download-url-only", "tf.loadLayersModel of model.json's Firebase download URL alone: the "
                           "shard URLs resolve to .../o/<shard> beside the encoded folder, with model.json's token "
-                          "(tensorflow/tfjs#4898); Firebase answers 404", _source(model), Expect.reject(shard, 404))
+                          "(tensorflow/tfjs#4898); Firebase answers 404", _source(model), Expect.reject(h.shards, 404))
     urls = {n: f"{h.base}{h.slot.firebase_path(n)}?{h.slot.firebase_query(n)}" for n in h.shards}
     out += await h.attempt("weight-url-converter", "model.json's download URL, and a weightUrlConverter that gives each "
                            "shard its own download URL", _source(model, weightUrls=urls), Expect.load())
@@ -232,7 +235,7 @@ async def _cors_partial(h: Hosted) -> list[Difference]:
         h.slot.rules[name] = Rule(cors=False)
     what = "CORS headers on model.json only, none on the shards (tensorflow/tfjs#1755)"
     # A browser must refuse the shards' responses (fetch's TypeError); Node has no CORS: it loads.
-    expect = Expect.reject(h.shards[0]) if h.browser else Expect.load()
+    expect = Expect.reject(h.shards) if h.browser else Expect.load()
     return await h.attempt("shards-without-cors", what, _source(h.url("model.json")), expect)
 
 
