@@ -13,6 +13,26 @@ from harness.paths import DEFAULT_CONFIG
 from harness.report import shard
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """A user's paths given as option values never move the rootdir. pytest finds its rootdir and
+    configuration file before any plugin's options are known, so the value of `--model
+    ../elsewhere/model.json` counts as a path to test: the rootdir becomes a parent of the model's folder
+    and the project's pyproject.toml is not read (measured: every async scenario then failed, "async def
+    functions are not natively supported"). Now that the options are known, the setup is found again from
+    the real positional arguments, and where it differs, that one is taken."""
+    from _pytest.config.findpaths import determine_setup
+
+    ns = parser.parse_known_args(args)
+    found = determine_setup(inifile=ns.inifilename, override_ini=ns.override_ini, args=ns.file_or_dir,
+                            rootdir_cmd_arg=ns.rootdir or None, invocation_dir=early_config.invocation_params.dir)
+    rootpath, inipath, inicfg = found[:3]
+    if (rootpath, inipath) != (early_config.rootpath, early_config.inipath):
+        early_config._rootpath, early_config._inipath, early_config._inicfg = rootpath, inipath, inicfg
+        early_config._inicache.clear()
+        parser.extra_info.update(rootdir=str(rootpath), inifile=str(inipath))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tfjs-io-conformance", "TF.js io conformance")
     group.addoption(
