@@ -14,6 +14,11 @@ TF.js version (the union bundle tf.min.js has only cpu and webgl): the main pack
 package's dist/. None exists on npm for 4.23.0-rc.0; webgpu's first release is 4.6.0.
 
 A session's builds are registered here (`register`), so every driver can look one up by id.
+
+Where npm's TF.js is installed (`node_modules_dir`), the first of: $TFJS_CONFORMANCE_NODE_MODULES; the
+project's own node_modules (the working directory's, when it holds @tensorflow/tfjs); this checkout's
+(`npm ci`); the per-user cache that `tfjs-conformance setup` fills (harness.cli). A build's `source` says
+which (its `installed`: project, checkout, cache or env).
 """
 
 from __future__ import annotations
@@ -21,15 +26,39 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
 
 from harness.paths import REPO
 
-NODE_MODULES = REPO / "node_modules"
 MAIN_PACKAGE = "@tensorflow/tfjs"
 _ALIAS = re.compile(r"^tfjs-\d")
+ENV_NODE_MODULES = "TFJS_CONFORMANCE_NODE_MODULES"
+
+
+def cache_dir() -> Path:
+    """The per-user cache `tfjs-conformance setup` installs TF.js into ($XDG_CACHE_HOME/tfjs-conformance)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tfjs-conformance"
+
+
+def node_modules_found() -> tuple[str, Path]:
+    """(which, path) of the node_modules TF.js comes from: "env", "project", "checkout" or "cache" (the
+    cache's path, installed or not, when none holds TF.js: errors then say to run setup)."""
+    given = os.environ.get(ENV_NODE_MODULES)
+    if given:
+        return "env", Path(given).resolve()
+    candidates = [("project", Path.cwd() / "node_modules"), ("checkout", REPO / "node_modules"),
+                  ("cache", cache_dir() / "node_modules")]
+    for which, path in candidates:
+        if (path / "@tensorflow" / "tfjs" / "package.json").is_file():
+            return which, path.resolve()
+    return "cache", candidates[-1][1]
+
+
+def node_modules_dir() -> Path:
+    return node_modules_found()[1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +68,7 @@ class TfjsBuild:
     bundle: Path  # the UMD file served to pages
     node_module: str  # what Node requires: a package name or the bundle's absolute path
     semver: str = ""  # the TF.js version inside (what rewrites and expectations use); default: version
+    installed: str = ""  # whose node_modules an npm build is from: project | checkout | cache | env (node_modules_found)
 
     def __post_init__(self):
         if not self.semver:
@@ -76,6 +106,8 @@ class TfjsBuild:
         row = {"version": self.version, "source": self.source}
         if self.semver != self.version:
             row["semver"] = self.semver
+        if self.installed:
+            row["installed"] = self.installed
         return row
 
 
@@ -86,9 +118,10 @@ BACKEND_PACKAGES = {
 }
 
 
-def backend_dist(base: str, semver: str, node_modules: Path = NODE_MODULES) -> Path | None:
+def backend_dist(base: str, semver: str, node_modules: Path | None = None) -> Path | None:
     """dist/ of the installed package of backend `base` whose version is `semver` (the main one or an alias)."""
     package, bundle = BACKEND_PACKAGES[base]
+    node_modules = node_modules or node_modules_dir()
     for folder in (node_modules / package, node_modules / f"tfjs-backend-{base}-{semver}"):
         meta = folder / "package.json"
         if meta.exists() and json.loads(meta.read_text()).get("version") == semver and (folder / "dist" / bundle).exists():
@@ -96,30 +129,32 @@ def backend_dist(base: str, semver: str, node_modules: Path = NODE_MODULES) -> P
     return None
 
 
-def _npm_build(package_dir: Path, name: str) -> TfjsBuild:
+def _npm_build(package_dir: Path, name: str, installed: str = "") -> TfjsBuild:
     meta = json.loads((package_dir / "package.json").read_text())
-    build = TfjsBuild(meta["version"], f"npm:{meta['name']}@{meta['version']}", package_dir / "dist" / "tf.min.js", name)
+    build = TfjsBuild(meta["version"], f"npm:{meta['name']}@{meta['version']}", package_dir / "dist" / "tf.min.js", name,
+                      installed=installed)
     if not build.bundle.exists():
         raise FileNotFoundError(f"TF.js {build.version} has no UMD bundle at {build.bundle}")
     return build
 
 
-def installed(node_modules: Path = NODE_MODULES) -> TfjsBuild:
-    """The main TF.js package (`@tensorflow/tfjs`) installed by `npm ci`, or a clear error saying how to get it."""
-    pkg = node_modules / "@tensorflow" / "tfjs"
+def installed(node_modules: Path | None = None) -> TfjsBuild:
+    """The main TF.js package (`@tensorflow/tfjs`) installed by npm, or a clear error saying how to get it."""
+    which, found = node_modules_found()
+    pkg = (node_modules or found) / "@tensorflow" / "tfjs"
     if not (pkg / "package.json").exists():
-        raise FileNotFoundError(f"TF.js is not installed: {pkg}/package.json is missing; run `npm ci` (or `make setup`)")
-    return _npm_build(pkg, MAIN_PACKAGE)
+        raise FileNotFoundError(f"TF.js is not installed: {pkg}/package.json is missing; run `tfjs-conformance setup` "
+                                f"(in a checkout: `npm ci` or `make setup`)")
+    return _npm_build(pkg, MAIN_PACKAGE, which if node_modules is None else "")
 
 
-def available(node_modules: Path = NODE_MODULES) -> dict[str, TfjsBuild]:
-    """Every npm TF.js version installed: the main package and the `tfjs-<version>` aliases of
-    package.json, by version, oldest first."""
+def available(node_modules: Path | None = None) -> dict[str, TfjsBuild]:
+    """Every npm TF.js version installed: the main package and the `tfjs-<version>` aliases (package.json's
+    "tfjs-4.21.0": "npm:@tensorflow/tfjs@4.21.0", installed side by side), by version, oldest first."""
     builds = {b.version: b for b in [installed(node_modules)]}
-    deps = json.loads((REPO / "package.json").read_text()).get("dependencies", {})
-    for alias in deps:
-        if _ALIAS.match(alias) and (node_modules / alias / "package.json").exists():
-            b = _npm_build(node_modules / alias, alias)
+    for folder in sorted((node_modules or node_modules_dir()).iterdir()):
+        if _ALIAS.match(folder.name) and (folder / "package.json").exists():
+            b = _npm_build(folder, folder.name, node_modules_found()[0] if node_modules is None else "")
             builds.setdefault(b.version, b)
     return dict(sorted(builds.items(), key=lambda kv: _semver_key(kv[0])))
 

@@ -13,7 +13,9 @@ import collections
 import contextlib
 import itertools
 import json
+import os
 import shutil
+from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +23,7 @@ from harness.engines.base import Build, Driver, EngineError, EngineInfo, EngineS
 from harness.paths import JS_DIR, REPO
 
 HOST_JS = JS_DIR / "node_host.js"
-FILE_SYSTEM_JS = REPO / "node_modules" / "@tensorflow" / "tfjs-node" / "dist" / "io" / "file_system.js"
+FILE_SYSTEM_JS = Path("@tensorflow") / "tfjs-node" / "dist" / "io" / "file_system.js"  # under TF.js's node_modules
 _LINE_LIMIT = 64 << 20  # one reply line; results are small (artifacts are POSTed to the server)
 _STDERR_TAIL = 200
 
@@ -212,9 +214,10 @@ class NodeDriver(Driver):
             tfjs.installed()
         except FileNotFoundError as e:
             raise EngineError(f"{self.spec.name}: {e}") from e
-        if not FILE_SYSTEM_JS.exists():
-            raise EngineError(f"{self.spec.name}: @tensorflow/tfjs-node is not installed ({FILE_SYSTEM_JS} missing); "
-                              "run `npm ci`")
+        file_system = tfjs.node_modules_dir() / FILE_SYSTEM_JS
+        if not file_system.exists():
+            raise EngineError(f"{self.spec.name}: @tensorflow/tfjs-node is not installed ({file_system} missing); "
+                              "run `tfjs-conformance setup` (in a checkout: `npm ci`)")
         self._node = node
         self._running = True
         self.info = EngineInfo(engine=self.spec.name, version=version[1:], driver="node", build=self.build.kind, executable=node)
@@ -255,9 +258,15 @@ class NodeDriver(Driver):
             semver = build.semver
             command += ["--tfjs", build.node_module]
         try:
+            from harness import tfjs
+
+            # node_host.js requires TF.js by package name: from wherever it is installed (harness.tfjs), which
+            # is not beside the harness's own files once the harness is a wheel in site-packages.
+            node_path = os.pathsep.join(filter(None, [str(tfjs.node_modules_dir()), os.environ.get("NODE_PATH")]))
             proc = await asyncio.create_subprocess_exec(
                 *command,
                 cwd=REPO,
+                env={**os.environ, "NODE_PATH": node_path},
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,

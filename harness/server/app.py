@@ -13,13 +13,12 @@ from urllib.parse import quote
 from aiohttp import WSMsgType, web
 
 from harness import backends, tfjs
-from harness.paths import JS_DIR, REPO
+from harness.paths import FIXTURES, JS_DIR
 from harness.server.hosting import HostingStore
 from harness.server.names import check_name
 from harness.server.uploads import Upload, UploadStore, cors
 from harness.tfjs import TfjsBuild
 
-FIXTURES = REPO / "fixtures"
 # A cross-origin isolated page (SharedArrayBuffer, so the wasm backend's threads) and what its resources say.
 ISOLATED = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
 ISOLATED_RESOURCE = {"Cross-Origin-Resource-Policy": "same-origin"}
@@ -75,7 +74,8 @@ class HarnessServer:
                 *self.uploads.routes(),
                 *self.hosting.routes(),
                 web.static("/js", JS_DIR),
-                web.static("/fixtures", self.fixtures),
+                # the golden zoo, where there is one (a checkout; a wheel's runs load the user's own models)
+                *([web.static("/fixtures", self.fixtures)] if self.fixtures.is_dir() else []),
             ]
         )
         self._runner = web.AppRunner(app, access_log=None)
