@@ -376,5 +376,13 @@
     return {tensors: out};
   }
 
-  return {steps: {save, load, fingerprint, describe, manage, loadWeights}, joinWeightData, withDeadline, postTensors};
+  // A user's own JavaScript (the tfjs_page fixture's evaluate): the body of an async function of (tf, args),
+  // run where the steps run (a page, a worker, Node); what it returns must be JSON.
+  const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+  async function userScript(tf, env, args) {
+    return {value: await new AsyncFunction('tf', 'args', args.source)(tf, args.args || {})};
+  }
+
+  return {steps: {save, load, fingerprint, describe, manage, loadWeights, userScript}, joinWeightData, withDeadline,
+          postTensors};
 });

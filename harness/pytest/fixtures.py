@@ -6,6 +6,11 @@
     make_trip                                     `make_trip(model)`: one round trip on that page
     known_findings                                the expectations entries that apply to this row
 
+For a team's own tests (examples/, README "Your own tests"):
+
+    tfjs_page                                     harness_page, to run a harness step or the team's own JS
+    user_model                                    the --model the run was given (a Golden; skips without one)
+
 Every test that uses `engine_name` runs once per selected engine; its id ends with the engine.
 """
 
@@ -191,6 +196,49 @@ async def harness_page(request: pytest.FixtureRequest, engine: Driver, _engine_p
     await page.close()
     if not engine.alive:  # the browser died during the test: relaunch for the next one
         await _engine_pool.restart(engine.spec.name)
+
+
+class TfjsPage:
+    """The harness page of a test (TF.js loaded on the row's backend, fresh storage), for a team's own tests:
+    `await tfjs_page.evaluate("return tf.version.tfjs")` runs the body of an async function of (tf, args) in
+    the page (a worker, Node: where the row's context runs its steps) and returns its JSON value; a
+    rejection raises TfjsError with the page's error. `await tfjs_page.step(name, **args)` runs a harness
+    step (harness/js/steps.js)."""
+
+    def __init__(self, page: Page, engine: str, timeout: float):
+        self.page, self.engine, self.timeout = page, engine, timeout
+
+    async def step(self, name: str, **args) -> dict:
+        from harness.trip.roundtrip import TfjsError
+
+        reply = await self.page.run_step(name, args, self.timeout)
+        if reply.get("status") != "ok":
+            err = reply.get("error") or {}
+            raise TfjsError(f"{self.engine}: step {name!r} failed: {err.get('name')}: {err.get('message')}", err)
+        return reply["result"]
+
+    async def evaluate(self, source: str, **args):
+        return (await self.step("userScript", source=source, args=args))["value"]
+
+
+@pytest.fixture
+def tfjs_page(harness_page: Page, engine: Driver) -> TfjsPage:
+    """The test's harness page, to run the team's own JavaScript or a harness step in it (TfjsPage)."""
+    return TfjsPage(harness_page, engine.spec.name, timeouts.scaled(timeouts.STEP_S))
+
+
+@pytest.fixture
+def user_model(pytestconfig: pytest.Config):
+    """The model the run was given with --model (harness.golden.Golden: its files, read by Python; its
+    `name` is what `make_trip` takes); the test skips when there is none, or says which to use when several."""
+    from harness.pytest.matrix import user_models
+
+    models = user_models(pytestconfig)
+    if not models:
+        pytest.skip("no --model given: pass your model.json with --model PATH")
+    if len(models) > 1:
+        raise pytest.UsageError(f"user_model: {len(models)} --model given ({', '.join(models)}); this test takes one")
+    return next(iter(models.values()))
 
 
 async def check_context(engine: Driver, page: Page, context: contexts.Context) -> None:
