@@ -143,7 +143,8 @@ def check_command(args: argparse.Namespace) -> int:
     print(f"checking {model} ({golden.model_json.get('format', 'layers-model')}, {len(golden.weight_data):,} bytes "
           f"of weights); pytest's output: {log}", flush=True)
     with open(log, "w") as out:
-        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=results)
+        # from where it was started: the project's own node_modules and playwright.config are found there
+        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT)
     doc_path = results / "conformance.json"
     if not doc_path.is_file():
         sys.stderr.write(log.read_text()[-4000:])

@@ -53,3 +53,19 @@ def test_the_exit_status_follows_the_rows():
     assert cli.exit_status(doc("passed", "error"), 1) == 1
     assert cli.exit_status(doc("xpassed"), 1) == 1
     assert cli.exit_status(doc("passed"), 3) == 1  # pytest broke (internal error, usage)
+
+
+def test_a_projects_own_tfjs_is_found_and_the_report_says_so(tmp_path):
+    """Started in a project with its own node_modules/@tensorflow/tfjs, check uses that TF.js, and
+    conformance.json's record of the build says `installed: project`."""
+    from harness import tfjs
+
+    project = tmp_path / "my-app"
+    project.mkdir()
+    (project / "node_modules").symlink_to(tfjs.node_modules_dir(), target_is_directory=True)
+    done = run("check", str(FIXTURES / "mlp" / "model.json"), "--engine", "node", "--scheme", "http", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "TF.js 4.22.0: npm:@tensorflow/tfjs@4.22.0 (project: " in done.stdout
+    doc = json.loads((project / "tfjs-conformance-results" / "conformance.json").read_text())
+    assert [b.get("installed") for b in doc["tfjs"]] == ["project"]
+    assert [(r["engine"], r["scheme"], r["outcome"]) for r in doc["results"]] == [("node", "http", "passed")]
