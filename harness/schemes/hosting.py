@@ -174,9 +174,19 @@ async def _redirect(h: Hosted) -> list[Difference]:
         for i, name in enumerate(names):
             h.slot.rules[name] = Rule(redirect=(codes[i % len(codes)], where))
         chain = ", ".join(f"{n} {codes[i % len(codes)]}" for i, n in enumerate(names))
+        first = len(h.slot.requests)
+        # A query of its own per attempt (TF.js gives it to the shards too): an engine may cache a permanent
+        # redirect (301, 308) of the attempt before, as HTTP lets it (measured: Chromium does).
         out += await h.attempt(f"{where}-origin", f"every file redirected ({chain}) to "
                                f"{'the same host' if where == 'same' else 'another origin, with CORS'}",
-                               _source(h.url("model.json")), Expect.load())
+                               _source(h.url("model.json", f"attempt={where}")), Expect.load())
+        # the host did redirect every file, and the engine followed each redirect to its target
+        seen = h.slot.requests[first:]
+        unfollowed = [n for n in names if not any(r.get("location", "").endswith(f"/at/{n}") for r in seen)
+                      or not any(r.get("redirected") and r["path"].endswith(f"/at/{n}") for r in seen)]
+        if unfollowed:
+            out.append(Difference("redirect", f"{where}-origin", f"not redirected and followed: {unfollowed} "
+                                  f"(requests: {Hosted._answers(seen)})", expected=names, actual=unfollowed))
     return out
 
 
@@ -217,7 +227,13 @@ async def _compressed(h: Hosted) -> list[Difference]:
     out = await h.attempt("gzip-br", "model.json gzip, the shards br (where the engine's Accept-Encoding offers it, "
                           "else gzip) and gzip in turn; chunked, no Content-Length", _source(h.url("model.json")),
                           Expect.load())
-    h.trip.observed["encodings"] = {r["path"].rsplit("/", 1)[-1]: r.get("encoding") for r in h.slot.requests}
+    encodings = h.trip.observed["encodings"] = {r["path"].rsplit("/", 1)[-1]: r.get("encoding") for r in h.slot.requests}
+    offered_br = all("br" in (r.get("accept_encoding") or "") for r in h.slot.requests)
+    wanted = {"gzip", "br"} if offered_br else {"gzip"}  # the first shard negotiates: br where offered
+    if set(encodings.values()) != wanted:  # the host sent what the profile says, as the engine offered it
+        out.append(Difference("encoding", "gzip-br", f"the host sent {encodings}; the engine offered "
+                              f"{sorted({r.get('accept_encoding') for r in h.slot.requests}, key=str)}",
+                              expected=sorted(wanted), actual=encodings))
     return out
 
 
