@@ -53,6 +53,8 @@ def node_modules_found() -> tuple[str, Path]:
                   ("cache", cache_dir() / "node_modules")]
     for which, path in candidates:
         if (path / "@tensorflow" / "tfjs" / "package.json").is_file():
+            if which == "project" and path.resolve() == (REPO / "node_modules").resolve():
+                which = "checkout"  # run from the checkout itself: its node_modules is the checkout's
             return which, path.resolve()
     return "cache", candidates[-1][1]
 

@@ -62,10 +62,22 @@ def test_a_projects_own_tfjs_is_found_and_the_report_says_so(tmp_path):
 
     project = tmp_path / "my-app"
     project.mkdir()
-    (project / "node_modules").symlink_to(tfjs.node_modules_dir(), target_is_directory=True)
+    (project / "node_modules").mkdir()  # its own TF.js: the packages linked in, as a workspace's hoisted ones are
+    for package in tfjs.node_modules_dir().iterdir():
+        (project / "node_modules" / package.name).symlink_to(package, target_is_directory=package.is_dir())
     done = run("check", str(FIXTURES / "mlp" / "model.json"), "--engine", "node", "--scheme", "http", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "TF.js 4.22.0: npm:@tensorflow/tfjs@4.22.0 (project: " in done.stdout
     doc = json.loads((project / "tfjs-conformance-results" / "conformance.json").read_text())
     assert [b.get("installed") for b in doc["tfjs"]] == ["project"]
     assert [(r["engine"], r["scheme"], r["outcome"]) for r in doc["results"]] == [("node", "http", "passed")]
+
+
+def test_run_from_the_checkout_its_tfjs_is_the_checkouts():
+    from harness import tfjs
+    from harness.paths import CHECKOUT, REPO
+
+    if not CHECKOUT:
+        pytest.skip("an installed wheel: no checkout")
+    assert tfjs.node_modules_found()[0] in ("checkout", "env") and tfjs.installed().installed in ("checkout", "env")
+    assert str(REPO) in str(tfjs.node_modules_dir()) or tfjs.node_modules_found()[0] == "env"
