@@ -153,10 +153,11 @@ def installed(node_modules: Path | None = None) -> TfjsBuild:
 def available(node_modules: Path | None = None) -> dict[str, TfjsBuild]:
     """Every npm TF.js version installed: the main package and the `tfjs-<version>` aliases (package.json's
     "tfjs-4.21.0": "npm:@tensorflow/tfjs@4.21.0", installed side by side), by version, oldest first."""
-    builds = {b.version: b for b in [installed(node_modules)]}
+    main = installed(node_modules)
+    builds = {main.version: main}
     for folder in sorted((node_modules or node_modules_dir()).iterdir()):
         if _ALIAS.match(folder.name) and (folder / "package.json").exists():
-            b = _npm_build(folder, folder.name, node_modules_found()[0] if node_modules is None else "")
+            b = _npm_build(folder, folder.name, main.installed)  # beside the main package: from the same place
             builds.setdefault(b.version, b)
     return dict(sorted(builds.items(), key=lambda kv: _semver_key(kv[0])))
 

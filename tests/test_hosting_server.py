@@ -13,24 +13,10 @@ import brotli
 import pytest
 import pytest_asyncio
 
-from harness import tfjs
-from harness.server import HarnessServer
 from harness.server.hosting import COOKIE, Rule
 
 ORIGIN = {"Origin": "http://127.0.0.1:1"}  # a page of another origin, as a browser sends it
 FILES = {"model.json": b'{"weightsManifest": []}', "w.bin": bytes(range(256)) * 512}  # 128 KiB of weights
-
-
-@pytest.fixture(scope="module")
-def build() -> tfjs.TfjsBuild:
-    return tfjs.installed()
-
-
-@pytest_asyncio.fixture
-async def server(build):
-    srv = await HarnessServer([build]).start(port=0)
-    yield srv
-    await srv.stop()
 
 
 @pytest_asyncio.fixture

@@ -9,22 +9,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from harness import tfjs
-from harness.server import HarnessServer
-
 ORIGIN = {"Origin": "http://127.0.0.1:1"}  # a page of another origin, as a browser sends it
-
-
-@pytest.fixture(scope="module")
-def build() -> tfjs.TfjsBuild:
-    return tfjs.installed()
-
-
-@pytest_asyncio.fixture
-async def server(build):
-    srv = await HarnessServer([build]).start(port=0)
-    yield srv
-    await srv.stop()
 
 
 @pytest_asyncio.fixture

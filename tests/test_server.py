@@ -17,18 +17,6 @@ from harness.paths import REPO
 from harness.server import HarnessServer
 
 
-@pytest.fixture(scope="module")
-def build() -> tfjs.TfjsBuild:
-    return tfjs.installed()
-
-
-@pytest_asyncio.fixture
-async def server(build):
-    srv = await HarnessServer([build]).start(port=0)
-    yield srv
-    await srv.stop()
-
-
 @pytest_asyncio.fixture
 async def small_server(build):
     srv = await HarnessServer([build], max_upload=1024).start(port=0)

@@ -66,12 +66,16 @@ def build(engines: list[dict], tfjs: list[dict], results: list[dict], findings: 
     return doc
 
 
+def scheme_label(row: dict) -> str:
+    """A row's scheme as reports name it: a hosting row's names its profile ("http-hosted · redirect")."""
+    profile = row.get("hosting", DEFAULT_HOSTING)
+    return row.get("scheme") if profile == DEFAULT_HOSTING else f"{row.get('scheme')} · {profile}"
+
+
 def detail(row: dict) -> str:
     """The row's differences as text (what a person reads in a report or a failed test's output); a
     capacity row's first line says what its model does not fit, with the numbers."""
-    hosting = row.get("hosting", DEFAULT_HOSTING)
-    scheme = row.get("scheme") if hosting == DEFAULT_HOSTING else f"{row.get('scheme')} (hosting {hosting})"
-    text = render(row.get("differences") or [], f"{scheme} / {row.get('model')} / {row.get('engine')}")
+    text = render(row.get("differences") or [], f"{scheme_label(row)} / {row.get('model')} / {row.get('engine')}")
     fits = (row.get("observed") or {}).get("fit")
     if row.get("outcome") == "capacity" and fits:
         from harness.golden import fit

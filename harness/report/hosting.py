@@ -70,20 +70,27 @@ def _short(text: str) -> str:
     return text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS - 1] + "…"
 
 
+def _lines(table: Table):
+    """Per attempt: (profile, label, what it expects, per engine (class, what TF.js said, why it skipped)),
+    "skipped" for the class of an engine whose rows of that profile skipped."""
+    for (profile, label), engines in table.lines.items():
+        cells = []
+        for engine in table.engines:
+            label_, said = cell(engines.get(engine))
+            why = table.skipped.get((profile, engine), "") if not label_ else ""
+            cells.append(("skipped" if why else label_, said, why))
+        yield profile, label, expected(table.expects[profile, label], table.engines), cells
+
+
 def markdown(table: Table) -> str:
     """The table as Markdown: profile, attempt, expected, then per engine its class and TF.js's words."""
     esc = lambda s: s.replace("|", "\\|")  # noqa: E731
     out = ["| profile | attempt | expects | " + " | ".join(table.engines) + " |",
            "|---|---|---|" + "---|" * len(table.engines)]
-    for (profile, label), engines in table.lines.items():
-        expects = expected(table.expects[profile, label], table.engines)
-        cells = []
-        for engine in table.engines:
-            label_, said = cell(engines.get(engine))
-            if not label_ and (profile, engine) in table.skipped:
-                label_ = "skipped"
-            cells.append(esc(f"**{label_}**" + (f": `{_short(said)}`" if said and label_ != "clear" else "")) if label_ else "")
-        out.append(f"| {profile} | {label} | {expects} | " + " | ".join(cells) + " |")
+    for profile, label, expects, cells in _lines(table):
+        texts = [esc(f"**{label_}**" + (f": `{_short(said)}`" if said and label_ != "clear" else "")) if label_ else ""
+                 for label_, said, _ in cells]
+        out.append(f"| {profile} | {label} | {expects} | " + " | ".join(texts) + " |")
     for (profile, engine), why in table.skipped.items():
         out.append(f"\n{profile} on {engine}: skipped ({esc(why)})")
     return "\n".join(out) + "\n"
@@ -94,13 +101,10 @@ def html_section(table: Table | None) -> str:
         return ""
     head = "".join(f"<th>{html.escape(e)}</th>" for e in table.engines)
     body = []
-    for (profile, label), engines in table.lines.items():
-        expects = expected(table.expects[profile, label], table.engines)
+    for profile, label, expects, cells in _lines(table):
         tds = []
-        for engine in table.engines:
-            label_, said = cell(engines.get(engine))
-            if not label_ and (profile, engine) in table.skipped:
-                label_, said = "skipped", table.skipped[profile, engine]
+        for label_, said, why in cells:
+            said = why or said
             klass = "o-passed" if label_ in ("exact", "clear") else "o-skipped" if label_ in ("", "skipped") else "o-xfailed"
             tds.append(f"<td class=\"{klass}\" title=\"{html.escape(said)}\"><b>{html.escape(label_)}</b>"
                        + (f"<br><code>{html.escape(_short(said))}</code>" if said else "") + "</td>")

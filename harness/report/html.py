@@ -37,7 +37,7 @@ from urllib.parse import quote
 from harness.report import artifacts, hosting
 from harness.report import text as report
 from harness.report.baseline import first_line
-from harness.report.document import DEFAULT_HOSTING, OUTCOMES, first_difference
+from harness.report.document import OUTCOMES, first_difference, scheme_label
 
 FILENAME = "report.html"
 _WORST_FIRST = ("error", "failed", "xpassed", "skipped", "xfailed", "capacity", "passed")  # as in harness.report.text
@@ -245,7 +245,7 @@ def _shorten(value: str, limit: int) -> str:
 
 
 def _where(row: dict) -> str:
-    return f"{_scheme_line(row)} / {row.get('model')} / {row.get('engine')}"
+    return f"{scheme_label(row)} / {row.get('model')} / {row.get('engine')}"
 
 
 def _worst(rows: list[dict]) -> str:
@@ -414,19 +414,13 @@ def _grid(results: list[dict]) -> _Grid:
     for i, r in enumerate(results):
         column = (r.get("engine"), *(r.get(level) for level in varying))
         sample.setdefault(column, r)
-        scheme = _scheme_line(r)
+        scheme = scheme_label(r)
         cells[scheme, r.get("model"), column].append(i)
         models[scheme][r.get("model")] = None
     levels = ("engine", *varying)
     columns = sorted(sample, key=lambda c: tuple(order[level][v] for level, v in zip(levels, c)))
     lines = [(scheme, model) for scheme, names in models.items() for model in names]
     return _Grid(varying, columns, lines, cells, sample)
-
-
-def _scheme_line(row: dict) -> str:
-    """A matrix line's scheme: a hosting row's names its profile ("http-hosted · redirect")."""
-    profile = row.get("hosting", DEFAULT_HOSTING)
-    return row.get("scheme") if profile == DEFAULT_HOSTING else f"{row.get('scheme')} · {profile}"
 
 
 def _column_label(varying: list[str], column: tuple) -> str:
