@@ -252,6 +252,9 @@ class Driver(abc.ABC):
         self.headed = headed
         self.tracing = tracing  # record each page's trace, kept if its row does not pass (drivers that trace)
         self.info: EngineInfo | None = None
+        # What navigator.storage.persist() answered, by storage mode, in this browser's first row of that mode
+        # (harness.trip.roundtrip.storage_facts): a prompt nobody answers costs every row that asks it.
+        self.persist_answers: dict[str, object] = {}
 
     @abc.abstractmethod
     async def start(self) -> EngineInfo: ...

@@ -87,7 +87,7 @@
       storageKeys: async () => harnessStorage.keys(),
       forgetStorageItem: async (tf, env, args) => harnessStorage.forget(args.key),
       clearStorage: async () => harnessStorage.clear(),
-      storageFacts: async () => harnessStorage.facts(),
+      storageFacts: async (tf, env, args) => harnessStorage.facts(args.persist !== false),
       // The site's own server clearing its data: a response with Clear-Site-Data: "storage" (harness.server).
       clearSiteData: async () => {
         const res = await fetch('/clear-site-data', {cache: 'no-store'});

@@ -164,10 +164,11 @@
     return {left: [...left.localStorage, ...Object.values(left.indexeddb).flat()], denied: left.denied};
   }
 
-  // What the engine says of this scope's storage (the StorageManager): estimate(), persisted(), and what
-  // persist() answers (a prompt nobody answers is reported after PROMPT_S, not waited for).
+  // What the engine says of this scope's storage (the StorageManager): estimate(), persisted(), and, unless
+  // `persist` is false, what persist() answers (a prompt nobody answers is reported after PROMPT_S, not
+  // waited for: Firefox's on an on-disk profile is never answered).
   const PROMPT_S = 3;
-  async function facts() {
+  async function facts(persist = true) {
     const manager = typeof navigator !== 'undefined' ? navigator.storage : undefined;
     if (!manager) return {storageManager: false};
     const settle = async (what, call) => {
@@ -187,9 +188,10 @@
       return {usage, quota};
     });
     const persistedBefore = await settle('persisted', () => manager.persisted());
-    const persist = await settle('persist', () => manager.persist());
+    if (!persist) return {storageManager: true, estimate, persistedBefore};
+    const answer = await settle('persist', () => manager.persist());
     const persistedAfter = await settle('persisted', () => manager.persisted());
-    return {storageManager: true, estimate, persistedBefore, persist, persistedAfter};
+    return {storageManager: true, estimate, persistedBefore, persist: answer, persistedAfter};
   }
 
   root.harnessStorage = {inspect, keys, forget, clear, facts, FILLER, FILLER_DB};

@@ -566,7 +566,7 @@ async def conform(scheme, trip: Trip, findings: list, engine_name: str) -> None:
         trip.observed["engine_denies"] = measured
         trip.context = contexts.denied(trip.context, measured)
     if trip.context.mode != "ephemeral":  # what the StorageManager says of a private or on-disk profile, beside its verdict
-        trip.observed["storage_facts"] = await trip.step("storageFacts", {})
+        trip.observed["storage_facts"] = await storage_facts(trip)
     lacked = trip.context.lacks_any(getattr(scheme, "needs", ()))
     if lacked:  # localStorage in a worker: TF.js must refuse clearly (harness.schemes.refusal)
         scheme = Refusal(scheme, lacked)
@@ -585,6 +585,21 @@ async def conform(scheme, trip: Trip, findings: list, engine_name: str) -> None:
     if verdict.outcome == "capacity":  # the numbers the verdict stands on, in the row (a user's model has them already)
         trip.observed.setdefault("fit", fit.numbers(trip.golden))
     enforce(verdict, f"{scheme} / {trip.golden.name} / {engine_name}", trip.observed.get("fit"))
+
+
+async def storage_facts(trip: Trip) -> dict:
+    """The StorageManager's estimate() and persisted() in the row's page; persist() asked in the first row of
+    each storage mode of a browser only (the driver keeps its answer): Firefox never answers it on an on-disk
+    profile, so every row paid the 3 s the page waits for the prompt (harness/js/storage.js)."""
+    answers = trip.driver.persist_answers
+    mode = trip.context.mode
+    if mode in answers:
+        return {**await trip.step("storageFacts", {"persist": False}), "persist": answers[mode],
+                "persistAsked": "in an earlier row of this browser"}
+    facts = await trip.step("storageFacts", {})
+    if "persist" in facts:
+        answers[mode] = facts["persist"]
+    return facts
 
 
 def enforce(verdict: expectations.Verdict, where: str, fits: dict | None = None) -> None:
