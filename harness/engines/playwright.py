@@ -1,17 +1,19 @@
 """The Playwright driver: Chromium (CDP), Firefox (Juggler or WebDriver BiDi), Playwright's WebKit.
 
-One browser per engine per pytest session, and one browser context kept for the tests: each
-``open()`` navigates the kept context's page to the harness page (a new JavaScript realm, TF.js from
+One browser per engine per pytest session, and browser contexts kept for the tests, one per slot (the
+session's browser, the private, headed or webgpu browser beside it, the persistent-window profile): each
+``open()`` navigates its slot's kept page to the harness page (a new JavaScript realm, TF.js from
 the HTTP cache) and empties the origin's storage with the storage APIs, then checks that nothing is
 left (harness/js/reset_storage.js, as the WebDriver driver does); the page is refused otherwise. A
 page whose test went wrong (a step timed out or failed in the driver, a trace was kept, its quota was
 changed) closes its context instead of handing it back, and the next ``open()`` starts a new one; so
 does a page with a quota (its own context: the CDP override belongs to the context) and a second page
-while the kept one is in use (what a reset costs against a new context: README, "Engines").
+while its slot's kept one is in use (what a reset costs against a new context: README, "Engines").
 ``open_persistent`` launches a separate browser on an on-disk profile (``launch_persistent_context``)
-with the same options; a persistent-window page (``mode=persistent`` in its URL) is opened that way on a
-new profile of its own, deleted when the page closes (with a quota: the CDP override on its page, or
-Firefox's fixedLimit among its prefs).
+with the same options (restart-persistence: closing the page closes that browser); a persistent-window
+page (``mode=persistent`` in its URL) is opened that way on a new profile, which is then kept as any
+kept context is and deleted when its browser closes (with a quota: a profile of its own, the CDP
+override on its page, or Firefox's fixedLimit among its prefs).
 
 Quota (``Build.quota``): "cdp" overrides the page origin's quota on the page's own CDP session
 before the page loads; "prefs" opens the page in a second browser launched with Firefox's fixed
@@ -30,6 +32,7 @@ whenever a page opens, so a driver's pages must not download at the same time) a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import shutil
@@ -71,11 +74,11 @@ GRACE_S = 5.0  # the outer asyncio deadline beyond Playwright's own timeouts
 
 class PlaywrightPage(Page):
     def __init__(self, driver: "PlaywrightDriver", context, page, *, downloads_dir: str | None = None,
-                 owns_browser: bool = False, owns_context: bool = True, kept: bool = False):
+                 owns_browser: bool = False, owns_context: bool = True, kept: tuple | None = None):
         self._driver = driver
         self.engine, self.build = driver.spec, driver.build
         self._owns_context = owns_context  # a sibling (open_sibling) closes only its page
-        self.kept = kept  # the driver's kept context: close() hands it back for the next test
+        self.kept = kept  # the driver's slot this page's context is kept in: close() hands it back for the next test
         self.dirty = False  # something the next test must not inherit happened: close() closes the context
         self.tracing = driver.tracing  # a trace (chunk) of this page is being recorded (--tracing)
         self.closed = False
@@ -213,10 +216,10 @@ class PlaywrightPage(Page):
 
     async def close(self) -> None:
         self.closed = True
-        if self.kept:
-            self.kept = False
-            await self._driver._hand_back(self)
-            return
+        if self.kept is not None:
+            slot, self.kept = self.kept, None
+            if await self._driver._hand_back(self, slot):
+                return
         try:
             await asyncio.wait_for(self.context.close() if self._owns_context else self.page.close(), 30)
         except (PlaywrightError, asyncio.TimeoutError):
@@ -226,6 +229,23 @@ class PlaywrightPage(Page):
                 shutil.rmtree(self.downloads_dir, ignore_errors=True)
             if self.profile_dir:
                 shutil.rmtree(self.profile_dir, ignore_errors=True)
+
+
+@dataclasses.dataclass
+class _Kept:
+    """A context kept between tests (its page, and what a persistent-window browser owns on disk)."""
+
+    context: Any
+    page: Any
+    profile_dir: str | None = None
+    downloads_dir: str | None = None
+    owns_downloads_dir: bool = False
+
+    async def discard(self) -> None:
+        await _close_quietly(self.context)
+        for path in (self.profile_dir, self.owns_downloads_dir and self.downloads_dir):
+            if path:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 async def _close_quietly(context) -> None:
@@ -276,7 +296,7 @@ class PlaywrightDriver(Driver):
         # Browsers beside the session's own, by (Firefox fixedLimit KiB or None, headed, extra arguments): a
         # quota's, a webgl page's (Firefox), a webgpu page's (Chromium).
         self._browsers: dict[tuple, Any] = {}
-        self._kept = None  # (context, page) between tests, see the module docstring
+        self._kept: dict[tuple, _Kept] = {}  # contexts kept between tests, by slot (see the module docstring)
         self.reset_failures: list[str] = []  # why a kept context was given up (a new one was opened instead)
         self._pw = await async_playwright().start()
         browser_type = self._browser_type = getattr(self._pw, build.browser_type)
@@ -344,31 +364,35 @@ class PlaywrightDriver(Driver):
         if self._downloads_dir:
             await asyncio.to_thread(downloads.empty_directory, self._downloads_dir)
         headed, extra_args, mode = self._launch_for(url, backends)
-        if mode == "persistent":
-            return await self._open_on_new_profile(url, timeout, quota, headed, extra_args)
-        private = mode == "private"
-        kept, self._kept = self._kept, None
-        if kept is not None and quota is None and not headed and not extra_args and not private:
-            context, page = kept
+        kib = self._fixed_limit_kib(quota)
+        # The slot a page may be kept in between tests: its browser's (the session's, a private, headed or
+        # webgpu one) or, for a persistent-window page, the on-disk profile's. A quota page is not kept (the
+        # CDP override belongs to its context; a Firefox quota is a browser of its own, rarely reused).
+        slot = None if quota is not None else (mode == "persistent", headed, extra_args, mode == "private")
+        kept = self._kept.pop(slot, None) if slot is not None else None
+        if kept is not None:
             try:
                 if self.tracing:
-                    await asyncio.wait_for(context.tracing.start_chunk(), timeout)
+                    await asyncio.wait_for(kept.context.tracing.start_chunk(), timeout)
             except (asyncio.TimeoutError, PlaywrightError) as e:
                 self.reset_failures.append(f"tracing.start_chunk: {e!r}")
-                await _close_quietly(context)
+                await kept.discard()
             else:
-                harness_page = PlaywrightPage(self, context, page, downloads_dir=self._downloads_dir, kept=True)
+                if kept.owns_downloads_dir and kept.downloads_dir:  # the session's own is emptied above
+                    await asyncio.to_thread(downloads.empty_directory, kept.downloads_dir)
+                harness_page = PlaywrightPage(self, kept.context, kept.page, downloads_dir=kept.downloads_dir,
+                                              owns_browser=kept.owns_downloads_dir, kept=slot)
+                harness_page.profile_dir = kept.profile_dir
                 try:
                     await self._load(harness_page, url, timeout, reset=True)
                     return harness_page
                 except EngineError as e:  # the context is closed: a new one below
                     self.reset_failures.append(str(e))
-        elif kept is not None:
-            await self._hand_back_context(*kept)
+        if mode == "persistent":
+            return await self._open_on_new_profile(url, timeout, quota, headed, extra_args, slot)
         browser = self._browser
-        kib = self._fixed_limit_kib(quota)
-        if kib is not None or headed or extra_args or private:
-            browser = await self._other_browser(kib, headed, extra_args, timeout, private=private)
+        if kib is not None or headed or extra_args or mode == "private":
+            browser = await self._other_browser(kib, headed, extra_args, timeout, private=mode == "private")
         try:
             context = await asyncio.wait_for(browser.new_context(ignore_https_errors=True, accept_downloads=True), timeout)
             # Kept only when the test fails (Page.save_trace): actions, console and network. No DOM snapshots
@@ -378,20 +402,19 @@ class PlaywrightDriver(Driver):
             page = await asyncio.wait_for(context.new_page(), timeout)
         except (asyncio.TimeoutError, PlaywrightError) as e:
             raise EngineError(f"{self.spec.name}: could not open a new context: {e!r}") from e
-        # A quota page keeps its own context (the override belongs to it); any other may be kept.
-        harness_page = PlaywrightPage(self, context, page, downloads_dir=self._downloads_dir,
-                                      kept=quota is None and browser is self._browser)
+        harness_page = PlaywrightPage(self, context, page, downloads_dir=self._downloads_dir, kept=slot)
         if quota is not None:
             harness_page.quota = await self._limit_quota(harness_page, url, quota, timeout)
         await self._load(harness_page, url, timeout)
         return harness_page
 
-    async def _hand_back(self, harness_page: PlaywrightPage) -> None:
-        """A kept page's test is over: keep its context for the next test if nothing went wrong (the
-        trace chunk dropped, the page's downloads deleted, other pages and cookies gone), else close it."""
+    async def _hand_back(self, harness_page: PlaywrightPage, slot: tuple) -> bool:
+        """A kept page's test is over: keep its context in `slot` for the next test if nothing went wrong
+        (the trace chunk dropped, the page's downloads deleted, other pages and cookies gone, no page kept
+        there already). False: the caller closes it."""
         harness_page._forget_listeners()
         context, page = harness_page.context, harness_page.page
-        clean = not harness_page.dirty and self.alive and not page.is_closed()
+        clean = not harness_page.dirty and self.alive and not page.is_closed() and slot not in self._kept
         if clean:
             try:
                 await asyncio.wait_for(self._tidy(harness_page), 30)
@@ -399,15 +422,9 @@ class PlaywrightDriver(Driver):
                 self.reset_failures.append(f"tidying the kept context: {e!r}")
                 clean = False
         if clean:
-            await self._hand_back_context(context, page)
-        else:
-            await _close_quietly(context)
-
-    async def _hand_back_context(self, context, page) -> None:
-        if self._kept is None:
-            self._kept = (context, page)
-        else:  # a second kept-able page finished while one is already kept
-            await _close_quietly(context)
+            self._kept[slot] = _Kept(context, page, harness_page.profile_dir, harness_page.downloads_dir,
+                                     harness_page._owns_downloads_dir)
+        return clean
 
     @staticmethod
     async def _tidy(harness_page: PlaywrightPage) -> None:
@@ -510,9 +527,10 @@ class PlaywrightDriver(Driver):
         return harness_page
 
     async def _open_on_new_profile(self, url: str, timeout: float, quota: int | None, headed: bool,
-                                   extra_args: tuple[str, ...]) -> Page:
+                                   extra_args: tuple[str, ...], slot: tuple | None) -> Page:
         """A persistent-window page: a browser of its own on a new on-disk profile (with Firefox's fixedLimit
-        pref for a quota), the profile deleted when the page closes."""
+        pref for a quota), kept in `slot` for the next persistent-window page (its storage emptied and checked
+        as a kept context's), else the profile deleted when the page closes."""
         profile_dir = tempfile.mkdtemp(prefix=f"tfjs-{self.spec.name}-profile-")
         kib = self._fixed_limit_kib(quota)
         try:
@@ -521,7 +539,7 @@ class PlaywrightDriver(Driver):
         except EngineError:
             shutil.rmtree(profile_dir, ignore_errors=True)
             raise
-        harness_page.profile_dir = profile_dir
+        harness_page.profile_dir, harness_page.kept = profile_dir, slot
         if quota is not None:
             harness_page.quota = await self._limit_quota(harness_page, url, quota, timeout)
         await self._load(harness_page, url, timeout)
@@ -575,9 +593,9 @@ class PlaywrightDriver(Driver):
 
     async def stop(self) -> None:
         try:
-            if self._kept is not None:
-                await _close_quietly(self._kept[0])
-                self._kept = None
+            for kept in self._kept.values():
+                await kept.discard()
+            self._kept.clear()
             for browser in [*self._browsers.values(), self._browser]:
                 try:
                     await asyncio.wait_for(browser.close(), 30)
