@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from harness import contexts
+from harness import contexts, golden
+from harness.config import load_matrix
 from harness.paths import REPO
 from harness.schemes import SCHEMES
 from harness.schemes.refusal import clear
@@ -125,20 +126,64 @@ def _context_of(row_id: str) -> str:
     return "window"
 
 
-def test_the_default_matrix_samples_every_context_once_per_scheme_and_engine():
+ENGINE_NAMES = ("chromium", "firefox", "webkit", "node")
+
+
+def _engine_of(row_id: str) -> str:
+    bare = row_id.removesuffix(f"-{_context_of(row_id)}")
+    return next(e for e in ("chromium", "firefox", "webkit", "node") if bare.endswith(f"-{e}"))
+
+
+def _context_schemes(name: str) -> list:
+    return [s for s in SCHEMES.values()
+            if "browser" in s.hosts and s.in_contexts and ("->" not in name or contexts.crossable(s, name))]
+
+
+def test_the_default_matrix_covers_every_scheme_x_context_once_and_every_context_on_every_engine():
+    """The core zoo's covering design (harness.pytest.matrix): a scheme x context once, on an engine whose build
+    opens it, taken in turn; every engine meets every context it can open; an "A->B" context on every engine."""
+    from harness.pytest.matrix import RunState
+
     ids = _collected()
     window = [i for i in ids if _context_of(i) == "window"]
-    assert "indexeddb-mlp-chromium" in window and "file-node-mlp-node" in window  # window rows keep their ids
-    for engine in ("chromium", "firefox", "webkit"):
-        for name in (c for c in contexts.SAMPLED if c != "worker-thread"):
-            rows = [i for i in ids if f"-{engine}-" in i and _context_of(i) == name]
-            schemes = [s for s in SCHEMES.values() if "browser" in s.hosts and s.in_contexts
-                       and ("->" not in name or contexts.crossable(s, name))]
-            assert len(rows) == len(schemes), (engine, name, rows)  # one model per scheme x context x engine
-    on_node = [i for i in ids if i.removesuffix(f"-{_context_of(i)}").endswith("-node")]
+    assert "localstorage-mlp-chromium" in window and "file-node-mlp-node" in window  # window rows keep their ids
+    run = RunState(load_matrix(REPO / "playwright.config"), ["chromium", "firefox", "webkit", "node"], REPO)
+    browsers = ("chromium", "firefox", "webkit")
+    for name in (c for c in contexts.SAMPLED if c != "worker-thread"):
+        rows = [i for i in ids if _engine_of(i) in browsers and _context_of(i) == name]
+        able = [e for e in browsers if run.can_open(e, name)] or list(browsers)
+        for scheme in _context_schemes(name):
+            mine = [i for i in rows if i.startswith(f"{scheme}-") and not any(
+                i.startswith(f"{other}-") for other in SCHEMES if other != scheme.name and other.startswith(f"{scheme}-"))]
+            want = len(browsers) if "->" in name else 1
+            assert len(mine) == want, (name, scheme.name, mine)
+            assert {_engine_of(i) for i in mine} <= set(able) or "->" in name
+        assert {_engine_of(i) for i in rows} == set(able if "->" not in name else browsers), (name, rows)
+    on_node = [i for i in ids if _engine_of(i) == "node"]
     assert on_node and {_context_of(i) for i in on_node} == {"window", "worker-thread"}
     assert not [i for i in ids if "restart-persistence" in i and _context_of(i) != "window"]
     assert [i for i in ids if i.endswith("-node-worker-thread")]
+
+
+def test_the_default_matrix_meets_every_model_with_every_scheme_on_one_engine_or_another():
+    ids = [i for i in _collected() if _context_of(i) == "window"]
+    for scheme in SCHEMES.values():
+        models = [m for m in golden.ZOOS["core"] if getattr(scheme, "models", None) is None or m in scheme.models]
+        rows = [i for i in ids if any(i == f"{scheme}-{m}-{e}" for m in models for e in ENGINE_NAMES)]
+        assert {m for m in models if any(i.startswith(f"{scheme}-{m}-") for i in rows)} == set(models), scheme.name
+        engines = {e for e in ("chromium", "firefox", "webkit") if "browser" in scheme.hosts} | ({"node"} & set(scheme.hosts))
+        assert {_engine_of(i) for i in rows} == engines, scheme.name
+        assert len(rows) < len(models) * len(engines) or len(engines) == 1 or len(models) <= 2, scheme.name  # sampled
+
+
+def test_the_full_zoo_runs_one_model_per_scheme_x_context_x_engine():
+    ids = _collected("--zoo", "full")
+    for engine in ("chromium", "firefox", "webkit"):
+        for name in (c for c in contexts.SAMPLED if c != "worker-thread"):
+            rows = [i for i in ids if _engine_of(i) == engine and _context_of(i) == name]
+            assert len(rows) == len(_context_schemes(name)), (engine, name, rows)
+    window = [i for i in ids if _context_of(i) == "window"]
+    assert {f"indexeddb-{m}-chromium" for m in golden.ZOOS["full"]} <= set(window)
 
 
 def test_a_context_given_runs_the_whole_zoo_there_and_nothing_else():

@@ -14,7 +14,9 @@ model i+j for scheme i and backend j), so that every scheme meets every backend 
 every model every backend (on one engine or another); `--zoo full` and --model run them all;
 `zoo_only=True` keeps the marker's models even with --model (rows whose subject is TF.js's API);
 `hostings=[...]` the hosting profiles the model is served with (harness.schemes.hosting), id part
-`-hosting-<profile>` (a row without one is hosting "plain").
+`-hosting-<profile>` (a row without one is hosting "plain"); with `sample="models"` the core zoo runs, of
+each window row's scheme x engine (x its other dimensions), ceil(models / engines hosting the scheme) of its
+models, taken in turn across the engines (every scheme meets every model on one engine or another).
 Other tests taking `engine_name` run once per browser engine, or per engine of the hosts named by
 `@pytest.mark.hosts(...)`, on the run's first backend.
 """
@@ -51,6 +53,23 @@ class RunState:
     pool: object = None  # harness.engines.pool.EnginePool, once a test needs an engine
     started: float = dataclasses.field(default_factory=time.monotonic)  # the session's wall clock
     _user_models: dict | None = None
+    _found: dict | None = None
+
+    def found(self) -> dict:
+        """The build each engine of the run would start as (harness.engines.discovery), found once."""
+        if self._found is None:
+            from harness.engines.discovery import discover, playwright_executables
+
+            self._found = discover({e: self.matrix[e] for e in self.engines}, playwright_executables())
+        return self._found
+
+    def can_open(self, engine: str, context: str) -> bool:
+        """Whether the engine's build (as found, else its first) opens every part of `context` ("A->B")."""
+        from harness.engines.discovery import Found
+
+        entry = self.found().get(engine)
+        build = entry.build if isinstance(entry, Found) else next(iter(ENGINES[engine].builds.values()))
+        return not any(build.lacks_context(part) for part in context.split("->"))
 
     def pairs(self) -> list[tuple]:
         """Cross-version (A, B) pairs, both orders: among the builds tested, or the one tested and its partner."""
@@ -280,7 +299,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 and ("->" not in c[-1] or contexts.crossable(c[0], c[-1]))
                 and (c[-1] == contexts.DEFAULT or getattr(c[0], "in_contexts", True))]
         if sampled or marker.kwargs.get("sample") == "latin" and metafunc.config.getoption("zoo") == "core" and not user:
-            kept = _sample_contexts(kept, schemes, contexts_, models)
+            kept = _sample_contexts(kept, schemes, contexts_, run, every_engine=metafunc.config.getoption("zoo") != "core")
         # A window row keeps the id it always had (`indexeddb-mlp-chromium`): the context shows when it is another.
         combos = [c for c, _ in kept]
         ids = [i.removesuffix(f"-{contexts.DEFAULT}") if c[-1] == contexts.DEFAULT else i for c, i in kept]
@@ -288,6 +307,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if marker.kwargs.get("hostings"):
         names.append("hosting")
         combos, ids = _times(combos, ids, list(marker.kwargs["hostings"]), "hosting-")
+    if marker.kwargs.get("sample") == "models" and metafunc.config.getoption("zoo") == "core" and not user:
+        kept = _sample_models(combos, names, schemes, run.engines, list(marker.kwargs.get("hostings") or ()))
+        combos, ids = [c for c, k in zip(combos, kept) if k], [i for i, k in zip(ids, kept) if k]
     metafunc.parametrize(names, [tuple(c) for c in combos], ids=ids)
     repeat = metafunc.config.getoption("repeat")
     if repeat > 1:
@@ -300,17 +322,53 @@ def _latin(combo: list, schemes: list, models: list[str], backends_: list[str]) 
     return models.index(model) == (schemes.index(scheme) + backends_.index(backend)) % len(models)
 
 
-def _sample_contexts(kept: list, schemes: list, contexts_: list[str], models: list[str]) -> list:
-    """Every row in window; in any other context one model per scheme x engine x context (and the other
-    dimensions), taken in turn among the models the scheme runs on, so that every model meets every context."""
+def _sample_contexts(kept: list, schemes: list, contexts_: list[str], run: RunState, every_engine: bool = False) -> list:
+    """Every row in window; in any other context one row per scheme x context (x the other dimensions but the
+    engine and model): its engine taken in turn among the run's engines whose build opens the context
+    (RunState.can_open), and that engine's model in turn among the scheme's, so that every scheme meets every
+    context on one engine or another, every engine every context (a sixth of the schemes each, for three
+    browsers) and every model every context; an "A->B" context (on a few schemes) keeps one row per engine,
+    and so does every context with `every_engine` (`--zoo full`: one model per scheme x engine x context)."""
     groups: dict[tuple, list] = {}
     for row in kept:
         c = row[0]
-        if c[-1] != contexts.DEFAULT:
-            groups.setdefault((str(c[0]), *c[2:]), []).append(row)
-    chosen = {id(rows[(schemes.index(rows[0][0][0]) + contexts_.index(key[-1])) % len(rows)])
-              for key, rows in groups.items()}
+        if c[-1] != contexts.DEFAULT:  # an "A->B" context is on few schemes: each engine keeps its own
+            groups.setdefault((str(c[0]), *map(str, c[3:]), *([c[2]] if every_engine or "->" in c[-1] else [])),
+                              []).append(row)
+    chosen = set()
+    for rows in groups.values():
+        context = rows[0][0][-1]
+        turn = schemes.index(rows[0][0][0]) + contexts_.index(context)
+        engines = list(dict.fromkeys(r[0][2] for r in rows))
+        able = [e for e in engines if run.can_open(e, context)] or engines  # none can: each skips, saying why
+        engine = able[turn % len(able)]
+        mine = [r for r in rows if r[0][2] == engine]
+        chosen.add(id(mine[turn % len(mine)]))
     return [row for row in kept if row[0][-1] == contexts.DEFAULT or id(row) in chosen]
+
+
+def _sample_models(combos: list[list], names: list[str], schemes: list, engines: list[str], hostings: list[str]) -> list[bool]:
+    """Which rows the core zoo keeps of a `sample="models"` scenario: of each window row's scheme x engine (x
+    its other dimensions), ceil(models / engines that host the scheme) of the scheme's models, taken in turn
+    across those engines, so that every engine meets every scheme and every scheme every model, on one
+    engine or another (a Node-only scheme keeps them all). Rows in another context are sampled already."""
+    at = {name: i for i, name in enumerate(names)}
+    groups: dict[tuple, list[int]] = {}
+    for n, c in enumerate(combos):
+        if "tfjs_context" in at and c[at["tfjs_context"]] != contexts.DEFAULT:
+            continue
+        groups.setdefault(tuple(str(x) for i, x in enumerate(c) if i != at["model"]), []).append(n)
+    keep = [True] * len(combos)
+    for rows in groups.values():
+        first = combos[rows[0]]
+        scheme, engine = first[0], first[at["engine_name"]]
+        hosts = [e for e in engines if ENGINES[e].host in scheme.hosts]
+        per_engine = -(-len(rows) // len(hosts))
+        offset = schemes.index(scheme) + (hostings.index(first[at["hosting"]]) if "hosting" in at else 0)
+        chosen = {(offset + hosts.index(engine) * per_engine + t) % len(rows) for t in range(per_engine)}
+        for j, n in enumerate(rows):
+            keep[n] = j in chosen
+    return keep
 
 
 def _times(combos: list[list], ids: list[str], values: list[str], label: str) -> tuple[list, list]:
