@@ -92,7 +92,8 @@ async def test_a_quota_page_has_a_context_of_its_own(engine_name, driver, page_u
         await after.close()
 
 
-async def test_a_persistent_window_page_runs_on_an_on_disk_profile_of_its_own_deleted_on_close(engine_name, driver, page_url):
+async def test_a_persistent_window_page_runs_on_an_on_disk_profile_kept_emptied_for_the_next_one(engine_name, driver,
+                                                                                                   page_url):
     url = f"{page_url}&mode=persistent"  # what HarnessServer.page_url gives a persistent-window row
     page = await driver.open(url, timeout=60)
     try:
@@ -103,13 +104,22 @@ async def test_a_persistent_window_page_runs_on_an_on_disk_profile_of_its_own_de
         assert written > 4 * 2**20, f"the 4 MiB stored are not in the profile dir ({written} bytes there)"
     finally:
         await page.close()
-    assert not os.path.exists(profile), "the page's profile outlived it"
+    assert os.path.isdir(profile), "a clean page's profile is kept for the next persistent-window page"
+    again = await driver.open(url, timeout=60)
+    try:
+        assert again.profile_dir == profile
+        assert await again.evaluate("return (await indexedDB.databases()).map(d => d.name)", timeout=30) == []
+        again.dirty = True  # something the next test must not inherit: the profile goes with its browser
+    finally:
+        await again.close()
+    assert not os.path.exists(profile), "a dirty page's profile outlived it"
     limited = await driver.open(url, timeout=60, quota=3 * 1024 * 1024)  # a quota holds on an on-disk profile too
     try:
         assert limited.profile_dir and limited.profile_dir != profile
         assert await limited.evaluate(PUT_4MIB, timeout=30) == "QuotaExceededError"
     finally:
         await limited.close()
+    assert not os.path.exists(limited.profile_dir), "a quota page's profile is its own, deleted on close"
     ephemeral = await driver.open(page_url, timeout=60)
     try:
         assert ephemeral.profile_dir is None
