@@ -89,13 +89,26 @@ async def test_page_loads_the_requested_tfjs(server, client, build):
         assert r.content_type == "text/html"
         html = await r.text()
     assert f'/tfjs/{build.version}/tf.min.js' in html
-    assert "{{TFJS}}" not in html
+    assert "{{" not in html
     assert server.page_url(build.version, "cpu") == f"{server.url}/page?tfjs={build.version}&backend=cpu"
     # a private window's page: the same page, marked for the driver that opens it in private browsing mode
     private = server.page_url(build.version, "cpu", "private-window")
     assert private == f"{server.url}/page?tfjs={build.version}&backend=cpu&mode=private"
     persistent = server.page_url(build.version, "cpu", "persistent-window")
     assert persistent == f"{server.url}/page?tfjs={build.version}&backend=cpu&mode=persistent"
+
+
+@pytest.mark.parametrize("backend", ["cpu", "wasm"])
+async def test_a_window_that_relays_its_steps_loads_no_tfjs_and_its_frame_does(server, client, build, backend):
+    """A worker or frame row's window only relays the steps (harness/js/page.js): the context loads its own TF.js."""
+    async def page(**query) -> str:
+        async with client.get(f"{server.url}/page", params={"tfjs": build.version, "backend": backend, **query}) as r:
+            assert r.status == 200
+            return await r.text()
+    for context in ("dedicated-worker", "service-worker", "iframe-same-origin"):
+        assert '<script src="/tfjs/' not in await page(context=context), context
+    assert f"/tfjs/{build.version}/tf.min.js" in await page(frame="1")  # the frame runs the steps
+    assert f"/tfjs/{build.version}/tf.min.js" in await page(mode="private")  # a private window runs them itself
 
 
 @pytest.mark.parametrize("version", ["0.0.0-nope", ""])

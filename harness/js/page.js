@@ -11,7 +11,8 @@
   const context = params.get('context') || 'window';
   const run = harnessHost.runner({upload: params.get('upload')});
 
-  const own = (async () => {
+  // This window's own TF.js: none where it only relays the steps (the server sends it no TF.js then).
+  const own = context !== 'window' && !params.get('frame') ? null : (async () => {
     const config = window.harnessBackend || {name: params.get('backend') || 'cpu', base: params.get('backend') || 'cpu', flags: {}};
     await harnessBackends.use(tf, config);
     return {tfjs: tf.version.tfjs, backend: tf.getBackend()};
@@ -30,8 +31,8 @@
     window.harness = {ready: own, run, context};
     return;
   }
-  // The window's own TF.js is up too (a driver's checks of the page use it), but the row's steps run there.
-  const opened = own.then(() => harnessContexts.open(context, params));
+  // The row's steps run there, on the context's own TF.js.
+  const opened = harnessContexts.open(context, params);
   window.harness = {
     context,
     ready: opened.then((relay) => relay.ready),

@@ -33,6 +33,15 @@ WORKER_SCRIPTS = ("backends.js", "steps.js", "probes.js", "hosting.js", "storage
                   "worker_host.js")
 
 
+def _relays(query) -> bool:
+    """Whether a harness page's URL asks for a window that only relays its steps to another context
+    (harness.contexts: a worker or frame the window opens; ?frame=1 is such a frame, which runs them)."""
+    from harness import contexts
+
+    name = query.get("context", contexts.DEFAULT)
+    return not query.get("frame") and name in contexts.CONTEXTS and contexts.get(name).relayed
+
+
 def _url_host(name: str) -> str:
     return f"[{name}]" if ":" in name else name  # an IPv6 address in a URL
 
@@ -165,9 +174,11 @@ class HarnessServer:
         says whether the threaded build then ran (its backendInfo step)."""
         version, backend = self._build_and_backend(request)
         config, scripts = self._scripts(version, backend)
-        html = (JS_DIR / "page.html").read_text().replace("{{TFJS}}", scripts[0])
+        if _relays(request.query):  # its steps run in the worker or frame it opens, on that context's own TF.js
+            scripts = []
+        html = (JS_DIR / "page.html").read_text()
+        html = html.replace("{{TFJS_SCRIPTS}}", "\n".join(f'<script src="{s}"></script>' for s in scripts))
         html = html.replace("{{BACKEND}}", json.dumps(config))
-        html = html.replace("{{BACKEND_SCRIPTS}}", "".join(f'<script src="{s}"></script>' for s in scripts[1:]))
         html = html.replace("{{ORIGINS}}", json.dumps({"crossSite": self.cross_site_url}))
         headers = ISOLATED_PAGE if backend.base == "wasm" else {}
         return web.Response(text=html, content_type="text/html", headers=headers)
