@@ -388,15 +388,35 @@ def row_params(item: pytest.Item) -> dict | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """--shard and --run-large. (Known findings apply at run time, once the engine's build is known:
-    harness.pytest.fixtures.known_findings.)"""
+    """--shard, the order tests run in, and --run-large. (Known findings apply at run time, once the engine's
+    build is known: harness.pytest.fixtures.known_findings.)"""
     if config.getoption("shard"):
         k, n = config.getoption("shard")
         kept, dropped = shard.split(items, k, n)
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept
+    items.sort(key=_run_order(state(config).engines))
     if not config.getoption("run_large"):
         for item in items:
             if item.get_closest_marker("large"):
                 item.add_marker(pytest.mark.skip(reason="large: run with --run-large (make test does)"))
+
+
+def _run_order(engines: list[str]):
+    """The order tests run in (the report keeps its own: harness.report.document): by engine, then by the
+    browser a row's page needs beside the engine's own (a private, on-disk-profile or headed one: Firefox's
+    launch costs 2.6 CPU-seconds), then context and backend, else as collected. pytest-xdist's worksteal
+    deals each worker a contiguous run of tests and steals from the end of one, so a worker keeps an engine
+    and its browsers warm, and fewer workers launch each of them (README, "Stability and where the time goes")."""
+    def key(item: pytest.Item) -> tuple:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        engine = params.get("engine_name")
+        if not isinstance(engine, str) or engine not in engines:
+            return (len(engines),)
+        context = str(params.get("tfjs_context") or contexts.DEFAULT)
+        mode = contexts.get(context.split("->")[0]).mode if context.split("->")[0] in contexts.CONTEXTS else ""
+        backend = str(params.get("tfjs_backend") or "")
+        quota = item.get_closest_marker("quota") is not None
+        return engines.index(engine), mode != "ephemeral", mode, "webgl" in backend, quota, context, backend
+    return key
