@@ -90,14 +90,14 @@ def test_table_columns_numbers_and_notes():
     ]
     text = bench.table(rows)
     lines = text.splitlines()
-    assert lines[0].split() == ["engine", "backend", "scheme", "op", "MB", "TF.js", "s", "raw", "s", "TF.js", "MB/s",
+    assert lines[0].split() == ["engine", "backend", "context", "scheme", "op", "MB", "TF.js", "s", "raw", "s", "TF.js", "MB/s",
                                 "raw", "MB/s", "ratio", "TF.js/raw"]
     assert set(lines[1]) <= {"-", " "}
-    assert lines[2].split() == ["chromium", "cpu", "indexeddb", "save", "16.0", "2.000", "0.500", "8.0", "32.0", "4.00"]
-    assert lines[3].split() == ["chromium", "cpu", "localstorage", "load", "1.0", "0.050", "<0.001", "20.0", "10000.0",
+    assert lines[2].split() == ["chromium", "cpu", "window", "indexeddb", "save", "16.0", "2.000", "0.500", "8.0", "32.0", "4.00"]
+    assert lines[3].split() == ["chromium", "cpu", "window", "localstorage", "load", "1.0", "0.050", "<0.001", "20.0", "10000.0",
                                 "500.00"]
-    assert lines[4].split() == ["chromium", "cpu", "indexeddb", "load", "134.2", "-", "-", "-", "-", "-"]
-    assert lines[5].split() == ["node", "cpu", "transfer", "post", "64.0", "-", "0.500", "-", "128.0", "-"]
+    assert lines[4].split() == ["chromium", "cpu", "window", "indexeddb", "load", "134.2", "-", "-", "-", "-", "-"]
+    assert lines[5].split() == ["node", "cpu", "window", "transfer", "post", "64.0", "-", "0.500", "-", "128.0", "-"]
     assert "node localstorage: skipped: browser only" in text
     assert text.count("webkit localstorage 4.0 MB: skipped: too big") == 1  # one note for both ops
     assert ("webkit downloads save 1.0 MB: fewer than both files arrived after 3 of 3 TF.js and 0 of 3 raw saves"
@@ -163,7 +163,7 @@ def test_real_run_node_and_chromium(tmp_path):
     assert measured[("chromium", "downloads", "save")]["downloads_short"] == {"tfjs": 0, "raw": 0}
     skipped = {(r["engine"], r["scheme"]) for r in rows if r["skipped"]}
     assert skipped == {("node", "localstorage"), ("node", "indexeddb"), ("node", "downloads"), ("chromium", "file-node")}
-    assert "chromium  cpu      indexeddb" in done.stdout and "chromium file-node: skipped" in done.stdout
+    assert "chromium  cpu      window   indexeddb" in done.stdout and "chromium file-node: skipped" in done.stdout
     assert {r["backend"] for r in rows} == {"cpu"}
     print(f"real run: {elapsed:.1f} s")
 
@@ -187,3 +187,17 @@ def test_real_run_per_backend(tmp_path):
     assert (node_webgl["engine"], node_webgl["backend"], node_webgl["scheme"]) == ("node", "webgl", "*")
     assert "Node has no WebGL" in node_webgl["skipped"]
     assert "node (webgl) *: skipped: no webgl backend: Node has no WebGL" in done.stdout
+
+
+def test_a_context_skips_what_it_lacks_and_what_its_engine_cannot_open():
+    from harness.engines import ENGINES
+
+    assert "no localStorage" in bench.skip_reason("browser", "localstorage", context="dedicated-worker")
+    assert "no document" in bench.skip_reason("browser", "downloads", context="shared-worker")
+    assert bench.skip_reason("browser", "indexeddb", context="dedicated-worker") is None
+    assert bench.skip_reason("browser", "localstorage", context="iframe-same-origin") is None
+    node = ENGINES["node"].builds["system"]
+    assert bench.context_reason(node, "node", "dedicated-worker") == "no dedicated-worker on a node engine"
+    assert bench.context_reason(node, "node", "window") is None
+    webkitgtk = ENGINES["webkit"].builds["system"]
+    assert bench.context_reason(webkitgtk, "browser", "private-window")  # its build's measured reason

@@ -3,9 +3,9 @@ holding the same bytes, per engine x scheme x size. Figures only: nothing here p
 
     python -m harness bench [--engine chromium ...] [--sizes 1MB,16MB,128MB] [--repeat 3]
                             [--results-dir test-results] [--transfer-size 64MB] [--scheme http ...]
-                            [--backend cpu --backend webgl ...]
+                            [--backend cpu --backend webgl ...] [--context window --context dedicated-worker ...]
 
-Every cell (engine, backend, scheme, size) runs in ONE fresh page (Node: one host process): the golden
+Every cell (engine, backend, context, scheme, size) runs in ONE fresh page (Node: one host process): the golden
 `harness.golden.sized(N)` model (exactly N weight bytes, N rounded down to a multiple of 1024) is saved
 and loaded `--repeat` times by TF.js and the same weight bytes stored and read back `--repeat` times
 with the medium's own API, the two interleaved (even runs TF.js first, odd runs raw first). Reported:
@@ -22,6 +22,9 @@ the median of each.
 Schemes: localstorage, indexeddb, http, downloads (browsers), file-node (node); http runs in both.
 Plus one row per engine: the harness's own page -> Python transfer (`env.post` of one artifact, scheme
 "transfer", op "post"), timed in the page.
+
+A context other than window (harness.contexts: a worker or frame) runs both sides there, as a row's steps
+run there; a scheme whose medium it lacks (localStorage or downloads in a worker) is skipped, saying why.
 
 Pages are opened as the conformance tests open them, without Playwright's per-page trace (which
 records the network; the conformance run's --tracing is off by default too).
@@ -144,15 +147,31 @@ def mb_per_s(n_bytes: int | None, seconds: float | None) -> float | None:
     return n_bytes / 1e6 / seconds
 
 
-def skip_reason(host: str, scheme: str, n_bytes: int | None = None) -> str | None:
-    """Why `scheme` cannot run on an engine of `host` (at this size), or None."""
+def skip_reason(host: str, scheme: str, n_bytes: int | None = None, context: str = "window") -> str | None:
+    """Why `scheme` cannot run on an engine of `host` (at this size, in this context), or None."""
+    from harness import contexts
+
     if host not in HOSTS[scheme]:
         where = " and ".join(HOSTS[scheme])
         return f"{scheme} runs on {where} engines only (this engine's host: {host})"
+    lacked = contexts.get(context).lacks_any(REGISTRY[scheme].needs)
+    if lacked:
+        return f"a {context} lacks what {scheme} needs: {'; '.join(lacked.values())}"
     if scheme == "localstorage" and n_bytes is not None and n_bytes > LOCALSTORAGE_MAX_WEIGHT_BYTES:
         return (f"{n_bytes:,} weight bytes do not fit in localStorage (about 5 Mi characters per origin: at most "
                 f"~{LOCALSTORAGE_MAX_WEIGHT_BYTES / 1e6:.1f} MB of weights as base64)")
     return None
+
+
+def context_reason(build, host: str, context: str) -> str | None:
+    """Why an engine of `host` on `build` cannot open `context` (harness.contexts), or None."""
+    from harness import contexts
+
+    if context not in contexts.CONTEXTS:
+        return f"unknown context {context!r}"
+    if not contexts.runs_on(context, host):
+        return f"no {context} on a {host} engine"
+    return build.lacks_context(context) or None
 
 
 def make_row(engine: str, scheme: str, op: str | None, n_bytes: int | None, *, tfjs_runs: list[float] | None = None,
@@ -175,7 +194,7 @@ def _num(x: float | None, fmt: str) -> str:
     return "-" if x is None else format(x, fmt)
 
 
-COLUMNS = ("engine", "backend", "scheme", "op", "MB", "TF.js s", "raw s", "TF.js MB/s", "raw MB/s", "ratio TF.js/raw")
+COLUMNS = ("engine", "backend", "context", "scheme", "op", "MB", "TF.js s", "raw s", "TF.js MB/s", "raw MB/s", "ratio TF.js/raw")
 
 
 def table(rows: list[dict]) -> str:
@@ -186,7 +205,8 @@ def table(rows: list[dict]) -> str:
             notes.append(f"{_who(r)} {r['scheme']}{_size_label(r)}: skipped: {r['skipped']}")
             continue
         mb = None if r["bytes"] is None else r["bytes"] / 1e6
-        lines.append((r["engine"], r.get("backend", "cpu"), r["scheme"], r["op"] or "-", _num(mb, ".1f"),
+        lines.append((r["engine"], r.get("backend", "cpu"), r.get("context", "window"), r["scheme"], r["op"] or "-",
+                      _num(mb, ".1f"),
                       _seconds(r["tfjs_s"]), _seconds(r["raw_s"]), _num(mb_per_s(r["bytes"], r["tfjs_s"]), ".1f"),
                       _num(mb_per_s(r["bytes"], r["raw_s"]), ".1f"), _num(r["ratio"], ".2f")))
         short = r.get("downloads_short") or {}
@@ -200,7 +220,7 @@ def table(rows: list[dict]) -> str:
                 notes.append(f"{_who(r)} {r['scheme']} {r['op']}{_size_label(r)}: {who} failed "
                              f"({len(r[f'{side}_runs'])} runs done): {_one_line(r[f'{side}_error'])}")
     widths = [max(len(c), *(len(line[i]) for line in lines)) if lines else len(c) for i, c in enumerate(COLUMNS)]
-    numeric = set(range(4, len(COLUMNS)))
+    numeric = set(range(5, len(COLUMNS)))
 
     def fmt(cells) -> str:
         return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
@@ -215,9 +235,9 @@ def table(rows: list[dict]) -> str:
 
 
 def _who(r: dict) -> str:
-    """The engine of a row, and its backend when it is not cpu."""
-    backend = r.get("backend", "cpu")
-    return r["engine"] if backend == "cpu" else f"{r['engine']} ({backend})"
+    """The engine of a row, and its backend and context when they are not cpu and window."""
+    extra = [x for x in (r.get("backend", "cpu"), r.get("context", "window")) if x not in ("cpu", "window")]
+    return r["engine"] if not extra else f"{r['engine']} ({', '.join(extra)})"
 
 
 def _size_label(r: dict) -> str:
@@ -435,17 +455,19 @@ class Cell:
 
 
 class Bench:
-    def __init__(self, pool, server, tfjs_build, *, backend: str = "cpu", progress: Callable[[str], None] | None = None):
-        self.pool, self.server, self.tfjs, self.backend = pool, server, tfjs_build, backend
+    def __init__(self, pool, server, tfjs_build, *, backend: str = "cpu", context: str = "window",
+                 progress: Callable[[str], None] | None = None):
+        self.pool, self.server, self.tfjs, self.backend, self.context = pool, server, tfjs_build, backend, context
         self.progress = progress or (lambda text: print(text, file=sys.stderr, flush=True))
         self.versions: dict[str, str | None] = {}
 
     def row_info(self, engine: str) -> dict:
-        return {"engine_version": self.versions.get(engine), "tfjs_version": self.tfjs.version, "backend": self.backend}
+        return {"engine_version": self.versions.get(engine), "tfjs_version": self.tfjs.version, "backend": self.backend,
+                "context": self.context}
 
     @property
     def page_url(self) -> str:
-        return self.server.page_url(self.tfjs.version, self.backend)
+        return self.server.page_url(self.tfjs.version, self.backend, self.context)
 
     async def _with_page(self, engine: str, what: str, body: Callable[[Any], Awaitable[None]],
                          on_error: Callable[[str], None]) -> None:
@@ -531,6 +553,7 @@ class Bench:
         finally:
             for r in rows[first:]:
                 r.setdefault("backend", self.backend)
+                r.setdefault("context", self.context)
         return rows
 
     async def _run(self, engines: list[str], sizes: list[Size], repeat: int, transfer_bytes: int | None,
@@ -548,8 +571,12 @@ class Bench:
                 rows.append(make_row(engine, "*", None, None, skipped=f"no {self.backend} backend: {lacks}",
                                      backend=self.backend))
                 continue
+            lacks = context_reason(self.pool.found[engine].build, host, self.context)
+            if lacks:
+                rows.append(make_row(engine, "*", None, None, skipped=lacks))
+                continue
             for scheme in schemes:
-                reason = skip_reason(host, scheme)
+                reason = skip_reason(host, scheme, context=self.context)
                 if reason:
                     rows.append(make_row(engine, scheme, None, None, skipped=reason))
                     continue
@@ -578,7 +605,7 @@ def prepare_sizes(sizes: list[tuple[int, int]], server) -> list[Size]:
 
 async def run_bench(engines: list[str] | None, sizes: list[tuple[int, int]], repeat: int, *,
                     transfer_bytes: int | None, schemes: tuple[str, ...] = SCHEMES, config: Path | None = None,
-                    backend: str = "cpu", backends_: list[str] | None = None,
+                    backend: str = "cpu", backends_: list[str] | None = None, contexts_: list[str] | None = None,
                     progress: Callable[[str], None] | None = None, rows: list[dict] | None = None) -> list[dict]:
     """Start a harness server and the engines (default: every engine found), measure on each backend of
     `backends_` (default: `backend`), stop everything. `sizes`: (requested, weight bytes) pairs as
@@ -601,9 +628,12 @@ async def run_bench(engines: list[str] | None, sizes: list[tuple[int, int]], rep
             engines = [name for name, entry in pool.found.items() if isinstance(entry, Found)]
         prepared = await asyncio.to_thread(prepare_sizes, sizes, server)
         rows = [] if rows is None else rows
+        first = True
         for name in backends_ or [backend]:
-            await Bench(pool, server, build, backend=name, progress=progress).run(
-                engines, prepared, repeat, transfer_bytes if name == (backends_ or [backend])[0] else None, schemes, rows)
+            for context in contexts_ or ["window"]:
+                await Bench(pool, server, build, backend=name, context=context, progress=progress).run(
+                    engines, prepared, repeat, transfer_bytes if first else None, schemes, rows)
+                first = False
         return rows
     finally:
         if pool is not None:
@@ -638,6 +668,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", action="append", default=None, choices=list(backends.BACKENDS),
                         help="TF.js backend of the pages (repeatable: one table section per backend; default cpu); on a "
                              "backend other than cpu each save predicts first, untimed, so save() reads the weights back")
+    parser.add_argument("--context", action="append", default=None, choices=[c for c in _contexts() if "->" not in c],
+                        help="where both sides run (harness.contexts; repeatable: one section per context; default window)")
+
+
+def _contexts() -> list[str]:
+    from harness import contexts
+
+    return [c for c in contexts.CONTEXTS if c != "top-level-cross-site"]
 
 
 def _sizes_arg(text: str) -> list[tuple[int, int]]:
@@ -676,7 +714,8 @@ def main_args(args: argparse.Namespace) -> int:
     try:
         asyncio.run(run_bench(args.engine, args.sizes, args.repeat, transfer_bytes=transfer or None,
                               config=args.engine_config, schemes=schemes, rows=rows,
-                              backends_=list(dict.fromkeys(args.backend or ["cpu"]))))
+                              backends_=list(dict.fromkeys(args.backend or ["cpu"])),
+                              contexts_=list(dict.fromkeys(args.context or ["window"]))))
     except KeyboardInterrupt:
         path = write_json(args.results_dir, rows)
         print(f"interrupted: the {len(rows)} rows measured so far are in {path}", file=sys.stderr)
