@@ -201,3 +201,5 @@ def test_a_context_skips_what_it_lacks_and_what_its_engine_cannot_open():
     assert bench.context_reason(node, "node", "window") is None
     webkitgtk = ENGINES["webkit"].builds["system"]
     assert bench.context_reason(webkitgtk, "browser", "private-window")  # its build's measured reason
+    assert bench.context_reason(webkitgtk, "browser", "dedicated-worker") is None
+    assert bench.context_reason(webkitgtk, "browser", "dedicated-worker", "webgl") == webkitgtk.no_worker_webgl != ""

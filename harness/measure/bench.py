@@ -163,15 +163,15 @@ def skip_reason(host: str, scheme: str, n_bytes: int | None = None, context: str
     return None
 
 
-def context_reason(build, host: str, context: str) -> str | None:
-    """Why an engine of `host` on `build` cannot open `context` (harness.contexts), or None."""
+def context_reason(build, host: str, context: str, backend: str = "cpu") -> str | None:
+    """Why an engine of `host` on `build` cannot open `context` (harness.contexts) for pages on `backend`, or None."""
     from harness import contexts
 
     if context not in contexts.CONTEXTS:
         return f"unknown context {context!r}"
     if not contexts.runs_on(context, host):
         return f"no {context} on a {host} engine"
-    return build.lacks_context(context) or None
+    return build.lacks_context(context, (backends.get(backend).base,)) or None
 
 
 def make_row(engine: str, scheme: str, op: str | None, n_bytes: int | None, *, tfjs_runs: list[float] | None = None,
@@ -571,7 +571,7 @@ class Bench:
                 rows.append(make_row(engine, "*", None, None, skipped=f"no {self.backend} backend: {lacks}",
                                      backend=self.backend))
                 continue
-            lacks = context_reason(self.pool.found[engine].build, host, self.context)
+            lacks = context_reason(self.pool.found[engine].build, host, self.context, self.backend)
             if lacks:
                 rows.append(make_row(engine, "*", None, None, skipped=lacks))
                 continue
