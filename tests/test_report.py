@@ -490,18 +490,21 @@ def test_no_flaky_key_without_repeats():
 
 def test_timing_sums_test_and_page_time_per_engine_and_the_overhead_ratio():
     rows = [
-        {"engine": "chromium", "outcome": "passed", "test_s": 3.0, "page_s": 1.0},
-        {"engine": "chromium", "outcome": "failed", "test_s": 2.0, "page_s": 1.5},
+        {"engine": "chromium", "outcome": "passed", "test_s": 3.0, "page_s": 1.0, "open_s": 0.5, "wait_s": 0.25},
+        {"engine": "chromium", "outcome": "failed", "test_s": 2.0, "page_s": 1.5, "open_s": 0.5},
         {"engine": "node", "outcome": "passed", "test_s": 1.0},  # no page step ran (page_s missing)
         {"engine": "webkit", "outcome": "passed"},  # a row from an older report: no times, not counted
     ]
     t = report.timing(rows, wall_s=12.34)
     assert t["wall_s"] == 12.3
-    assert t["engines"]["chromium"] == {"rows": 2, "test_s": 5.0, "page_s": 2.5, "overhead": 1.0}
-    assert t["engines"]["node"] == {"rows": 1, "test_s": 1.0, "page_s": 0.0, "overhead": None}
+    assert t["engines"]["chromium"] == {"rows": 2, "test_s": 5.0, "page_s": 2.5, "open_s": 1.0, "wait_s": 0.2,
+                                        "harness_s": 1.2, "overhead": 1.0, "harness": 0.5}
+    assert t["engines"]["node"] == {"rows": 1, "test_s": 1.0, "page_s": 0.0, "open_s": 0.0, "wait_s": 0.0,
+                                    "harness_s": 1.0, "overhead": None, "harness": None}
     assert "webkit" not in t["engines"]
     table = report.timing_table(t)
-    assert "wall time 12.3 s" in table and "1.00" in table and table.splitlines()[-1].split()[:4] == ["all", "3", "6.0", "2.5"]
+    assert "wall time 12.3 s (3 rows, 0.24 rows/s)" in table and "1.00" in table
+    assert table.splitlines()[-1].split() == ["all", "3", "6.0", "2.5", "1.40", "1.0", "0.2", "2.2", "0.88"]
     assert "wall_s" not in report.timing(rows)
 
 

@@ -189,8 +189,32 @@ class QuotaApplied:
         return dataclasses.asdict(self)
 
 
+def _clocked(cls: type, kinds: Mapping[str, str]) -> None:
+    """Time a driver's or page's own methods on the row's clock (harness.trip.clock), by kind."""
+    import functools
+
+    from harness.trip import clock
+
+    for name, kind in kinds.items():
+        method = cls.__dict__.get(name)
+        if method is None:
+            continue
+
+        def wrap(method=method, kind=kind):
+            @functools.wraps(method)
+            async def timed(*args, **kwargs):
+                with clock.timed(kind):
+                    return await method(*args, **kwargs)
+            return timed
+        setattr(cls, name, wrap())
+
+
 class Page(abc.ABC):
     """The harness page open in one fresh, isolated storage context."""
+
+    def __init_subclass__(cls, **kwargs):  # the engine's time, apart from the harness's (harness.trip.clock)
+        super().__init_subclass__(**kwargs)
+        _clocked(cls, {"close": "open", "downloads": "wait", "reload": "wait", "set_input_files": "wait"})
 
     quota: QuotaApplied | None = None  # set by Driver.open when a quota was asked for
     engine: EngineSpec | None = None  # the engine this page runs on (set by its driver)
@@ -245,6 +269,10 @@ class Page(abc.ABC):
 
 class Driver(abc.ABC):
     """One running browser of one engine build, for a whole pytest session."""
+
+    def __init_subclass__(cls, **kwargs):  # the engine's time, apart from the harness's (harness.trip.clock)
+        super().__init_subclass__(**kwargs)
+        _clocked(cls, {"open": "open", "open_sibling": "open", "open_persistent": "open"})
 
     def __init__(self, spec: EngineSpec, build: Build, *, headed: bool = False, tracing: bool = False):
         self.spec = spec

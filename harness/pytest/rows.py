@@ -21,6 +21,7 @@ from harness.engines import remote
 from harness.pytest import fixtures, junit
 from harness.pytest.matrix import model_format, row_params, state
 from harness.report import document
+from harness.trip import clock
 from harness.trip.compare import jsonable
 
 
@@ -37,6 +38,10 @@ class RowRecorder:
         self.worker_engines: list[dict] = []  # engine records sent by xdist workers
 
     # -- building ----------------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        clock.reset()  # the row's page opens and engine waits, from its setup on (harness.trip.clock)
 
     def _new_row(self, item: pytest.Item, params: dict) -> dict:
         run = state(self.config)
@@ -91,6 +96,7 @@ class RowRecorder:
         if recorder is not None and (row["outcome"] in ("failed", "error") or (verdict is not None and verdict.strict_stale)):
             recorder.keep = True  # an intermittent finding that did not happen this time leaves no evidence to keep
         if rep.when == "teardown":
+            row.update({f"{kind}_s": round(seconds, 3) for kind, seconds in clock.spent().items()})
             row["detail"] = document.detail(row)
             if recorder is not None:
                 try:

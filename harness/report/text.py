@@ -235,18 +235,26 @@ def timing(results: list[dict], wall_s: float | None = None) -> dict:
     """Where a run's time went, per engine: `test_s` (each row's setup + call + teardown: page open and
     close, the scheme's work in Python, the steps), `page_s` (inside page steps, as the page timed them:
     TF.js and the medium, plus posting artifacts back), and `overhead` = (test_s - page_s) / page_s,
-    the harness's time per second of in-page time. `wall_s`: the whole session, when known."""
+    the harness's time per second of in-page time. Of the rest, measured where it is spent (harness.trip.clock):
+    `open_s` (the engine opening and closing pages) and `wait_s` (the engine waited for between steps:
+    downloads, reloads); `harness_s` is what is left, the harness's own, and `harness` its ratio to in-page
+    time. `wall_s`: the whole session, when known."""
     engines: dict[str, dict] = {}
     for r in results:
         if "test_s" not in r:
             continue
-        e = engines.setdefault(r["engine"], {"rows": 0, "test_s": 0.0, "page_s": 0.0})
+        e = engines.setdefault(r["engine"], {"rows": 0, "test_s": 0.0, "page_s": 0.0, "open_s": 0.0, "wait_s": 0.0})
         e["rows"] += 1
         e["test_s"] += r["test_s"]
-        e["page_s"] += r.get("page_s") or 0.0
+        for key in ("page_s", "open_s", "wait_s"):
+            e[key] += r.get(key) or 0.0
     for e in engines.values():
-        e["test_s"], e["page_s"] = round(e["test_s"], 1), round(e["page_s"], 1)
+        harness = e["test_s"] - e["page_s"] - e["open_s"] - e["wait_s"]
+        e["harness_s"] = round(harness, 1)
         e["overhead"] = round((e["test_s"] - e["page_s"]) / e["page_s"], 2) if e["page_s"] else None
+        e["harness"] = round(harness / e["page_s"], 2) if e["page_s"] else None
+        for key in ("test_s", "page_s", "open_s", "wait_s"):
+            e[key] = round(e[key], 1)
     out = {**({"wall_s": round(wall_s, 1)} if wall_s is not None else {}), "engines": engines}
     if len({r.get("backend", "cpu") for r in results}) > 1:
         out["backends"] = backend_timing(results)
@@ -288,16 +296,22 @@ def backend_timing(results: list[dict]) -> list[dict]:
 
 
 def timing_table(t: dict) -> str:
-    head = ["engine", "rows", "test time (s)", "in-page (s)", "overhead / in-page"]
-    rows = [[name, e["rows"], e["test_s"], e["page_s"], "-" if e["overhead"] is None else f"{e['overhead']:.2f}"]
-            for name, e in t["engines"].items()]
-    total_test = sum(e["test_s"] for e in t["engines"].values())
-    total_page = sum(e["page_s"] for e in t["engines"].values())
-    rows.append(["all", sum(e["rows"] for e in t["engines"].values()), round(total_test, 1), round(total_page, 1),
-                 f"{(total_test - total_page) / total_page:.2f}" if total_page else "-"])
+    head = ["engine", "rows", "test time (s)", "in-page (s)", "overhead / in-page", "page opens (s)", "engine waits (s)",
+            "harness (s)", "harness / in-page"]
+    ratio = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
+    keys = ("test_s", "page_s", "open_s", "wait_s", "harness_s")
+    rows = [[name, e["rows"], e["test_s"], e["page_s"], ratio(e["overhead"]), e.get("open_s", "-"), e.get("wait_s", "-"),
+             e.get("harness_s", "-"), ratio(e.get("harness"))] for name, e in t["engines"].items()]
+    total = {k: round(sum(e.get(k) or 0.0 for e in t["engines"].values()), 1) for k in keys}
+    page = total["page_s"]
+    rows.append(["all", sum(e["rows"] for e in t["engines"].values()), total["test_s"], page,
+                 ratio((total["test_s"] - page) / page if page else None), total["open_s"], total["wait_s"],
+                 total["harness_s"], ratio(total["harness_s"] / page if page else None)])
     lines = _columns(head, rows)
     if "wall_s" in t:
-        lines.insert(0, f"wall time {t['wall_s']} s; per engine, the sum of its rows' times:")
+        rows = sum(e["rows"] for e in t["engines"].values())
+        rate = f", {rows / t['wall_s']:.2f} rows/s" if t["wall_s"] else ""
+        lines.insert(0, f"wall time {t['wall_s']} s ({rows} rows{rate}); per engine, the sum of its rows' times:")
     if t.get("backends"):
         lines += ["", "TF.js save() and load per backend (seconds summed over the rows; x cpu: median ratio to the same "
                       "row on cpu, over n rows):"]
