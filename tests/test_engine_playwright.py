@@ -182,3 +182,21 @@ async def test_a_context_whose_cleared_storage_is_still_counted_is_not_reused(en
         assert await after.evaluate(SET_ITEM % 800_000, timeout=30) == "stored"
     finally:
         await after.close()
+
+
+async def test_a_steps_reply_comes_back_as_it_left_the_page_numbers_json_has_no_word_for_too(driver, page_url):
+    """Replies travel as one JSON string (harness.engines.playwright._RUN_STEP_JS), NaN, +-Infinity and -0 tagged."""
+    import math
+
+    page = await driver.open(page_url, timeout=60)
+    try:
+        reply = await page.run_step("userScript", {"source": "return {a: [NaN, Infinity, -Infinity, -0, 0, 1.5, 2], "
+                                                             "u: undefined, n: null, s: 'x', o: {__harness_number__: 1}}",
+                                                   "args": {}}, 30)
+    finally:
+        await page.close()
+    value = reply["result"]["value"]
+    a = value["a"]
+    assert math.isnan(a[0]) and a[1:3] == [math.inf, -math.inf] and math.copysign(1, a[3]) == -1 and a[4:] == [0, 1.5, 2]
+    assert value["u"] is None and value["n"] is None and value["s"] == "x"
+    assert value["o"] == {"__harness_number__": 1}  # not a tag: a page's own object stays as it is
