@@ -82,6 +82,8 @@ def _number(record: dict) -> Any:
     """A tagged number of a step's JSON reply (_RUN_STEP_JS) as the float it was; any other object as it is."""
     tag = record.get("__harness_number__") if len(record) == 1 else None
     return float(tag) if tag in _TAGGED else record
+
+
 # Until the page's scripts have defined window.harness (a page whose scripts failed never does: the wait runs
 # out, naming the console), then its TF.js and backend.
 _WAIT_READY_JS = (f"async () => {{ while (!({READY_JS})) await new Promise(r => setTimeout(r, 20)); "
