@@ -191,22 +191,21 @@ class QuotaApplied:
 
 def _clocked(cls: type, kinds: Mapping[str, str]) -> None:
     """Time a driver's or page's own methods on the row's clock (harness.trip.clock), by kind."""
+    for name, kind in kinds.items():
+        if name in cls.__dict__:
+            setattr(cls, name, _timed(cls.__dict__[name], kind))
+
+
+def _timed(method, kind: str):
     import functools
 
     from harness.trip import clock
 
-    for name, kind in kinds.items():
-        method = cls.__dict__.get(name)
-        if method is None:
-            continue
-
-        def wrap(method=method, kind=kind):
-            @functools.wraps(method)
-            async def timed(*args, **kwargs):
-                with clock.timed(kind):
-                    return await method(*args, **kwargs)
-            return timed
-        setattr(cls, name, wrap())
+    @functools.wraps(method)
+    async def timed(*args, **kwargs):
+        with clock.timed(kind):
+            return await method(*args, **kwargs)
+    return timed
 
 
 class Page(abc.ABC):

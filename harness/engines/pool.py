@@ -24,9 +24,13 @@ class EnginePool:
         self.backends: dict[str, dict[str, dict]] = {}
         self._lock = asyncio.Lock()
 
-    async def discover(self) -> "EnginePool":
-        paths = await asyncio.to_thread(playwright_executables)  # Playwright's sync API, off the loop
-        self.found = discover(self.matrix, paths)
+    async def discover(self, found: dict[str, Found | Missing] | None = None) -> "EnginePool":
+        """Which build each engine runs as: `found` (a discovery already made, as the run's matrix makes one:
+        harness.pytest.matrix.RunState.found), else discovered now."""
+        if found is None:
+            # Playwright's sync API, off the loop
+            found = discover(self.matrix, await asyncio.to_thread(playwright_executables))
+        self.found = dict(found)
         return self
 
     def missing(self, name: str) -> Missing | None:

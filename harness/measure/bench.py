@@ -51,7 +51,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from harness import backends, golden, quota
+from harness import backends, contexts, golden, quota
 from harness.golden.models import SIZED_ROW_BYTES
 from harness.schemes import SCHEMES as REGISTRY
 from harness.trip import timeouts
@@ -149,8 +149,6 @@ def mb_per_s(n_bytes: int | None, seconds: float | None) -> float | None:
 
 def skip_reason(host: str, scheme: str, n_bytes: int | None = None, context: str = "window") -> str | None:
     """Why `scheme` cannot run on an engine of `host` (at this size, in this context), or None."""
-    from harness import contexts
-
     if host not in HOSTS[scheme]:
         where = " and ".join(HOSTS[scheme])
         return f"{scheme} runs on {where} engines only (this engine's host: {host})"
@@ -165,8 +163,6 @@ def skip_reason(host: str, scheme: str, n_bytes: int | None = None, context: str
 
 def context_reason(build, host: str, context: str, backend: str = "cpu") -> str | None:
     """Why an engine of `host` on `build` cannot open `context` (harness.contexts) for pages on `backend`, or None."""
-    from harness import contexts
-
     if context not in contexts.CONTEXTS:
         return f"unknown context {context!r}"
     if not contexts.runs_on(context, host):
@@ -673,8 +669,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _contexts() -> list[str]:
-    from harness import contexts
-
     return [c for c in contexts.CONTEXTS if c != "top-level-cross-site"]
 
 

@@ -16,6 +16,7 @@ Every test that uses `engine_name` runs once per selected engine; its id ends wi
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,8 @@ async def _engine_pool(pytestconfig: pytest.Config):
     run = state(pytestconfig)
     selected = {name: run.matrix[name] for name in run.engines}
     run.pool = await EnginePool(selected, headed=pytestconfig.getoption("headed"),
-                                  tracing=pytestconfig.getoption("tracing") == "retain-on-failure").discover()
+                                  tracing=pytestconfig.getoption("tracing") == "retain-on-failure").discover(
+        await asyncio.to_thread(run.found))  # the matrix's discovery, if it made one (Playwright's sync API: off the loop)
     yield run.pool
     await run.pool.stop_all()
 

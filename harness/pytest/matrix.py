@@ -415,7 +415,7 @@ def _run_order(engines: list[str]):
         if not isinstance(engine, str) or engine not in engines:
             return (len(engines),)
         context = str(params.get("tfjs_context") or contexts.DEFAULT)
-        mode = contexts.get(context.split("->")[0]).mode if context.split("->")[0] in contexts.CONTEXTS else ""
+        mode = contexts.split(context)[0].mode
         backend = str(params.get("tfjs_backend") or "")
         quota = item.get_closest_marker("quota") is not None
         return engines.index(engine), mode != "ephemeral", mode, "webgl" in backend, quota, context, backend

@@ -309,9 +309,9 @@ def timing_table(t: dict) -> str:
                  total["harness_s"], ratio(total["harness_s"] / page if page else None)])
     lines = _columns(head, rows)
     if "wall_s" in t:
-        rows = sum(e["rows"] for e in t["engines"].values())
-        rate = f", {rows / t['wall_s']:.2f} rows/s" if t["wall_s"] else ""
-        lines.insert(0, f"wall time {t['wall_s']} s ({rows} rows{rate}); per engine, the sum of its rows' times:")
+        count = sum(e["rows"] for e in t["engines"].values())
+        rate = f", {count / t['wall_s']:.2f} rows/s" if t["wall_s"] else ""
+        lines.insert(0, f"wall time {t['wall_s']} s ({count} rows{rate}); per engine, the sum of its rows' times:")
     if t.get("backends"):
         lines += ["", "TF.js save() and load per backend (seconds summed over the rows; x cpu: median ratio to the same "
                       "row on cpu, over n rows):"]
